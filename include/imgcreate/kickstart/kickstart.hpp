@@ -1,0 +1,799 @@
+// imgcreate — the kickstart model and parser.
+//
+//   auto ks = imgcreate::kickstart::parse_file("fedora-live-workstation.ks");
+//   if (ks.rootpw) ...; for (const auto& repo : ks.repos) ...;
+//   std::string flat = imgcreate::kickstart::to_string(ks);   // writer.hpp
+//
+// Parsing follows pykickstart (newest Fedora syntax): the same lines are accepted, the same
+// mistakes refused — each as a KickstartError naming the file and line — and the same warnings
+// collected in Kickstart::warnings.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <imgcreate/kickstart/commands.hpp>
+#include <imgcreate/kickstart/diagnostic.hpp>
+#include <imgcreate/kickstart/lexer.hpp>
+#include <imgcreate/kickstart/model.hpp>
+#include <imgcreate/kickstart/options.hpp>
+#include <imgcreate/kickstart/reader.hpp>
+#include <imgcreate/kickstart/sections.hpp>
+#include <imgcreate/support/error.hpp>
+
+namespace imgcreate::kickstart {
+
+// One command as parsed: a single-use command (lang, bootloader, ...) appears once, holding
+// the values of all its lines merged; a multi-use one (network, part, ...) once per line.
+struct Command {
+    std::string name;   // the word used: "part", "partition", "poweroff", ...
+    Origin origin;      // the (last) line that set it
+    CommandData data;   // its attributes (option values after pykickstart's processing)
+    const detail::CommandSpec* spec = nullptr;
+
+    std::string_view command() const { return spec ? spec->primary_name() : std::string_view(name); }
+    bool multi() const { return spec && spec->multi; }
+    bool operator==(const Command& o) const { return spec == o.spec && data == o.data; }
+};
+
+struct Kickstart {
+    std::string platform;                    // from a "#platform=" comment
+    std::vector<Command> commands;           // in order of first appearance
+    Packages packages;
+    std::vector<Script> scripts;             // all script sections, in order
+    std::vector<Addon> addons;               // %addon and %anaconda sections, verbatim
+    std::vector<Certificate> certificates;
+    std::vector<KickstartWarning> warnings;  // deprecated options, overridden commands, duplicates
+    std::vector<KickstartError> errors;      // only filled when ParseOptions::keep_going is set
+    std::vector<std::string> files;          // every file read (the top one first)
+
+    // ---- typed view of the commands creators use (filled when parsing ends) ----
+    std::optional<RootPw> rootpw;
+    std::optional<Timezone> timezone;
+    std::vector<TimesourceData> timesources;
+    std::optional<Lang> lang;
+    std::optional<Keyboard> keyboard;
+    std::vector<NetworkData> network;
+    std::optional<Firewall> firewall;
+    std::optional<SELinuxMode> selinux;
+    std::optional<Services> services;
+    std::optional<Bootloader> bootloader;
+    std::optional<XConfig> xconfig;
+    bool skipx = false;
+    std::vector<RepoData> repos;
+    std::optional<Url> url;
+    std::vector<PartitionData> partitions;
+    std::optional<ClearPart> clearpart;
+    bool zerombr = false;
+    std::optional<AutoPart> autopart;
+    std::optional<ReqPart> reqpart;
+    std::vector<LogVolData> logvols;
+    std::vector<VolGroupData> volgroups;
+    std::vector<RaidData> raids;
+    std::vector<BtrfsData> btrfs;
+    std::optional<IgnoreDisk> ignoredisk;
+    std::vector<UserData> users;
+    std::vector<GroupData> groups;
+    std::vector<SshKeyData> sshkeys;
+    std::vector<SshPwData> sshpws;
+    std::optional<Firstboot> firstboot;
+    bool eula_agreed = false;
+    std::optional<DisplayMode> display_mode;
+    std::optional<FinalAction> final_action;
+    std::string authselect;
+    std::optional<Logging> logging;
+    std::optional<Liveimg> liveimg;
+    std::optional<OstreeSetup> ostreesetup;
+
+    // The command record of a single-use command (by any of its names), or null.
+    const Command* find(std::string_view name) const {
+        const detail::CommandSpec* s = detail::find_command(name);
+        for (const auto& c : commands)
+            if (c.spec == s) return &c;
+        return nullptr;
+    }
+    // All records of a command (by any of its names).
+    std::vector<const Command*> find_all(std::string_view name) const {
+        std::vector<const Command*> out;
+        const detail::CommandSpec* s = detail::find_command(name);
+        for (const auto& c : commands)
+            if (c.spec == s) out.push_back(&c);
+        return out;
+    }
+
+    // Same content (origins, warnings and the files read are not compared).
+    bool operator==(const Kickstart& o) const {
+        if (platform != o.platform || !(packages == o.packages) || scripts != o.scripts || addons != o.addons ||
+            certificates != o.certificates)
+            return false;
+        // commands: compare per command class, in order
+        for (std::size_t i = 0; i < detail::command_count; ++i) {
+            const detail::CommandSpec* s = &detail::command_specs[i];
+            std::vector<const CommandData*> a, b;
+            for (const auto& c : commands)
+                if (c.spec == s) a.push_back(&c.data);
+            for (const auto& c : o.commands)
+                if (c.spec == s) b.push_back(&c.data);
+            if (a.size() != b.size()) return false;
+            for (std::size_t k = 0; k < a.size(); ++k)
+                if (!(*a[k] == *b[k])) return false;
+        }
+        return true;
+    }
+};
+
+struct ParseOptions {
+    bool follow_includes = true;   // read %include files (ksvalidator without -i does not)
+    bool process_ksappend = true;  // splice %ksappend files in
+    // Record errors of single commands and section headers in Kickstart::errors and go on
+    // (what ksvalidator does); structural errors (unknown section, missing %end, unreadable
+    // include, bad quoting) still throw.
+    bool keep_going = false;
+    std::size_t max_include_depth = 64;
+};
+
+namespace detail {
+
+inline bool py_isspace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
+
+inline bool blank_or_comment(std::string_view line) {
+    std::size_t i = 0;
+    while (i < line.size() && py_isspace(static_cast<unsigned char>(line[i]))) ++i;
+    return i == line.size() || line[i] == '#';
+}
+
+inline std::string_view lstrip_view(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && py_isspace(static_cast<unsigned char>(s[i]))) ++i;
+    return s.substr(i);
+}
+
+inline std::string_view first_word(std::string_view s) {
+    s = lstrip_view(s);
+    std::size_t j = 0;
+    while (j < s.size() && !py_isspace(static_cast<unsigned char>(s[j]))) ++j;
+    return s.substr(0, j);
+}
+
+inline bool is_section(std::string_view w) {
+    return w == "%packages" || w == "%pre" || w == "%pre-install" || w == "%post" || w == "%onerror" ||
+           w == "%traceback" || w == "%certificate" || w == "%addon" || w == "%anaconda";
+}
+
+class Parser {
+public:
+    Parser(Kickstart& ks, const ParseOptions& opts) : ks_(ks), opts_(opts) {}
+
+    void read_location(const std::string& location, const Origin* from) {
+        if (stack_.size() >= opts_.max_include_depth)
+            throw KickstartError(from ? from->file : location, from ? from->line : 0,
+                                 "%include nesting deeper than " + std::to_string(opts_.max_include_depth) + " levels");
+        for (const auto& open : stack_) {
+            if (open == location) {
+                std::string chain;
+                for (const auto& s : stack_) chain += s + " -> ";
+                throw KickstartError(from ? from->file : location, from ? from->line : 0,
+                                     "%include cycle: " + chain + location);
+            }
+        }
+        std::string text;
+        try {
+            text = load_location(location);
+        } catch (const KickstartError&) {
+            throw;
+        } catch (const Error& e) {
+            if (from) throw KickstartError(from->file, from->line, "Unable to open %include file: " + std::string(e.what()));
+            throw KickstartError(location, 0, "Unable to open input kickstart file: " + std::string(e.what()));
+        }
+        read_text(text, location);
+    }
+
+    void read_text(std::string_view text, const std::string& name) {
+        stack_.push_back(name);
+        ks_.files.push_back(name);
+        const std::string* file = &ks_.files.back();
+        // ks_.files may reallocate; keep our own copy of the name for origins
+        names_.push_back(std::make_unique<std::string>(name));
+        file = names_.back().get();
+        std::size_t lineno = 0;
+        std::size_t pos = 0;
+        while (pos < text.size()) {
+            std::size_t nl = text.find('\n', pos);
+            std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+            std::string_view line = text.substr(pos, end - pos);  // with its '\n'
+            pos = end;
+            ++lineno;
+            line_ = line;
+            ctx_.file = file;
+            ctx_.line = lineno;
+            ctx_.warnings = &ks_.warnings;
+            handle_line(line, *file, lineno);
+        }
+        stack_.pop_back();
+        if (stack_.empty()) finish();
+    }
+
+private:
+    enum class State { commands, packages, script, certificate, addon };
+
+    void handle_line(std::string_view line, const std::string& file, std::size_t lineno) {
+        if (opts_.process_ksappend && lstrip_view(line).substr(0, 9) == "%ksappend") {
+            ksappend(line, file, lineno);
+            return;
+        }
+        if (state_ != State::commands) {
+            section_line(line, file, lineno);
+            return;
+        }
+        if (blank_or_comment(line)) {
+            if (line.substr(0, 10) == "#platform=") ks_.platform = std::string(trim(line.substr(10)));
+            return;
+        }
+        SplitError err = split_words(line, words_, true);
+        if (err != SplitError::none) ctx_.fail(to_message(err));
+        if (words_.empty()) return;
+        if (words_[0] == "%include") {
+            include(file, lineno);
+            return;
+        }
+        if (words_[0] == "%ksappend") return;
+        if (!words_[0].empty() && words_[0][0] == '%') {
+            open_section(line, file, lineno);
+            return;
+        }
+        guarded([&] { command(line, file, lineno); });
+    }
+
+    template <typename F> void guarded(F&& f) {
+        if (!opts_.keep_going) {
+            f();
+            return;
+        }
+        try {
+            f();
+        } catch (const KickstartError& e) {
+            ks_.errors.push_back(e);
+        }
+    }
+
+    void include(const std::string& file, std::size_t lineno) {
+        if (words_.size() < 2 || words_[1].empty()) ctx_.fail("%include needs the name of the file to include");
+        if (!opts_.follow_includes) return;
+        const std::string target = resolve_location(file, words_[1]);
+        Origin from{file, lineno};
+        const LineContext saved = ctx_;
+        read_location(target, &from);
+        ctx_ = saved;
+    }
+
+    void ksappend(std::string_view line, const std::string& file, std::size_t lineno) {
+        // "%ksappend URL": the second blank-separated word (pykickstart splits on ' ')
+        std::string_view s = trim(line);
+        std::size_t sp = s.find(' ');
+        if (sp == std::string_view::npos) ctx_.fail("Illegal url for %ksappend: " + std::string(s));
+        std::string_view rest = s.substr(sp + 1);
+        std::string target(rest.substr(0, rest.find(' ')));
+        if (target.empty()) ctx_.fail("Illegal url for %ksappend: " + std::string(s));
+        const std::string where = resolve_location(file, target);
+        Origin from{file, lineno};
+        const LineContext saved = ctx_;
+        std::string text;
+        try {
+            text = load_location(where);
+        } catch (const Error& e) {
+            throw KickstartError(file, lineno, "Unable to open %ksappend file: " + std::string(e.what()));
+        }
+        // the appended text is read as if it stood in place of the line
+        const bool top = stack_.size() == 1;
+        (void)top;
+        for (const auto& open : stack_)
+            if (open == where) throw KickstartError(file, lineno, "%ksappend cycle: " + where);
+        stack_.push_back(where);
+        names_.push_back(std::make_unique<std::string>(where));
+        ks_.files.push_back(where);
+        const std::string* name = names_.back().get();
+        std::size_t n = 0, pos = 0;
+        while (pos < text.size()) {
+            std::size_t nl = text.find('\n', pos);
+            std::size_t end = nl == std::string::npos ? text.size() : nl + 1;
+            std::string_view l = std::string_view(text).substr(pos, end - pos);
+            pos = end;
+            ++n;
+            line_ = l;
+            ctx_.file = name;
+            ctx_.line = n;
+            handle_line(l, *name, n);
+        }
+        stack_.pop_back();
+        ctx_ = saved;
+        (void)from;
+    }
+
+    void open_section(std::string_view line, const std::string& file, std::size_t lineno) {
+        const std::string& tag = words_[0];
+        if (!is_section(tag)) ctx_.fail("Unknown kickstart section: " + tag);
+        section_origin_ = {file, lineno};
+        section_tag_ = tag;
+        body_.clear();
+        addon_lines_.clear();
+        if (tag == "%packages") {
+            state_ = State::packages;
+            guarded([&] { packages_header(ks_.packages, words_, ctx_); });
+        } else if (tag == "%certificate") {
+            state_ = State::certificate;
+            cert_ = Certificate{};
+            cert_.origin = section_origin_;
+            guarded([&] {
+                OptionParser op(certificate_options, {}, "%certificate", ctx_);
+                Namespace ns = op.parse(words_, 1);
+                auto dir = ns_opt_string(ns, "dir");
+                auto type = ns_opt_string(ns, "type");
+                if (!dir && !type) ctx_.fail("One of --dir or --type must be specified for %certificate");
+                cert_.filename = ns_opt_string(ns, "filename").value_or("");
+                cert_.dir = dir;
+                cert_.type = type;
+            });
+        } else if (tag == "%addon" || tag == "%anaconda") {
+            state_ = State::addon;
+            addon_ = Addon{};
+            addon_.section = tag;
+            addon_.args = words_;
+            addon_.name = tag == "%addon" && words_.size() > 1 ? words_[1] : std::string();
+            addon_.origin = section_origin_;
+        } else {
+            state_ = State::script;
+            script_ = Script{};
+            script_.origin = section_origin_;
+            script_.type = tag == "%pre"            ? ScriptType::pre
+                           : tag == "%pre-install"  ? ScriptType::pre_install
+                           : tag == "%post"         ? ScriptType::post
+                           : tag == "%onerror"      ? ScriptType::onerror
+                                                    : ScriptType::traceback;
+            script_.chroot = script_.type == ScriptType::post;
+            guarded([&] {
+                const bool post = script_.type == ScriptType::post;
+                OptionParser op(post ? std::span<const OptionSpec>(post_options) : std::span<const OptionSpec>(script_options),
+                                {}, tag, ctx_);
+                Namespace ns = op.parse(words_, 1);
+                script_.interpreter = ns_opt_string(ns, "interpreter").value_or("/bin/sh");
+                script_.log = ns_opt_string(ns, "log");
+                script_.erroronfail = ns_flag(ns, "errorOnFail");
+                if (post) script_.chroot = !ns_flag(ns, "nochroot");
+            });
+            if (script_.type == ScriptType::traceback)
+                ctx_.warn("The %traceback section is deprecated and may be removed in a future release; use %onerror instead.");
+        }
+        (void)line;
+    }
+
+    void section_line(std::string_view line, const std::string& file, std::size_t lineno) {
+        const bool all_lines = state_ != State::packages;
+        if (!all_lines && blank_or_comment(line)) return;
+        std::string_view ls = lstrip_view(line);
+        if (!ls.empty() && ls[0] == '%') {
+            std::string_view w = first_word(ls);
+            if (is_section(w) || w == "%end" || w == "%include") {
+                SplitError err = split_words(line, words_, false);
+                if (err != SplitError::none) ctx_.fail(to_message(err));
+                if (!words_.empty() && words_[0] == "%end") {
+                    close_section();
+                    return;
+                }
+                if (!words_.empty() && words_[0] == "%include") {
+                    include(file, lineno);
+                    return;
+                }
+                throw KickstartError(section_origin_.file, section_origin_.line,
+                                     "Section " + section_tag_ + " does not end with %end. (" + std::string(w) +
+                                         " starts at " + file + ":" + std::to_string(lineno) + ")");
+            }
+        }
+        switch (state_) {
+            case State::packages: {
+                std::string_view h = line.substr(0, line.find('#'));
+                h = trim(h);
+                if (h.empty()) return;
+                guarded([&] { packages_line(ks_.packages, h, ctx_); });
+                return;
+            }
+            case State::script:
+            case State::certificate: body_.append(line); return;
+            case State::addon: addon_lines_.emplace_back(line); return;
+            default: return;
+        }
+    }
+
+    void close_section() {
+        switch (state_) {
+            case State::script: {
+                // pykickstart drops scripts with nothing but blanks in them
+                bool empty = std::all_of(body_.begin(), body_.end(), [](char c) { return py_isspace(static_cast<unsigned char>(c)); });
+                if (!empty) {
+                    script_.body = body_;
+                    ks_.scripts.push_back(std::move(script_));
+                }
+                break;
+            }
+            case State::certificate: {
+                std::string cert = body_;
+                if (!cert.empty() && cert.back() == '\n') cert.pop_back();
+                if (trim(cert).empty()) {
+                    state_ = State::commands;
+                    throw KickstartError(section_origin_.file, section_origin_.line, "The %certificate section is empty");
+                }
+                cert_.cert = cert;
+                ks_.certificates.push_back(std::move(cert_));
+                break;
+            }
+            case State::addon:
+                addon_.lines = std::move(addon_lines_);
+                ks_.addons.push_back(std::move(addon_));
+                break;
+            default: break;
+        }
+        state_ = State::commands;
+        body_.clear();
+    }
+
+    void finish() {
+        if (state_ != State::commands) {
+            throw KickstartError(section_origin_.file, section_origin_.line, "Section " + section_tag_ + " does not end with %end.");
+        }
+    }
+
+    void command(std::string_view line, const std::string& file, std::size_t lineno) {
+        const std::string& word = words_[0];
+        const CommandSpec* spec = find_command(word);
+        if (!spec) ctx_.fail("Unknown command: " + word);
+        if (spec->removed) ctx_.fail(word + " has been removed.");
+        // conflicting commands
+        for_each_alt(spec->conflicts, [&](std::string_view other) {
+            const CommandSpec* o = find_command(other);
+            if (o && seen_[spec_index(o)]) ctx_.fail("The " + word + " and " + std::string(other) + " commands can't be used at the same time.");
+        });
+        const std::size_t idx = spec_index(spec);
+        const bool seen_before = seen_[idx];
+        seen_[idx] = true;
+        if (spec->multi) {
+            Command c;
+            c.name = word;
+            c.origin = {file, lineno};
+            c.spec = spec;
+            c.data = CommandData(spec->attrs);
+            std::vector<const CommandData*> previous;
+            for (const auto& other : ks_.commands)
+                if (other.spec == spec) previous.push_back(&other.data);
+            parse_command(*spec, words_, line_, c.data, previous, ctx_);
+            ks_.commands.push_back(std::move(c));
+            return;
+        }
+        auto it = single_.find(idx);
+        if (it == single_.end()) {
+            Command c;
+            c.name = word;
+            c.origin = {file, lineno};
+            c.spec = spec;
+            c.data = CommandData(spec->attrs);
+            ks_.commands.push_back(std::move(c));
+            it = single_.emplace(idx, ks_.commands.size() - 1).first;
+        } else if (seen_before) {
+            const Command& prev = ks_.commands[it->second];
+            ctx_.warn("The " + std::string(spec->primary_name()) + " command was already given at " + prev.origin.file + ":" +
+                      std::to_string(prev.origin.line) + "; the values given here take precedence.");
+        }
+        Command& c = ks_.commands[it->second];
+        c.name = word;
+        c.origin = {file, lineno};
+        parse_command(*spec, words_, line_, c.data, {}, ctx_);
+    }
+
+    Kickstart& ks_;
+    const ParseOptions& opts_;
+    std::vector<std::string> stack_;
+    std::vector<std::unique_ptr<std::string>> names_;
+    std::vector<std::string> words_;
+    std::string_view line_;
+    LineContext ctx_;
+    State state_ = State::commands;
+    Origin section_origin_;
+    std::string section_tag_;
+    std::string body_;
+    std::vector<std::string> addon_lines_;
+    Script script_;
+    Certificate cert_;
+    Addon addon_;
+    std::array<bool, command_count> seen_{};
+    std::map<std::size_t, std::size_t> single_;
+};
+
+// Fills the typed view from the command records.
+inline void fill_model(Kickstart& ks) {
+    auto opt_int = [](const CommandData& d, std::string_view n) -> std::optional<long long> {
+        if (d.is_none(n)) return std::nullopt;
+        return d.num(n);
+    };
+    auto text = [](const CommandData& d, std::string_view n) -> std::string {
+        return d.is_none(n) ? std::string() : d.str(n);
+    };
+    for (const auto& c : ks.commands) {
+        const CommandData& d = c.data;
+        const Origin& o = c.origin;
+        switch (cmd_of(*c.spec)) {
+            case Cmd::rootpw:
+                if (d.truthy("password") || d.truthy("lock"))
+                    ks.rootpw = RootPw{text(d, "password"), d.truthy("isCrypted"), !d.truthy("isCrypted"), d.truthy("lock"),
+                                       d.truthy("allow_ssh"), o};
+                break;
+            case Cmd::timezone:
+                ks.timezone = Timezone{d.text("timezone"), d.truthy("isUtc"), d.truthy("nontp"), d.list("ntpservers"), o};
+                break;
+            case Cmd::timesource:
+                ks.timesources.push_back({text(d, "ntp_server"), text(d, "ntp_pool"), d.truthy("nts"), d.truthy("ntp_disable"), o});
+                break;
+            case Cmd::lang: ks.lang = Lang{text(d, "lang"), d.list("addsupport"), o}; break;
+            case Cmd::keyboard:
+                ks.keyboard = Keyboard{text(d, "_keyboard"), text(d, "vc_keymap"), d.list("x_layouts"), d.list("switch_options"), o};
+                break;
+            case Cmd::network: {
+                NetworkData n;
+                n.device = text(d, "device");
+                n.bootproto = text(d, "bootProto");
+                n.ip = text(d, "ip");
+                n.netmask = text(d, "netmask");
+                n.gateway = text(d, "gateway");
+                n.nameserver = text(d, "nameserver");
+                n.hostname = text(d, "hostname");
+                n.ipv6 = text(d, "ipv6");
+                n.ipv6gateway = text(d, "ipv6gateway");
+                n.essid = text(d, "essid");
+                n.ethtool = text(d, "ethtool");
+                n.mtu = text(d, "mtu");
+                n.dhcpclass = text(d, "dhcpclass");
+                n.wepkey = text(d, "wepkey");
+                n.wpakey = text(d, "wpakey");
+                n.bondslaves = text(d, "bondslaves");
+                n.bondopts = text(d, "bondopts");
+                n.vlanid = text(d, "vlanid");
+                n.interfacename = text(d, "interfacename");
+                n.bridgeslaves = text(d, "bridgeslaves");
+                n.bridgeopts = text(d, "bridgeopts");
+                n.teamconfig = text(d, "teamconfig");
+                n.bindto = text(d, "bindto");
+                n.ipv4_dns_search = text(d, "ipv4_dns_search");
+                n.ipv6_dns_search = text(d, "ipv6_dns_search");
+                n.onboot = d.truthy("onboot");
+                n.nodns = d.truthy("nodns");
+                n.noipv4 = d.truthy("noipv4");
+                n.noipv6 = d.truthy("noipv6");
+                n.nodefroute = d.truthy("nodefroute");
+                n.notksdevice = d.truthy("notksdevice");
+                if (!d.is_none("activate")) n.activate = d.truthy("activate");
+                n.origin = o;
+                ks.network.push_back(std::move(n));
+                break;
+            }
+            case Cmd::firewall:
+                if (!d.is_none("enabled") || d.truthy("use_system_defaults"))
+                    ks.firewall = Firewall{d.truthy("enabled"), d.truthy("use_system_defaults"), d.list("ports"), d.list("trusts"),
+                                           d.list("services"), d.list("remove_services"), o};
+                break;
+            case Cmd::selinux:
+                if (!d.is_none("selinux")) ks.selinux = static_cast<SELinuxMode>(d.num("selinux"));
+                break;
+            case Cmd::services: ks.services = Services{d.list("enabled"), d.list("disabled"), o}; break;
+            case Cmd::bootloader: {
+                Bootloader b;
+                b.append = text(d, "appendLine");
+                b.location = text(d, "location");
+                b.password = text(d, "password");
+                b.default_entry = text(d, "default");
+                b.boot_drive = text(d, "bootDrive");
+                b.timeout = opt_int(d, "timeout");
+                b.driveorder = d.list("driveorder");
+                b.iscrypted = d.truthy("isCrypted");
+                b.disabled = d.truthy("disabled");
+                b.leavebootorder = d.truthy("leavebootorder");
+                b.extlinux = d.truthy("extlinux");
+                b.nombr = d.truthy("nombr");
+                b.sdboot = d.truthy("sdboot");
+                b.origin = o;
+                ks.bootloader = std::move(b);
+                break;
+            }
+            case Cmd::xconfig: ks.xconfig = XConfig{text(d, "defaultdesktop"), d.truthy("startX"), o}; break;
+            case Cmd::skipx: ks.skipx = d.truthy("skipx"); break;
+            case Cmd::repo: {
+                RepoData r;
+                r.name = text(d, "name");
+                r.baseurl = text(d, "baseurl");
+                r.mirrorlist = text(d, "mirrorlist");
+                r.metalink = d.truthy("metalink") ? text(d, "metalink") : std::string();
+                r.proxy = text(d, "proxy");
+                r.sslcacert = text(d, "sslcacert");
+                r.sslclientcert = text(d, "sslclientcert");
+                r.sslclientkey = text(d, "sslclientkey");
+                r.cost = opt_int(d, "cost");
+                r.includepkgs = d.list("includepkgs");
+                r.excludepkgs = d.list("excludepkgs");
+                r.noverifyssl = d.truthy("noverifyssl");
+                r.install = d.truthy("install");
+                r.origin = o;
+                ks.repos.push_back(std::move(r));
+                break;
+            }
+            case Cmd::url:
+                ks.url = Url{text(d, "url"), text(d, "mirrorlist"), text(d, "metalink"), text(d, "proxy"), text(d, "sslcacert"),
+                             text(d, "sslclientcert"), text(d, "sslclientkey"), d.truthy("noverifyssl"), o};
+                break;
+            case Cmd::partition: {
+                PartitionData p;
+                p.mountpoint = text(d, "mountpoint");
+                p.fstype = text(d, "fstype");
+                p.label = text(d, "label");
+                p.ondisk = text(d, "disk");
+                p.onpart = text(d, "onPart");
+                p.onbiosdisk = text(d, "onbiosdisk");
+                p.fsoptions = text(d, "fsopts");
+                p.mkfsoptions = text(d, "mkfsopts");
+                p.fsprofile = text(d, "fsprofile");
+                p.size = opt_int(d, "size");
+                p.maxsize = d.num("maxSizeMB");
+                p.grow = d.truthy("grow");
+                p.format = d.truthy("format");
+                p.recommended = d.truthy("recommended");
+                p.asprimary = d.truthy("primOnly");
+                p.resize = d.truthy("resize");
+                p.hibernation = d.truthy("hibernation");
+                p.encrypted = d.truthy("encrypted");
+                p.passphrase = text(d, "passphrase");
+                p.cipher = text(d, "cipher");
+                p.luks_version = text(d, "luks_version");
+                p.origin = o;
+                ks.partitions.push_back(std::move(p));
+                break;
+            }
+            case Cmd::clearpart: {
+                ClearPart cp;
+                if (!d.is_none("type")) cp.type = static_cast<ClearPartType>(d.num("type"));
+                cp.drives = d.list("drives");
+                cp.devices = d.list("devices");
+                cp.initlabel = d.truthy("initAll");
+                cp.cdl = d.truthy("cdl");
+                cp.disklabel = text(d, "disklabel");
+                cp.origin = o;
+                ks.clearpart = std::move(cp);
+                break;
+            }
+            case Cmd::zerombr: ks.zerombr = d.truthy("zerombr"); break;
+            case Cmd::autopart: {
+                if (!d.truthy("autopart")) break;
+                AutoPart a;
+                if (!d.is_none("type")) {
+                    static constexpr const char* names[] = {"plain", "btrfs", "lvm", "thinp"};
+                    long long t = d.num("type");
+                    if (t >= 0 && t < 4) a.type = names[t];
+                }
+                a.fstype = text(d, "fstype");
+                a.passphrase = text(d, "passphrase");
+                a.cipher = text(d, "cipher");
+                a.luks_version = text(d, "luks_version");
+                a.encrypted = d.truthy("encrypted");
+                a.nohome = d.truthy("nohome");
+                a.noboot = d.truthy("noboot");
+                a.noswap = d.truthy("noswap");
+                a.hibernation = d.truthy("hibernation");
+                a.origin = o;
+                ks.autopart = std::move(a);
+                break;
+            }
+            case Cmd::reqpart:
+                if (d.truthy("reqpart")) ks.reqpart = ReqPart{d.truthy("addBoot"), o};
+                break;
+            case Cmd::logvol: {
+                LogVolData l;
+                l.mountpoint = text(d, "mountpoint");
+                l.name = text(d, "name");
+                l.vgname = text(d, "vgname");
+                l.fstype = text(d, "fstype");
+                l.label = text(d, "label");
+                l.fsoptions = text(d, "fsopts");
+                l.mkfsoptions = text(d, "mkfsopts");
+                l.poolname = text(d, "pool_name");
+                l.size = opt_int(d, "size");
+                l.percent = opt_int(d, "percent");
+                l.maxsize = d.num("maxSizeMB");
+                l.grow = d.truthy("grow");
+                l.format = d.truthy("format");
+                l.useexisting = d.truthy("preexist");
+                l.recommended = d.truthy("recommended");
+                l.thin = d.truthy("thin_volume");
+                l.thinpool = d.truthy("thin_pool");
+                l.encrypted = d.truthy("encrypted");
+                l.origin = o;
+                ks.logvols.push_back(std::move(l));
+                break;
+            }
+            case Cmd::volgroup:
+                ks.volgroups.push_back({text(d, "vgname"), d.list("physvols"), opt_int(d, "pesize"), d.truthy("format"),
+                                        d.truthy("preexist"), o});
+                break;
+            case Cmd::raid:
+                ks.raids.push_back({text(d, "mountpoint"), text(d, "device"), text(d, "level"), text(d, "fstype"), text(d, "label"),
+                                    d.list("members"), d.num("spares"), d.truthy("format"), d.truthy("preexist"),
+                                    d.truthy("encrypted"), o});
+                break;
+            case Cmd::btrfs:
+                ks.btrfs.push_back({text(d, "mountpoint"), text(d, "name"), text(d, "label"), text(d, "dataLevel"),
+                                    text(d, "metaDataLevel"), d.list("devices"), d.truthy("subvol"), d.truthy("format"),
+                                    d.truthy("preexist"), o});
+                break;
+            case Cmd::ignoredisk: ks.ignoredisk = IgnoreDisk{d.list("ignoredisk"), d.list("onlyuse"), o}; break;
+            case Cmd::user:
+                ks.users.push_back({text(d, "name"), text(d, "password"), text(d, "homedir"), text(d, "shell"), text(d, "gecos"),
+                                    d.list("groups"), opt_int(d, "uid"), opt_int(d, "gid"), d.truthy("isCrypted"),
+                                    d.truthy("lock"), o});
+                break;
+            case Cmd::group: ks.groups.push_back({text(d, "name"), opt_int(d, "gid"), o}); break;
+            case Cmd::sshkey: ks.sshkeys.push_back({text(d, "username"), text(d, "key"), o}); break;
+            case Cmd::sshpw:
+                ks.sshpws.push_back({text(d, "username"), text(d, "password"), d.truthy("isCrypted"), d.truthy("lock"),
+                                     d.truthy("sshkey"), o});
+                break;
+            case Cmd::firstboot:
+                if (!d.is_none("firstboot")) {
+                    long long v = d.num("firstboot");
+                    ks.firstboot = v == 1 ? Firstboot::disable : v == 2 ? Firstboot::reconfig : Firstboot::enable;
+                }
+                break;
+            case Cmd::eula: ks.eula_agreed = d.truthy("agreed"); break;
+            case Cmd::displaymode:
+                if (!d.is_none("displayMode")) ks.display_mode = static_cast<DisplayMode>(d.num("displayMode"));
+                break;
+            case Cmd::reboot:
+                if (!d.is_none("action")) {
+                    long long a = d.num("action");
+                    ks.final_action = a == 0 ? FinalAction::halt : a == 1 ? FinalAction::reboot : FinalAction::shutdown;
+                }
+                break;
+            case Cmd::authselect: ks.authselect = text(d, "authselect"); break;
+            case Cmd::logging: ks.logging = Logging{text(d, "host"), text(d, "port"), text(d, "level"), o}; break;
+            case Cmd::liveimg:
+                ks.liveimg = Liveimg{text(d, "url"), text(d, "proxy"), text(d, "checksum"), d.truthy("noverifyssl"), o};
+                break;
+            case Cmd::ostreesetup:
+                ks.ostreesetup = OstreeSetup{text(d, "osname"), text(d, "remote"), text(d, "url"), text(d, "ref"), d.truthy("nogpg"), o};
+                break;
+            default: break;
+        }
+    }
+}
+
+}  // namespace detail
+
+// Parses the kickstart at `location` (a path, file:// or http(s):// URL) and every file it
+// includes. Throws KickstartError (file:line: message) on the first mistake.
+inline Kickstart parse_file(const std::string& location, const ParseOptions& options = {}) {
+    Kickstart ks;
+    detail::Parser parser(ks, options);
+    parser.read_location(location, nullptr);
+    detail::fill_model(ks);
+    return ks;
+}
+
+// Parses kickstart text; `name` is the file name used in messages and the folder relative
+// %include paths are taken from ("" = the working folder).
+inline Kickstart parse_string(std::string_view text, const std::string& name = "<string>", const ParseOptions& options = {}) {
+    Kickstart ks;
+    detail::Parser parser(ks, options);
+    parser.read_text(text, name);
+    detail::fill_model(ks);
+    return ks;
+}
+
+}  // namespace imgcreate::kickstart
