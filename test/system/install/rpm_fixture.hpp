@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
 #include <string>
@@ -139,5 +141,76 @@ inline std::vector<std::string> rpm_qa(const fs::path& root, const std::string& 
     std::sort(lines.begin(), lines.end());
     return lines;
 }
+
+}  // namespace imgcreate::test
+
+namespace imgcreate::test {
+
+// A throwaway OpenPGP key made with Debian's gpg, and rpmsign to sign copies of packages.
+struct SigningKey {
+    fs::path home;         // GNUPGHOME
+    std::string name;      // user id, for rpmsign's %_gpg_name
+    fs::path public_key;   // ASCII-armored export: what a repo's gpgkey= points at
+    std::string key_id;    // 16 lower-case hex digits
+
+    static SigningKey make(const std::string& label) {
+        IMGCREATE_REQUIRE_PROGRAM("gpg");
+        IMGCREATE_REQUIRE_PROGRAM("rpmsign");
+        SigningKey key;
+        key.home = install_cache_dir() / ("gnupg-" + label);
+        key.name = "imgcreate test key " + label;
+        key.public_key = key.home / "public.asc";
+        if (!fs::exists(key.public_key)) {
+            fs::remove_all(key.home);
+            fs::create_directories(key.home);
+            fs::permissions(key.home, fs::perms::owner_all);
+            key.gpg({"--quick-gen-key", key.name + " <" + label + "@imgcreate.invalid>", "rsa2048", "sign", "never"});
+            write_text(key.public_key, key.gpg({"--armor", "--export", key.name}));
+        }
+        for (const auto& line : lines_of(key.gpg({"--list-keys", "--with-colons", key.name}))) {
+            if (line.rfind("pub:", 0) != 0) continue;
+            std::vector<std::string> fields;
+            std::stringstream s(line);
+            for (std::string f; std::getline(s, f, ':');) fields.push_back(f);
+            key.key_id = fields.at(4);
+        }
+        std::transform(key.key_id.begin(), key.key_id.end(), key.key_id.begin(), ::tolower);
+        return key;
+    }
+
+    std::string gpg(std::vector<std::string> args) const {
+        Command cmd;
+        cmd.argv = {"gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""};
+        cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
+        cmd.env = std::map<std::string, std::string>{{"GNUPGHOME", home.string()}, {"PATH", "/usr/bin:/bin"}};
+        cmd.log_output = false;
+        return run(cmd).output;
+    }
+
+    // A signed copy of `rpm` named after the key, beside the cache.
+    fs::path sign_copy(const fs::path& rpm) const {
+        const fs::path copy = home / "signed" / rpm.filename();
+        if (fs::exists(copy)) return copy;
+        fs::create_directories(copy.parent_path());
+        fs::copy_file(rpm, copy, fs::copy_options::overwrite_existing);
+        Command cmd;
+        cmd.argv = {"rpmsign", "--addsign", "--define", "__gpg /usr/bin/gpg", "--define", "_gpg_name " + name,
+                    "--define", "_gpg_path " + home.string(), copy.string()};
+        cmd.env = std::map<std::string, std::string>{{"GNUPGHOME", home.string()}, {"PATH", "/usr/bin:/bin"}};
+        run(cmd);
+        return copy;
+    }
+
+    ~SigningKey() {
+        // gpg starts an agent per home; it must not outlive the test.
+        if (!home.empty()) {
+            Command cmd;
+            cmd.argv = {"gpgconf", "--kill", "gpg-agent"};
+            cmd.env = std::map<std::string, std::string>{{"GNUPGHOME", home.string()}, {"PATH", "/usr/bin:/bin"}};
+            cmd.check = false;
+            run(cmd);
+        }
+    }
+};
 
 }  // namespace imgcreate::test
