@@ -1,0 +1,85 @@
+// imgcreate — what every step and policy of a build shares: the kickstart, the options the
+// user chose, the build directory and install root, the undo stack and the phase timings.
+#pragma once
+
+#include <imgcreate/support/cleanup.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace imgcreate {
+
+namespace kickstart {
+struct Kickstart;
+}
+
+// The options livecd-creator and image-creator users set on the command line.
+struct CreatorOptions {
+    std::string name;                       // output base name; from the kickstart's file name by default
+    std::string fslabel;                    // filesystem / ISO volume label (<= 32 characters)
+    std::string title;                      // boot menu title
+    std::string product;                    // product name in the boot menu
+    std::string releasever;                 // $releasever for repositories
+    std::filesystem::path tmpdir = "/var/tmp";  // where the build dir is made
+    std::filesystem::path outdir = ".";     // where the deliverable is moved at the end
+    std::filesystem::path cache_dir;        // package + metadata cache; empty: inside the build dir
+    std::filesystem::path base_on;          // an existing image to build on
+    std::vector<std::filesystem::path> repo_files;  // extra .repo files or dirs (--repo)
+    std::string pkgverify_level = "all";    // all | signature | digest | none
+    std::string compression = "xz";         // squashfs compressor
+    bool cacheonly = false;                 // never touch the network
+    bool nocleanup = false;                 // keep the build dir (mounts are still undone)
+    bool skip_minimize = false;
+    bool skip_compression = false;
+    std::filesystem::path lockfile;         // install exactly this resolved set
+    std::filesystem::path lockfile_out;     // write the resolved set here
+};
+
+// Wall-clock seconds of each step, in the order they ran.
+struct PhaseTimings {
+    std::vector<std::pair<std::string, double>> phases;
+
+    template <typename F> decltype(auto) time(const std::string& phase, F&& work) {
+        auto start = std::chrono::steady_clock::now();
+        struct Record {
+            PhaseTimings& self;
+            std::string phase;
+            std::chrono::steady_clock::time_point start;
+            ~Record() {
+                self.phases.emplace_back(phase, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            }
+        } record{*this, phase, start};
+        return std::forward<F>(work)();
+    }
+    double total() const {
+        double t = 0;
+        for (const auto& p : phases) t += p.second;
+        return t;
+    }
+};
+
+// package name -> installed versions (e.g. {"kernel", {"6.1.0-13-amd64"}}), as livecd-tools reports it.
+using KernelVersions = std::map<std::string, std::vector<std::string>>;
+
+struct BuildContext {
+    std::shared_ptr<const kickstart::Kickstart> kickstart;  // may be null for programmatic builds
+    CreatorOptions options;
+    std::filesystem::path build_dir;     // <tmpdir>/imgcreate-XXXXXX, made by the creator in mount()
+    std::filesystem::path install_root;  // set by the MountPolicy in mount()
+    std::filesystem::path output;        // the deliverable, set by the StagePolicy in package()
+    CleanupStack cleanup;                // undo actions of every step, run newest first
+    PhaseTimings timings;
+
+    // The package cache: options.cache_dir, or <build_dir>/cache.
+    std::filesystem::path cache_dir() const {
+        return options.cache_dir.empty() ? build_dir / "cache" : options.cache_dir;
+    }
+};
+
+}  // namespace imgcreate

@@ -1,0 +1,175 @@
+// imgcreate — Creator<Mount, Install, Boot, Stage>: an image creator composed at compile time.
+//
+//   mount()      MountPolicy makes the install root; the creator adds the API filesystems
+//   install()    InstallPolicy fills it (BootPolicy::before_install runs first)
+//   configure()  kickstart appliers, BootPolicy::configure_boot, %post scripts
+//   unmount()    BootPolicy::before_unmount, API filesystems down, MountPolicy::unmount
+//   package()    StagePolicy turns the result into the deliverable in the output dir
+//
+// Each step may be called alone, in that order; out of order is a StepOrderError.
+// cleanup() undoes whatever is still held, newest first, and is what the destructor calls.
+#pragma once
+
+#include <imgcreate/concepts.hpp>
+#include <imgcreate/context.hpp>
+#include <imgcreate/support/build_dir.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/interrupt.hpp>
+#include <imgcreate/support/log.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace imgcreate {
+
+template <MountPolicy M, InstallPolicy I, BootPolicy B, StagePolicy S>
+class Creator {
+public:
+    explicit Creator(std::shared_ptr<const kickstart::Kickstart> ks, CreatorOptions options = {}, M mount = {},
+                     I install = {}, B boot = {}, S stage = {})
+        : mount_(std::move(mount)), install_(std::move(install)), boot_(std::move(boot)), stage_(std::move(stage)) {
+        ctx_.kickstart = std::move(ks);
+        ctx_.options = std::move(options);
+    }
+    Creator(const Creator&) = delete;
+    Creator& operator=(const Creator&) = delete;
+    ~Creator() { cleanup(); }
+
+    // Runs every step in order, then cleans up; returns the path of the deliverable.
+    // On an exception the steps already taken are undone before it propagates.
+    std::filesystem::path create() {
+        try {
+            mount();
+            install();
+            configure();
+            unmount();
+            package();
+        } catch (...) {
+            cleanup();
+            throw;
+        }
+        cleanup();
+        log_timings();
+        return ctx_.output;
+    }
+
+    void mount() {
+        expect(Step::none, "mount", "a new creator: mount() runs once per creator");
+        step("mount", [&] {
+            ctx_.build_dir = make_build_dir(ctx_.options.tmpdir);
+            log::info("build directory: ", ctx_.build_dir.string());
+            if (!ctx_.options.nocleanup) {
+                auto dir = ctx_.build_dir;
+                ctx_.cleanup.push("remove " + dir.string(), [dir] { remove_build_dir(dir); });
+            }
+            mount_.mount(ctx_);
+            if (ctx_.install_root.empty()) throw MountError("the mount policy did not set an install root");
+        });
+        state_ = Step::mounted;
+    }
+
+    void install() {
+        expect(Step::mounted, "install", "mount");
+        step("install", [&] {
+            boot_.before_install(ctx_);
+            install_.install(ctx_);
+        });
+        state_ = Step::installed;
+    }
+
+    void configure() {
+        expect(Step::installed, "configure", "install");
+        step("configure", [&] { boot_.configure_boot(ctx_); });
+        state_ = Step::configured;
+    }
+
+    void unmount() {
+        if (state_ == Step::none) throw StepOrderError("unmount", "mount");
+        if (state_ >= Step::unmounted) throw Error("unmount() called twice: the root is already unmounted", "unmount");
+        step("unmount", [&] {
+            boot_.before_unmount(ctx_);
+            mount_.unmount(ctx_);
+        });
+        state_ = Step::unmounted;
+    }
+
+    std::filesystem::path package() {
+        if (state_ < Step::unmounted) throw StepOrderError("package", state_ < Step::installed ? "install" : "unmount");
+        if (state_ < Step::installed) throw StepOrderError("package", "install");
+        if (state_ == Step::packaged) throw Error("package() called twice: the image is already packaged", "package");
+        step("package", [&] { ctx_.output = stage_.package(ctx_); });
+        state_ = Step::packaged;
+        log::info("wrote ", ctx_.output.string());
+        return ctx_.output;
+    }
+
+    // An interactive root shell inside the install root, between steps (livecd-creator -l).
+    void launch_shell(const std::string& shell = "/bin/sh") {
+        if (state_ < Step::mounted || state_ >= Step::unmounted)
+            throw Error("launch_shell() needs a mounted install root: call it between mount() and unmount()", "shell");
+        log::info("launching a shell in ", ctx_.install_root.string(), "; exit it to continue the build");
+        run_interactive_in_root(ctx_.install_root, {shell});
+    }
+
+    // Undoes whatever is still held, newest first; safe to call at any time, any number of
+    // times. Returns what it undid.
+    std::vector<std::string> cleanup() noexcept {
+        auto undone = ctx_.cleanup.run_all();
+        if (state_ != Step::packaged && state_ != Step::none) state_ = Step::cleaned;
+        return undone;
+    }
+
+    KernelVersions kernel_versions() const {
+        if (state_ < Step::installed) throw StepOrderError("kernel_versions", "install");
+        return install_.kernel_versions(ctx_);
+    }
+
+    BuildContext& context() noexcept { return ctx_; }
+    const BuildContext& context() const noexcept { return ctx_; }
+    M& mount_policy() noexcept { return mount_; }
+    I& install_policy() noexcept { return install_; }
+    B& boot_policy() noexcept { return boot_; }
+    S& stage_policy() noexcept { return stage_; }
+
+private:
+    enum class Step { none, mounted, installed, configured, unmounted, packaged, cleaned };
+
+    void expect(Step wanted, const char* step_name, const char* needed) const {
+        if (state_ == Step::cleaned)
+            throw Error(std::string(step_name) + "() called after cleanup(): make a new creator to build again", step_name);
+        if (state_ == wanted) return;
+        if (state_ < wanted) throw StepOrderError(step_name, needed);
+        throw Error(std::string(step_name) + "() called again: it has already run", step_name);
+    }
+
+    template <typename F> void step(const std::string& name, F&& work) {
+        check_interrupted();
+        log::debug("step ", name, " starts");
+        ctx_.timings.time(name, std::forward<F>(work));
+        check_interrupted();
+    }
+
+    void log_timings() const {
+        std::string line = "timings:";
+        char buf[64];
+        for (const auto& [phase, seconds] : ctx_.timings.phases) {
+            std::snprintf(buf, sizeof buf, " %s %.2fs", phase.c_str(), seconds);
+            line += buf;
+        }
+        std::snprintf(buf, sizeof buf, " (total %.2fs)", ctx_.timings.total());
+        log::info(line + buf);
+    }
+
+    BuildContext ctx_;
+    M mount_;
+    I install_;
+    B boot_;
+    S stage_;
+    Step state_ = Step::none;
+};
+
+}  // namespace imgcreate

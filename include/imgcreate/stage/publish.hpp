@@ -1,0 +1,51 @@
+// imgcreate — outputs appear whole or not at all: the deliverable is finished under the
+// build dir and then renamed into the output dir; across filesystems it is copied to a
+// hidden temporary name in the output dir first, then renamed.
+#pragma once
+
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace imgcreate::stage {
+
+// Moves `built` (a file or a directory tree) to `outdir/name`. Refuses to replace an
+// existing output: a user's earlier image is never overwritten by surprise.
+inline std::filesystem::path publish(const std::filesystem::path& built, const std::filesystem::path& outdir,
+                                     const std::string& name) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(outdir, ec);
+    if (ec) throw StageError("cannot create the output directory " + outdir.string() + ": " + ec.message(), outdir.string());
+    const fs::path target = outdir / name;
+    if (fs::symlink_status(target, ec).type() != fs::file_type::not_found)
+        throw StageError("the output " + target.string() + " already exists: remove it or choose another name or --output",
+                         target.string());
+
+    if (std::rename(built.c_str(), target.c_str()) == 0) return target;
+    if (errno != EXDEV) throw StageError(errno_message("cannot move the image into place", target, errno), target.string());
+
+    // Another filesystem: copy beside the target under a hidden name, then rename.
+    const fs::path partial = outdir / ("." + name + ".partial");
+    fs::remove_all(partial, ec);
+    try {
+        run({"cp", "-a", "--sparse=always", "--reflink=auto", built.string(), partial.string()});
+    } catch (...) {
+        fs::remove_all(partial, ec);
+        throw;
+    }
+    if (std::rename(partial.c_str(), target.c_str()) != 0) {
+        int err = errno;
+        fs::remove_all(partial, ec);
+        throw StageError(errno_message("cannot move the image into place", target, err), target.string());
+    }
+    fs::remove_all(built, ec);
+    return target;
+}
+
+}  // namespace imgcreate::stage

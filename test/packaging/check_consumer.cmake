@@ -1,0 +1,28 @@
+# Script mode: install, build the consumer against the install, run it.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(step)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "step failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+step(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
+if(NOT EXISTS ${prefix}/include/imgcreate/imgcreate.hpp)
+  message(FATAL_ERROR "headers were not installed under ${prefix}/include")
+endif()
+file(GLOB config ${prefix}/lib*/cmake/imgcreate/imgcreateConfigVersion.cmake)
+if(NOT config)
+  message(FATAL_ERROR "imgcreateConfigVersion.cmake was not installed")
+endif()
+# The consumer must not see the source tree's headers: only the installed ones.
+step(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+step(${WORK_DIR}/build/consumer ${WORK_DIR}/tmp)
+if(NOT step_output MATCHES "consumer built ${WORK_DIR}/tmp/out/consumer-tree with etc/motd")
+  message(FATAL_ERROR "the consumer ran but printed: ${step_output}")
+endif()
+file(REMOVE_RECURSE ${WORK_DIR})

@@ -1,0 +1,166 @@
+#include <catch2/catch.hpp>
+
+#include <imgcreate/imgcreate.hpp>
+#include <imgcreate/support/root_path.hpp>
+
+#include <fstream>
+
+using namespace imgcreate;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A user-written install policy: "installs" by writing files into the root.
+struct WriteFilesInstall {
+    std::vector<std::string>* journal = nullptr;
+    void install(BuildContext& ctx) {
+        RootDir root(ctx.install_root);
+        root.mkdirs("etc");
+        root.write_file("etc/os-release", "NAME=Demo\n");
+        root.mkdirs("boot");
+        root.write_file("boot/vmlinuz-6.1.0-demo", "kernel");
+        if (journal) journal->push_back("install");
+    }
+    KernelVersions kernel_versions(const BuildContext& ctx) const {
+        KernelVersions out;
+        for (const auto& entry : fs::directory_iterator(ctx.install_root / "boot"))
+            out["kernel"].push_back(entry.path().filename().string().substr(std::string("vmlinuz-").size()));
+        return out;
+    }
+};
+
+struct FailingInstall {
+    void install(BuildContext&) { throw InstallError("no package named 'missing' in any repository"); }
+    KernelVersions kernel_versions(const BuildContext&) const { return {}; }
+};
+
+struct RecordingBoot {
+    std::vector<std::string>* journal = nullptr;
+    void before_install(BuildContext&) { journal->push_back("before_install"); }
+    void configure_boot(BuildContext&) { journal->push_back("configure_boot"); }
+    void before_unmount(BuildContext&) { journal->push_back("before_unmount"); }
+};
+
+struct TempDir {
+    fs::path path = make_build_dir(fs::temp_directory_path());
+    ~TempDir() { fs::remove_all(path); }
+};
+
+CreatorOptions options_in(const TempDir& tmp, std::string name = "tree") {
+    CreatorOptions o;
+    o.name = std::move(name);
+    o.tmpdir = tmp.path / "tmp";
+    o.outdir = tmp.path / "out";
+    return o;
+}
+
+using TreeCreator = Creator<DirectoryMount, WriteFilesInstall, NoBoot, TreeStage>;
+
+}  // namespace
+
+TEST_CASE("create() runs every step and moves the tree into the output dir") {
+    TempDir tmp;
+    TreeCreator creator(nullptr, options_in(tmp));
+    auto out = creator.create();
+    CHECK(out == tmp.path / "out/tree");
+    std::ifstream in(out / "etc/os-release");
+    std::string line;
+    std::getline(in, line);
+    CHECK(line == "NAME=Demo");
+    // The build dir is gone once the tree has been published.
+    CHECK(fs::is_empty(tmp.path / "tmp"));
+    std::vector<std::string> phases;
+    for (const auto& [name, seconds] : creator.context().timings.phases) phases.push_back(name);
+    CHECK(phases == std::vector<std::string>{"mount", "install", "configure", "unmount", "package"});
+}
+
+TEST_CASE("the steps run in order and the boot policy's hooks run where the design puts them") {
+    TempDir tmp;
+    std::vector<std::string> journal;
+    Creator<DirectoryMount, WriteFilesInstall, RecordingBoot, TreeStage> creator(
+        nullptr, options_in(tmp), {}, WriteFilesInstall{&journal}, RecordingBoot{&journal});
+    creator.create();
+    CHECK(journal == std::vector<std::string>{"before_install", "install", "configure_boot", "before_unmount"});
+}
+
+TEST_CASE("a step called out of order says which step must come first") {
+    TempDir tmp;
+    TreeCreator creator(nullptr, options_in(tmp));
+    CHECK_THROWS_WITH(creator.install(), "install() called too early: call mount() first");
+    CHECK_THROWS_WITH(creator.configure(), "configure() called too early: call install() first");
+    CHECK_THROWS_WITH(creator.package(), "package() called too early: call install() first");
+    CHECK_THROWS_WITH(creator.unmount(), "unmount() called too early: call mount() first");
+    CHECK_THROWS_WITH(creator.kernel_versions(), "kernel_versions() called too early: call install() first");
+    creator.mount();
+    CHECK_THROWS_WITH(creator.mount(), "mount() called again: it has already run");
+    CHECK_THROWS_WITH(creator.configure(), "configure() called too early: call install() first");
+    creator.install();
+    CHECK_THROWS_WITH(creator.package(), "package() called too early: call unmount() first");
+    CHECK(creator.kernel_versions() == KernelVersions{{"kernel", {"6.1.0-demo"}}});
+}
+
+TEST_CASE("steps called one by one give the same tree as create()") {
+    TempDir tmp;
+    TreeCreator creator(nullptr, options_in(tmp));
+    creator.mount();
+    creator.install();
+    creator.configure();
+    creator.unmount();
+    auto out = creator.package();
+    CHECK(fs::exists(out / "boot/vmlinuz-6.1.0-demo"));
+}
+
+TEST_CASE("a failing step leaves no build dir and no output behind") {
+    TempDir tmp;
+    {
+        Creator<DirectoryMount, FailingInstall, NoBoot, TreeStage> creator(nullptr, options_in(tmp));
+        CHECK_THROWS_WITH(creator.create(), "no package named 'missing' in any repository");
+    }
+    CHECK(fs::is_empty(tmp.path / "tmp"));
+    CHECK_FALSE(fs::exists(tmp.path / "out/tree"));
+}
+
+TEST_CASE("cleanup() is idempotent, and a cleaned-up creator refuses to go on") {
+    TempDir tmp;
+    TreeCreator creator(nullptr, options_in(tmp));
+    creator.mount();
+    auto build_dir = creator.context().build_dir;
+    CHECK(fs::exists(build_dir));
+    auto undone = creator.cleanup();
+    CHECK(undone == std::vector<std::string>{"remove " + build_dir.string()});
+    CHECK_FALSE(fs::exists(build_dir));
+    CHECK(creator.cleanup().empty());
+    CHECK_THROWS_WITH(creator.install(), "install() called after cleanup(): make a new creator to build again");
+}
+
+TEST_CASE("the nocleanup option keeps the build dir for inspection") {
+    TempDir tmp;
+    auto options = options_in(tmp);
+    options.nocleanup = true;
+    fs::path build_dir;
+    {
+        Creator<DirectoryMount, FailingInstall, NoBoot, TreeStage> creator(nullptr, options);
+        CHECK_THROWS(creator.create());
+        build_dir = creator.context().build_dir;
+    }
+    CHECK(fs::is_directory(build_dir / "install_root"));
+}
+
+TEST_CASE("a second build with the same name does not replace the first output") {
+    TempDir tmp;
+    TreeCreator(nullptr, options_in(tmp)).create();
+    TreeCreator second(nullptr, options_in(tmp));
+    CHECK_THROWS_WITH(second.create(), Catch::Contains("already exists: remove it or choose another name"));
+    // The failed build took its build dir with it; the first output is intact.
+    CHECK(fs::is_empty(tmp.path / "tmp"));
+    CHECK(fs::exists(tmp.path / "out/tree/etc/os-release"));
+}
+
+TEST_CASE("the ready-made policies model their concepts") {
+    STATIC_REQUIRE(MountPolicy<DirectoryMount>);
+    STATIC_REQUIRE(BootPolicy<NoBoot>);
+    STATIC_REQUIRE(StagePolicy<TreeStage>);
+    STATIC_REQUIRE(InstallPolicy<WriteFilesInstall>);
+    STATIC_REQUIRE_FALSE(MountPolicy<TreeStage>);
+    STATIC_REQUIRE_FALSE(InstallPolicy<NoBoot>);
+}
