@@ -1,0 +1,250 @@
+// Installing one selection (300 packages, ~300 MB of payload) from a local repository:
+//   ours   resolve (libsolv) + rpm transaction (imgcreate::install)
+//   dnf    Debian's `dnf --installroot` on the same repository
+//   floor  `rpm -i --root R --nodeps --noscripts` of the same files (no resolution at all)
+// Each runs in its own process (this program again, or the tool), timed from fork to exit,
+// with its peak resident memory from wait4(). Signature checking is off for all three
+// (gpgcheck off, rpm's default digest level): every payload digest is still verified.
+//
+// usage: bench_install [--packages N] [--mb-per-package X] [--workdir DIR] [--keep]
+#include <imgcreate/install/download.hpp>
+#include <imgcreate/install/resolver.hpp>
+#include <imgcreate/install/rpmdb.hpp>
+#include <imgcreate/install/transaction.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace imgcreate;
+
+namespace {
+
+struct Settings {
+    int packages = 300;
+    double mb_per_package = 1.0;
+    fs::path workdir = fs::path(IMGCREATE_BENCH_BINARY_DIR) / "data";
+    bool keep = false;
+};
+
+std::string spec_text(const Settings& s) {
+    std::string spec =
+        "Name: bench\nVersion: 1.0\nRelease: 1\nSummary: install benchmark\nLicense: MIT\n"
+        "BuildArch: noarch\nAutoReqProv: no\n"
+        "%define _binary_payload w3.zstdio\n%define __os_install_post %{nil}\n"
+        "%define _build_id_links none\n%define debug_package %{nil}\n\n"
+        "%description\nThe benchmark selection.\n\n"
+        "%package -n bench-meta\nSummary: pulls in every benchmark package\n";
+    for (int i = 0; i < s.packages; ++i) spec += "Requires: bench-pkg" + std::to_string(1000 + i).substr(1) + "\n";
+    spec += "%description -n bench-meta\nMeta package.\n%files -n bench-meta\n\n";
+    for (int i = 0; i < s.packages; ++i) {
+        const std::string n = std::to_string(1000 + i).substr(1);
+        spec += "%package -n bench-pkg" + n + "\nSummary: benchmark package " + n + "\n";
+        // A dependency tree, so the solver and rpm's ordering have work to do.
+        if (i > 0) spec += "Requires: bench-pkg" + std::to_string(1000 + (i - 1) / 2).substr(1) + "\n";
+        spec += "%description -n bench-pkg" + n + "\nPayload " + n + ".\n";
+        spec += "%files -n bench-pkg" + n + "\n/usr/share/bench/pkg" + n + "\n\n";
+    }
+    spec += "%install\npython3 " + (fs::path(IMGCREATE_BENCH_SOURCE_DIR) / "generate_payload.py").string() +
+            " %{buildroot} " + std::to_string(s.packages) + " " + std::to_string(s.mb_per_package) + "\n";
+    return spec;
+}
+
+fs::path make_repo(const Settings& s) {
+    const fs::path repo = s.workdir / ("repo-" + std::to_string(s.packages) + "-" + std::to_string(s.mb_per_package));
+    if (fs::exists(repo / "repodata/repomd.xml")) return repo;
+    std::cerr << "generating the benchmark repository in " << repo << " (once)\n";
+    fs::remove_all(repo);
+    fs::create_directories(repo);
+    const fs::path top = s.workdir / "rpmbuild";
+    fs::remove_all(top);
+    fs::create_directories(top);
+    std::ofstream(top / "bench.spec") << spec_text(s);
+    Command build;
+    build.argv = {"rpmbuild", "-bb", "--quiet", "--nodeps", "--define", "_topdir " + top.string(),
+                  "--define", "_rpmdir " + repo.string(), (top / "bench.spec").string()};
+    build.timeout = std::chrono::minutes(30);
+    run(build);
+    run({"createrepo_c", "--quiet", repo.string()});
+    fs::remove_all(top);
+    return repo;
+}
+
+std::vector<fs::path> rpm_files(const fs::path& repo) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(repo))
+        if (e.path().extension() == ".rpm") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+struct Measure {
+    double seconds = 0;
+    long peak_kb = 0;
+};
+
+// Runs argv to completion in a child; wall time from fork to reaping, and its peak RSS.
+Measure measure(const std::vector<std::string>& argv, const fs::path& log) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::sync();
+    const auto start = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        FILE* out = std::fopen(log.c_str(), "w");
+        if (out) {
+            ::dup2(fileno(out), 1);
+            ::dup2(fileno(out), 2);
+        }
+        ::execvp(args[0], args.data());
+        std::perror("exec");
+        ::_exit(127);
+    }
+    int status = 0;
+    struct rusage usage {};
+    ::wait4(pid, &status, 0, &usage);
+    Measure m;
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.peak_kb = usage.ru_maxrss;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error(argv.front() + " failed in the benchmark (exit status " + std::to_string(WEXITSTATUS(status)) +
+                    "): see " + log.string());
+    return m;
+}
+
+// The child process for "ours": resolve bench-meta from the repository, install into root.
+int run_ours(const fs::path& repo_dir, const fs::path& root, const fs::path& cache) {
+    install::RepoConfig repo;
+    repo.id = "bench";
+    repo.baseurls = {repo_dir.string()};
+    install::PackageRequest request;
+    request.nocore = true;
+    install::PackageEntry entry;
+    entry.name = "bench-meta";
+    request.entries.push_back(entry);
+    install::ResolveOptions options;
+    options.metadata.cache_dir = cache;
+    auto resolution = install::resolve({repo}, request, options);
+    install::DownloadOptions download;
+    download.verify_local = false;  // rpm verifies every payload digest itself, as dnf leaves it to rpm
+    install::download_packages(resolution.packages, {repo}, download);
+    install::TransactionOptions tx;
+    tx.verify = install::VerifyLevel::digest;
+    install::install_packages(root, resolution.packages, tx);
+    return 0;
+}
+
+std::set<std::string> installed_nevras(const fs::path& root, const fs::path& dbpath) {
+    std::set<std::string> out;
+    for (const auto& p : install::installed_packages(root, dbpath))
+        if (p.name != "gpg-pubkey") out.insert(p.nevra());
+    return out;
+}
+
+// dnf on Debian keeps the database where Debian's rpm macros say; find it in the root.
+fs::path find_dbpath(const fs::path& root) {
+    for (const auto& e : fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied))
+        if (e.path().filename() == "rpmdb.sqlite") return "/" + fs::relative(e.path().parent_path(), root).string();
+    return install::fedora_dbpath;
+}
+
+std::size_t file_count(const fs::path& root) {
+    std::size_t n = 0;
+    for (auto it = fs::recursive_directory_iterator(root / "usr/share/bench"); it != fs::recursive_directory_iterator(); ++it)
+        ++n;
+    return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings s;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 4 && args[0] == "--ours") {
+        Logger::instance().set_console_level(LogLevel::warning);
+        return run_ours(args[1], args[2], args[3]);
+    }
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--packages" && i + 1 < args.size()) s.packages = std::stoi(args[++i]);
+        else if (args[i] == "--mb-per-package" && i + 1 < args.size()) s.mb_per_package = std::stod(args[++i]);
+        else if (args[i] == "--workdir" && i + 1 < args.size()) s.workdir = args[++i];
+        else if (args[i] == "--keep") s.keep = true;
+        else {
+            std::cerr << "usage: bench_install [--packages N] [--mb-per-package X] [--workdir DIR] [--keep]\n";
+            return 2;
+        }
+    }
+    if (::geteuid() != 0) {
+        std::cerr << "bench_install needs root (rpm installs into roots)\n";
+        return 4;
+    }
+    require_program("rpmbuild", "rpm");
+    require_program("createrepo_c", "createrepo-c");
+    require_program("dnf", "dnf");
+
+    const fs::path repo = make_repo(s);
+    const auto files = rpm_files(repo);
+    std::uintmax_t bytes = 0;
+    for (const auto& f : files) bytes += fs::file_size(f);
+    // Warm the page cache so no contender pays for the first read of the repository.
+    for (const auto& f : files) std::ifstream(f, std::ios::binary).ignore(std::numeric_limits<std::streamsize>::max());
+
+    const fs::path runs = s.workdir / "runs";
+    fs::remove_all(runs);
+    fs::create_directories(runs);
+    const fs::path self = fs::read_symlink("/proc/self/exe");
+
+    std::cerr << "installing " << files.size() << " packages (" << (bytes >> 20) << " MB of rpm files)\n";
+    const fs::path root_ours = runs / "ours", root_dnf = runs / "dnf", root_rpm = runs / "rpm";
+    Measure ours = measure({self.string(), "--ours", repo.string(), root_ours.string(), (runs / "cache-ours").string()},
+                           runs / "ours.log");
+    std::cerr << "ours done in " << ours.seconds << " s\n";
+
+    Measure dnf = measure({"dnf", "--installroot=" + root_dnf.string(), "--releasever=39", "--noplugins",
+                           "--setopt=reposdir=" + (runs / "no-repos").string(), "--disablerepo=*",
+                           "--repofrompath=bench," + repo.string(), "--enablerepo=bench", "--nogpgcheck",
+                           "--setopt=install_weak_deps=False", "--setopt=cachedir=" + (runs / "cache-dnf").string(),
+                           "-y", "-q", "install", "bench-meta"},
+                          runs / "dnf.log");
+    std::cerr << "dnf done in " << dnf.seconds << " s\n";
+
+    std::vector<std::string> rpm_argv = {"rpm", "-i", "--root", root_rpm.string(), "--dbpath",
+                                         install::fedora_dbpath.string(), "--nodeps", "--noscripts"};
+    for (const auto& f : files) rpm_argv.push_back(f.string());
+    Measure floor = measure(rpm_argv, runs / "rpm.log");
+    std::cerr << "rpm floor done in " << floor.seconds << " s\n";
+
+    const auto nevras_ours = installed_nevras(root_ours, install::fedora_dbpath);
+    const auto nevras_dnf = installed_nevras(root_dnf, find_dbpath(root_dnf));
+    const auto nevras_rpm = installed_nevras(root_rpm, install::fedora_dbpath);
+
+    std::printf("\ninstall benchmark: %zu packages, %ju MB of rpm files, %zu files and dirs per root\n", files.size(),
+                static_cast<std::uintmax_t>(bytes >> 20), file_count(root_ours));
+    std::printf("  %-34s %8s %10s %12s\n", "", "seconds", "vs floor", "peak RSS MB");
+    auto row = [&](const char* name, const Measure& m) {
+        std::printf("  %-34s %8.2f %9.2fx %12.1f\n", name, m.seconds, m.seconds / floor.seconds, m.peak_kb / 1024.0);
+    };
+    row("ours (resolve + install)", ours);
+    row("dnf --installroot", dnf);
+    row("rpm -i --nodeps --noscripts (floor)", floor);
+    std::printf("  ours / floor = %.2f (target <= 1.15)   dnf / ours = %.2f (target >= 2)\n", ours.seconds / floor.seconds,
+                dnf.seconds / ours.seconds);
+    std::printf("  same NEVRAs: ours vs dnf %s (%zu vs %zu), ours vs rpm %s (%zu vs %zu)\n",
+                nevras_ours == nevras_dnf ? "yes" : "NO", nevras_ours.size(), nevras_dnf.size(),
+                nevras_ours == nevras_rpm ? "yes" : "NO", nevras_ours.size(), nevras_rpm.size());
+    if (!s.keep) fs::remove_all(runs);
+    return 0;
+}
