@@ -6,8 +6,9 @@
 //                                           IMGCREATE_BINARY_DIR "/test-repos/resolve-main");
 //
 // Each *.spec is built for every arch in options.targets (default: x86_64) unless it has a
-// line `#!targets: x86_64 i686` of its own. A `comps.xml` next to the specs becomes the
-// repository's group file. Specs are built with --nodeps and without debug packages.
+// line `#!targets: x86_64 i686` of its own; a spec with a line `#!srpm` also puts its source
+// package in the repository. A `comps.xml` next to the specs becomes the repository's group
+// file. Specs are built with --nodeps and without debug packages.
 #pragma once
 
 #include <imgcreate/support/error.hpp>
@@ -92,17 +93,21 @@ private:
 inline void build_specs(const std::vector<std::filesystem::path>& specs, const RepoBuildOptions& options,
                         const std::filesystem::path& topdir, const std::filesystem::path& rpmdir) {
     for (const auto& spec : specs) {
-        for (const auto& target : targets_of(read_text(spec), options.targets)) {
+        const std::string text = read_text(spec);
+        bool with_source = text.find("\n#!srpm") != std::string::npos || text.rfind("#!srpm", 0) == 0;
+        for (const auto& target : targets_of(text, options.targets)) {
             Command cmd;
-            cmd.argv = {"rpmbuild", "-bb", "--nodeps", "--target", target,
+            cmd.argv = {"rpmbuild", with_source ? "-ba" : "-bb", "--nodeps", "--target", target,
                         "--define", "_topdir " + topdir.string(),
                         "--define", "_rpmdir " + rpmdir.string(),
+                        "--define", "_srcrpmdir " + (rpmdir / "src").string(),
                         "--define", "debug_package %{nil}",
                         "--define", "_build_id_links none",
                         "--define", "__os_install_post %{nil}",
                         spec.string()};
             cmd.log_output = false;
             run(cmd);
+            with_source = false;
         }
     }
 }

@@ -209,11 +209,12 @@ private:
         return ids;
     }
 
-    // dnf runs with best=1: each install job is SOLVER_FORCEBEST.
+    // As libdnf makes a job of a package set (SETARCH lets an asked-for i686 in); dnf runs with
+    // best=1, so each install job is SOLVER_FORCEBEST.
     void install_one_of(const std::vector<Id>& ids, const JobOrigin& origin) {
         solv::IdQueue q;
         for (Id s : ids) q.push(s);
-        out_.job.push(SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF | SOLVER_FORCEBEST,
+        out_.job.push(SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF | SOLVER_SETARCH | SOLVER_SETEVR | SOLVER_FORCEBEST,
                       pool_queuetowhatprovides(pool_.pool().get(), q.get()));
         out_.origins.push_back(origin);
     }
