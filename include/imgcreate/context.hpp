@@ -39,6 +39,7 @@ struct CreatorOptions {
     bool skip_compression = false;
     std::filesystem::path lockfile;         // install exactly this resolved set
     std::filesystem::path lockfile_out;     // write the resolved set here
+    std::chrono::milliseconds script_timeout{0};  // stop a %pre/%pre-install/%post running longer; 0: no limit
 };
 
 // Wall-clock seconds of each step, in the order they ran.

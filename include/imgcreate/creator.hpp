@@ -2,7 +2,7 @@
 //
 //   mount()      MountPolicy makes the install root; the creator adds the API filesystems
 //   install()    InstallPolicy fills it (BootPolicy::before_install runs first)
-//   configure()  kickstart appliers, BootPolicy::configure_boot, %post scripts
+//   configure()  kickstart appliers, BootPolicy::configure_boot, %post scripts, SELinux relabel
 //   unmount()    BootPolicy::before_unmount, API filesystems down, MountPolicy::unmount
 //   package()    StagePolicy turns the result into the deliverable in the output dir
 //
@@ -11,6 +11,8 @@
 #pragma once
 
 #include <imgcreate/concepts.hpp>
+#include <imgcreate/configure/appliers.hpp>
+#include <imgcreate/configure/script.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/support/build_dir.hpp>
 #include <imgcreate/support/error.hpp>
@@ -60,6 +62,7 @@ public:
     void mount() {
         expect(Step::none, "mount", "a new creator: mount() runs once per creator");
         step("mount", [&] {
+            configure::run_scripts(ctx_, kickstart::ScriptType::pre);  // on the host, nothing mounted yet
             ctx_.build_dir = make_build_dir(ctx_.options.tmpdir);
             log::info("build directory: ", ctx_.build_dir.string());
             if (!ctx_.options.nocleanup) {
@@ -75,6 +78,7 @@ public:
     void install() {
         expect(Step::mounted, "install", "mount");
         step("install", [&] {
+            configure::run_scripts(ctx_, kickstart::ScriptType::pre_install);
             boot_.before_install(ctx_);
             install_.install(ctx_);
         });
@@ -83,7 +87,12 @@ public:
 
     void configure() {
         expect(Step::installed, "configure", "install");
-        step("configure", [&] { boot_.configure_boot(ctx_); });
+        step("configure", [&] {
+            configure::apply_all(ctx_);
+            boot_.configure_boot(ctx_);
+            configure::run_scripts(ctx_, kickstart::ScriptType::post);
+            configure::apply_selinux(ctx_);  // last: the relabel must see what %post made
+        });
         state_ = Step::configured;
     }
 
