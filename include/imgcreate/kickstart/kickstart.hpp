@@ -112,14 +112,27 @@ struct Kickstart {
         if (platform != o.platform || !(packages == o.packages) || scripts != o.scripts || addons != o.addons ||
             certificates != o.certificates)
             return false;
-        // commands: compare per command class, in order
+        // commands: per command class, in order; an absent single-use command counts as its defaults
         for (std::size_t i = 0; i < detail::command_count; ++i) {
             const detail::CommandSpec* s = &detail::command_specs[i];
+            if (s->removed) continue;
             std::vector<const CommandData*> a, b;
             for (const auto& c : commands)
                 if (c.spec == s) a.push_back(&c.data);
             for (const auto& c : o.commands)
                 if (c.spec == s) b.push_back(&c.data);
+            if (!s->multi) {
+                const CommandData defaults(s->attrs);
+                const bool present_a = !a.empty(), present_b = !b.empty();
+                if (a.empty()) a.push_back(&defaults);
+                if (b.empty()) b.push_back(&defaults);
+                if (!(*a[0] == *b[0])) return false;
+                // some commands are written just because they appear (cdrom, url, ...)
+                if (present_a != present_b &&
+                    detail::write_single(detail::cmd_of(*s), *a[0], present_a) != detail::write_single(detail::cmd_of(*s), *b[0], present_b))
+                    return false;
+                continue;
+            }
             if (a.size() != b.size()) return false;
             for (std::size_t k = 0; k < a.size(); ++k)
                 if (!(*a[k] == *b[k])) return false;
@@ -281,7 +294,6 @@ private:
         std::string target(rest.substr(0, rest.find(' ')));
         if (target.empty()) ctx_.fail("Illegal url for %ksappend: " + std::string(s));
         const std::string where = resolve_location(file, target);
-        Origin from{file, lineno};
         const LineContext saved = ctx_;
         std::string text;
         try {
@@ -290,8 +302,6 @@ private:
             throw KickstartError(file, lineno, "Unable to open %ksappend file: " + std::string(e.what()));
         }
         // the appended text is read as if it stood in place of the line
-        const bool top = stack_.size() == 1;
-        (void)top;
         for (const auto& open : stack_)
             if (open == where) throw KickstartError(file, lineno, "%ksappend cycle: " + where);
         stack_.push_back(where);
@@ -312,7 +322,6 @@ private:
         }
         stack_.pop_back();
         ctx_ = saved;
-        (void)from;
     }
 
     void open_section(std::string_view line, const std::string& file, std::size_t lineno) {
@@ -344,6 +353,9 @@ private:
             addon_ = Addon{};
             addon_.section = tag;
             addon_.args = words_;
+            std::string_view head = line;
+            while (!head.empty() && (head.back() == '\n' || head.back() == '\r')) head.remove_suffix(1);
+            addon_.header = std::string(head);
             addon_.name = tag == "%addon" && words_.size() > 1 ? words_[1] : std::string();
             addon_.origin = section_origin_;
         } else {
@@ -369,7 +381,6 @@ private:
             if (script_.type == ScriptType::traceback)
                 ctx_.warn("The %traceback section is deprecated and may be removed in a future release; use %onerror instead.");
         }
-        (void)line;
     }
 
     void section_line(std::string_view line, const std::string& file, std::size_t lineno) {
@@ -447,10 +458,10 @@ private:
         }
     }
 
-    void command(std::string_view line, const std::string& file, std::size_t lineno) {
+    void command(std::string_view, const std::string& file, std::size_t lineno) {
         const std::string& word = words_[0];
         const CommandSpec* spec = find_command(word);
-        if (!spec) ctx_.fail("Unknown command: " + word);
+        if (!spec) ctx_.fail("Unknown command: " + (word.empty() ? std::string("''") : word));
         if (spec->removed) ctx_.fail(word + " has been removed.");
         // conflicting commands
         for_each_alt(spec->conflicts, [&](std::string_view other) {
@@ -484,8 +495,8 @@ private:
             it = single_.emplace(idx, ks_.commands.size() - 1).first;
         } else if (seen_before) {
             const Command& prev = ks_.commands[it->second];
-            ctx_.warn("The " + std::string(spec->primary_name()) + " command was already given at " + prev.origin.file + ":" +
-                      std::to_string(prev.origin.line) + "; the values given here take precedence.");
+            ctx_.warn("The " + word + " command overrides the " + prev.name + " command given at " + prev.origin.file + ":" +
+                      std::to_string(prev.origin.line) + "; the later one wins.");
         }
         Command& c = ks_.commands[it->second];
         c.name = word;

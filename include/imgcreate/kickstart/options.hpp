@@ -429,7 +429,7 @@ private:
                     }
                 });
             }
-            if (count > 1) ctx_.fail("ambiguous option: " + std::string(prefix) + " could match " + matches);
+            if (count > 1) ctx_.fail("ambiguous option: " + a + " could match " + matches);
             if (count == 1) {
                 use.action = found;
                 use.flag = found_flag;

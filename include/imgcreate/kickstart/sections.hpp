@@ -133,6 +133,7 @@ struct Addon {
     std::string section;              // "%addon" or "%anaconda"
     std::vector<std::string> args;    // the header words, the section name first ("%addon", "com_redhat_kdump", ...)
     std::string name;                 // args[1] for %addon, else ""
+    std::string header;               // the header line as written
     std::vector<std::string> lines;   // body lines, each with its '\n'
     Origin origin;
     bool operator==(const Addon& o) const { return args == o.args && lines == o.lines; }

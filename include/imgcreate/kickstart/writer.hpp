@@ -1,6 +1,7 @@
 // imgcreate — writing a parsed kickstart back: the canonical text pykickstart's str(handler)
 // gives (what ksflatten prints): a header, one line per command in pykickstart's order with
-// its comment, the scripts, the verbatim sections, %packages, %certificate sections.
+// its comment, the scripts, the %addon/%anaconda sections (verbatim), %packages, %certificate
+// sections.
 // flatten() is parse + write: every %include resolved into one stand-alone file.
 #pragma once
 
@@ -68,16 +69,19 @@ inline std::string write_packages(const Packages& p) {
     return "\n%packages" + opts + "\n" + pkgs + "\n%end\n";
 }
 
+// pykickstart joins the body lines of these sections with an extra newline and runs "%end"
+// into the next section header, so its text does not read back the same; they are written
+// verbatim here instead (the only place the output differs from pykickstart's).
 inline std::string write_addon(const Addon& a) {
-    std::string head;
-    for (std::size_t i = 0; i < a.args.size(); ++i) head += (i ? " " : "") + a.args[i];
-    std::string body;
-    for (std::size_t i = 0; i < a.lines.size(); ++i) {
-        if (i) body += "\n";
-        body += a.lines[i];
+    std::string out = a.header;
+    if (out.empty())
+        for (std::size_t i = 0; i < a.args.size(); ++i) out += (i ? " " : "") + a.args[i];
+    out += "\n";
+    for (const auto& l : a.lines) {
+        out += l;
+        if (l.empty() || l.back() != '\n') out += '\n';
     }
-    if (!body.empty()) return head + "\n" + body + "\n%end";
-    return head + "\n%end";
+    return out + "%end\n";
 }
 
 inline std::string write_certificate(const Certificate& c) {
