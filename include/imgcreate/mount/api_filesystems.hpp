@@ -1,0 +1,144 @@
+// imgcreate — what programs running inside the install root (rpm scriptlets, %post) expect
+// of a running system: /proc, /sys, a minimal /dev with /dev/pts and /dev/shm, the package
+// cache at /var/cache/dnf, /etc/mtab and /etc/fstab.
+//
+// Every filesystem is a fresh instance rather than a bind of the host's, so nothing done in
+// the root reaches the host: /dev is a tmpfs with only the harmless nodes livecd-tools makes
+// (never the host's disks), /dev/pts a new devpts instance, /sys read-only. When the host
+// runs SELinux, its selinuxfs is bound in with `load` covered by /dev/null, as livecd-tools
+// does, so a policy package's scriptlet cannot load its policy into the host kernel.
+//
+// Each mount is pushed on the build's cleanup stack as it is made, so a failure halfway
+// unmounts exactly what was mounted, newest first.
+#pragma once
+
+#include <imgcreate/context.hpp>
+#include <imgcreate/mount/libmount.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+#include <imgcreate/support/root_path.hpp>
+
+#include <cerrno>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+namespace imgcreate::mount {
+
+// livecd-tools' fstab: the root device by the name the kernel gives it, then the API
+// filesystems systemd mounts anyway.
+inline std::string default_fstab(const std::string& root_fstype) {
+    return "/dev/root  /         " + root_fstype +
+           "    defaults,noatime 0 0\n"
+           "devpts     /dev/pts  devpts  gid=5,mode=620   0 0\n"
+           "tmpfs      /dev/shm  tmpfs   defaults         0 0\n"
+           "proc       /proc     proc    defaults         0 0\n"
+           "sysfs      /sys      sysfs   defaults         0 0\n";
+}
+
+class ApiFilesystems {
+public:
+    // Mounts everything in ctx.install_root; `fstab` (if not empty) becomes /etc/fstab.
+    void mount(BuildContext& ctx, const std::string& fstab = {}) {
+        RootDir root(ctx.install_root);
+        mount_in_root(ctx, root, {"proc", "/proc", "proc", "nosuid,nodev,noexec"});
+        mount_in_root(ctx, root, {"sysfs", "/sys", "sysfs", "ro,nosuid,nodev,noexec"});
+        if (host_has_selinuxfs()) {
+            mount_in_root(ctx, root, {"/sys/fs/selinux", "/sys/fs/selinux", "", "bind"});
+            mount_in_root(ctx, root, {"/dev/null", "/sys/fs/selinux/load", "", "bind"});
+        }
+        mount_in_root(ctx, root, {"tmpfs", "/dev", "tmpfs", "mode=0755,nosuid,size=64k"});
+        make_minimal_dev(root);
+        mount_in_root(ctx, root, {"devpts", "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec"});
+        mount_in_root(ctx, root, {"tmpfs", "/dev/shm", "tmpfs", "mode=1777,nosuid,nodev"});
+        bind_cache(ctx, root);
+        if (!lexists(root, "etc/mtab")) {
+            root.mkdirs("etc");
+            root.symlink("etc/mtab", "/proc/self/mounts");
+        }
+        if (!fstab.empty()) {
+            root.mkdirs("etc");
+            root.write_file("etc/fstab", fstab);
+        }
+    }
+
+    // Unmounts them, newest first; a busy one is an error naming its holders.
+    void unmount(BuildContext& ctx) {
+        while (!tokens_.empty()) {
+            auto token = tokens_.back();
+            tokens_.pop_back();
+            ctx.cleanup.run(token);
+        }
+    }
+
+    bool mounted() const noexcept { return !tokens_.empty(); }
+
+private:
+    void mount_in_root(BuildContext& ctx, const RootDir& root, MountSpec spec) {
+        // The mount point is resolved inside the root: a base image's symlinked /proc or
+        // /var/cache cannot send a mount onto the host.
+        const auto rel = spec.target;
+        if (spec.options == "bind" && !std::filesystem::is_directory(spec.source)) {
+            if (!root.exists(rel)) throw MountError("cannot bind " + spec.source + ": " + rel.string() + " is missing in the root");
+        } else {
+            root.mkdirs(rel);
+        }
+        spec.target = root.host_path(rel);
+        auto handle = std::make_shared<Mount>(Mount::mount(spec));
+        tokens_.push_back(ctx.cleanup.push("unmount " + spec.target.string(), [handle] { handle->unmount(); }));
+    }
+
+    void make_minimal_dev(const RootDir& root) {
+        struct Node {
+            const char* name;
+            unsigned major, minor;
+        };
+        static constexpr Node nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8},
+                                         {"urandom", 1, 9}, {"tty", 5, 0}, {"ptmx", 5, 2}};
+        // mode 0: RootDir passes a mode whenever O_TMPFILE's bits are set, and O_TMPFILE includes O_DIRECTORY.
+        auto dev = root.open("dev", O_PATH | O_DIRECTORY, 0);
+        for (const auto& n : nodes) {
+            if (::mknodat(dev.get(), n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) != 0 ||
+                ::fchmodat(dev.get(), n.name, 0666, 0) != 0)
+                throw MountError(errno_message("cannot create the device node", root.path() / "dev" / n.name, errno));
+        }
+        static constexpr const char* links[][2] = {
+            {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
+        for (const auto& l : links)
+            if (::symlinkat(l[1], dev.get(), l[0]) != 0)
+                throw MountError(errno_message("cannot create the link", root.path() / "dev" / l[0], errno));
+    }
+
+    void bind_cache(BuildContext& ctx, const RootDir& root) {
+        const auto cache = ctx.cache_dir();
+        std::error_code ec;
+        std::filesystem::create_directories(cache, ec);
+        if (ec) throw MountError("cannot create the package cache " + cache.string() + ": " + ec.message(), cache.string());
+        mount_in_root(ctx, root, {cache.string(), "/var/cache/dnf", "", "bind"});
+    }
+
+    static bool lexists(const RootDir& root, const std::filesystem::path& rel) {
+        try {
+            root.open(rel, O_PATH | O_NOFOLLOW);
+            return true;
+        } catch (const Error&) {
+            return false;
+        }
+    }
+
+    static bool host_has_selinuxfs() {
+        struct statfs st {};
+        return ::statfs("/sys/fs/selinux", &st) == 0 && st.f_type == SELINUX_MAGIC;
+    }
+
+    std::vector<CleanupStack::Token> tokens_;
+};
+
+}  // namespace imgcreate::mount

@@ -1,0 +1,99 @@
+// imgcreate — the root filesystem of an image: its type, size and label as the kickstart's
+// `part /` line and the user's --fslabel give them, and making it with mkfs.
+//
+// Label rule (livecd-tools'): "_" + fslabel, where fslabel defaults to the image name, cut
+// to what the filesystem stores: 16 characters for ext*, 12 for xfs, 255 for btrfs. A label
+// given on the `part / --label` line is used as written (still cut to the limit).
+#pragma once
+
+#include <imgcreate/context.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace imgcreate::mount {
+
+struct FilesystemSpec {
+    std::string fstype = "ext4";
+    std::uint64_t size_mib = 4096;  // livecd-tools' default image size
+    std::string label;
+};
+
+inline bool is_ext(const std::string& fstype) { return fstype == "ext2" || fstype == "ext3" || fstype == "ext4"; }
+
+inline std::size_t label_limit(const std::string& fstype) {
+    if (fstype == "xfs") return 12;
+    if (fstype == "btrfs") return 255;
+    return 16;
+}
+
+inline std::string filesystem_label(const std::string& fstype, const std::string& fslabel) {
+    return ("_" + fslabel).substr(0, label_limit(fstype));
+}
+
+// The `part /` line of the kickstart, or null.
+inline const kickstart::PartitionData* root_partition(const BuildContext& ctx) {
+    if (!ctx.kickstart) return nullptr;
+    for (const auto& p : ctx.kickstart->partitions)
+        if (p.mountpoint == "/") return &p;
+    return nullptr;
+}
+
+// The root filesystem this build makes, checked: an unsupported type or a size too small to
+// hold a filesystem is refused before anything is created.
+inline FilesystemSpec root_filesystem(const BuildContext& ctx) {
+    FilesystemSpec spec;
+    const auto* part = root_partition(ctx);
+    if (part && !part->fstype.empty()) spec.fstype = part->fstype;
+    if (part && part->size) {
+        if (*part->size <= 0)
+            throw MountError("part / --size " + std::to_string(*part->size) + " is not a size: give the image size in MiB");
+        spec.size_mib = static_cast<std::uint64_t>(*part->size);
+    }
+    if (!is_ext(spec.fstype) && spec.fstype != "xfs" && spec.fstype != "btrfs")
+        throw MountError("part / --fstype " + spec.fstype + " is not supported for a loop image: use ext4 (the default), "
+                         "ext3, ext2, xfs or btrfs");
+    const std::uint64_t minimum = spec.fstype == "xfs" ? 300 : spec.fstype == "btrfs" ? 128 : 8;
+    if (spec.size_mib < minimum)
+        throw MountError("part / --size " + std::to_string(spec.size_mib) + " is too small for " + spec.fstype +
+                         ": it needs at least " + std::to_string(minimum) + " MiB");
+    const std::string fslabel = !ctx.options.fslabel.empty() ? ctx.options.fslabel
+                                : !ctx.options.name.empty()  ? ctx.options.name
+                                                             : std::string("imgcreate");
+    spec.label = part && !part->label.empty() ? part->label.substr(0, label_limit(spec.fstype))
+                                              : filesystem_label(spec.fstype, fslabel);
+    return spec;
+}
+
+inline std::vector<std::string> mkfs_command(const FilesystemSpec& spec, const std::filesystem::path& device) {
+    std::vector<std::string> argv{"mkfs." + spec.fstype};
+    if (is_ext(spec.fstype))
+        // 1% reserved like livecd-tools; -q: the progress bars only fill the log.
+        argv.insert(argv.end(), {"-F", "-q", "-L", spec.label, "-m", "1", "-b", "4096"});
+    else if (spec.fstype == "xfs")
+        argv.insert(argv.end(), {"-f", "-q", "-L", spec.label, "-b", "size=4096"});
+    else
+        argv.insert(argv.end(), {"-f", "-q", "-L", spec.label});
+    argv.push_back(device.string());
+    return argv;
+}
+
+inline std::string package_providing_mkfs(const std::string& fstype) {
+    if (fstype == "xfs") return "xfsprogs";
+    if (fstype == "btrfs") return "btrfs-progs";
+    return "e2fsprogs";
+}
+
+// Makes the filesystem on `device` (an image file or a block device).
+inline void make_filesystem(const FilesystemSpec& spec, const std::filesystem::path& device) {
+    auto argv = mkfs_command(spec, device);
+    argv.front() = require_program(argv.front(), package_providing_mkfs(spec.fstype)).string();
+    run(argv);
+}
+
+}  // namespace imgcreate::mount
