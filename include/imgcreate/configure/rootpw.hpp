@@ -78,8 +78,9 @@ inline void apply_rootpw(const kickstart::Kickstart& ks, const RootDir& root) {
     std::string text = root.read_file("/etc/shadow");
     std::string hash = shadow_hash_for(pw.password, pw.iscrypted, pw.lock, detail::current_shadow_hash(text, "root"));
     if (!hash.empty()) {
+        // Like passwd, a new plaintext password dates the change; a given hash (usermod -p) does not.
         std::optional<long> day;
-        if (!pw.password.empty()) day = shadow_today();
+        if (!pw.password.empty() && !pw.iscrypted) day = shadow_today();
         detail::rewrite_keeping_attributes(root, "/etc/shadow", detail::with_shadow_hash(text, "root", hash, day));
         log::info("rootpw: root's password set in /etc/shadow (", pw.iscrypted ? "as given" : "yescrypt hash",
                   pw.lock ? ", locked" : "", ")");
