@@ -77,7 +77,8 @@ inline void apply_keyboard(const kickstart::Kickstart& ks, const RootDir& root) 
     std::string keymap = console_keymap(kb);
     std::string text = root.exists("/etc/vconsole.conf") ? root.read_file("/etc/vconsole.conf") : std::string();
     std::vector<std::pair<std::string, std::string>> values{{"KEYMAP", "\"" + keymap + "\""}};
-    if (text.find("FONT=") == std::string::npos) values.emplace_back("FONT", std::string("\"") + default_console_font + "\"");
+    const bool has_font = text.rfind("FONT=", 0) == 0 || text.find("\nFONT=") != std::string::npos;
+    if (!has_font) values.emplace_back("FONT", std::string("\"") + default_console_font + "\"");
     write_in_root(root, "/etc/vconsole.conf", set_assignments(text, values));
     log::info("keyboard: /etc/vconsole.conf: KEYMAP=\"", keymap, "\"");
     if (kb.xlayouts.empty()) return;
