@@ -1,19 +1,28 @@
 // imgcreate — Creator<Mount, Install, Boot, Stage>: an image creator composed at compile time.
 //
-//   mount()      MountPolicy makes the install root; the creator adds the API filesystems
-//   install()    InstallPolicy fills it (BootPolicy::before_install runs first)
+//   mount()      the build enters a private mount namespace; MountPolicy makes the install root
+//   install()    the creator mounts the API filesystems (/proc, /sys, /dev, the package cache)
+//                and writes /etc/fstab; BootPolicy::before_install, then InstallPolicy fills it
 //   configure()  kickstart appliers, BootPolicy::configure_boot, %post scripts, SELinux relabel
 //   unmount()    BootPolicy::before_unmount, API filesystems down, MountPolicy::unmount
 //   package()    StagePolicy turns the result into the deliverable in the output dir
 //
 // Each step may be called alone, in that order; out of order is a StepOrderError.
 // cleanup() undoes whatever is still held, newest first, and is what the destructor calls.
+//
+// Mounts need root. Without it (unit tests, a DirectoryMount tree built under `unshare -Ur`
+// or by a user) there is no private namespace and no API filesystems, and the log says so.
+// The API filesystems go up at the start of install() rather than at the end of mount():
+// nothing runs inside the root before install, and mount() then holds only what the mount
+// policy made, so a build stopped right after mount() has exactly that to undo.
 #pragma once
 
 #include <imgcreate/concepts.hpp>
 #include <imgcreate/configure/appliers.hpp>
 #include <imgcreate/configure/script.hpp>
 #include <imgcreate/context.hpp>
+#include <imgcreate/mount/api_filesystems.hpp>
+#include <imgcreate/mount/namespace.hpp>
 #include <imgcreate/support/build_dir.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/interrupt.hpp>
@@ -21,10 +30,14 @@
 #include <imgcreate/support/process.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+
+#include <unistd.h>
 
 namespace imgcreate {
 
@@ -63,6 +76,7 @@ public:
         expect(Step::none, "mount", "a new creator: mount() runs once per creator");
         step("mount", [&] {
             configure::run_scripts(ctx_, kickstart::ScriptType::pre);  // on the host, nothing mounted yet
+            enter_build_namespace();
             ctx_.build_dir = make_build_dir(ctx_.options.tmpdir);
             log::info("build directory: ", ctx_.build_dir.string());
             if (!ctx_.options.nocleanup) {
@@ -78,9 +92,10 @@ public:
     void install() {
         expect(Step::mounted, "install", "mount");
         step("install", [&] {
+            mount_api_filesystems();
             configure::run_scripts(ctx_, kickstart::ScriptType::pre_install);
             boot_.before_install(ctx_);
-            install_.install(ctx_);
+            explaining_full_root([&] { install_.install(ctx_); });
         });
         state_ = Step::installed;
     }
@@ -88,10 +103,12 @@ public:
     void configure() {
         expect(Step::installed, "configure", "install");
         step("configure", [&] {
-            configure::apply_all(ctx_);
-            boot_.configure_boot(ctx_);
-            configure::run_scripts(ctx_, kickstart::ScriptType::post);
-            configure::apply_selinux(ctx_);  // last: the relabel must see what %post made
+            explaining_full_root([&] {
+                configure::apply_all(ctx_);
+                boot_.configure_boot(ctx_);
+                configure::run_scripts(ctx_, kickstart::ScriptType::post);
+                configure::apply_selinux(ctx_);  // last: the relabel must see what %post made
+            });
         });
         state_ = Step::configured;
     }
@@ -101,6 +118,7 @@ public:
         if (state_ >= Step::unmounted) throw Error("unmount() called twice: the root is already unmounted", "unmount");
         step("unmount", [&] {
             boot_.before_unmount(ctx_);
+            api_.unmount(ctx_);
             mount_.unmount(ctx_);
         });
         state_ = Step::unmounted;
@@ -162,6 +180,41 @@ private:
         check_interrupted();
     }
 
+    static bool privileged() { return ::geteuid() == 0; }
+
+    void enter_build_namespace() {
+        if (privileged())
+            mount::enter_private_mount_namespace();
+        else
+            log::debug("not running as root: the build's mounts (if any) share the caller's mount namespace");
+    }
+
+    void mount_api_filesystems() {
+        if (!privileged()) {
+            log::info("not running as root: the install root gets no /proc, /sys, /dev or cache mount; package "
+                      "scriptlets that need them will fail");
+            return;
+        }
+        std::string fstab;
+        if constexpr (requires { { mount_.fstab(ctx_) } -> std::convertible_to<std::string>; }) fstab = mount_.fstab(ctx_);
+        api_.mount(ctx_, fstab);
+    }
+
+    // A step that failed because the image filled up gets the mount policy's explanation
+    // (which option to raise, by how much) in front of the error it met.
+    template <typename F> void explaining_full_root(F&& work) {
+        try {
+            std::forward<F>(work)();
+        } catch (const InterruptedError&) {
+            throw;
+        } catch (const std::exception& e) {
+            if constexpr (requires { { mount_.full_root_message(ctx_) } -> std::convertible_to<std::optional<std::string>>; }) {
+                if (auto message = mount_.full_root_message(ctx_)) throw MountError(*message + "\n  " + e.what());
+            }
+            throw;
+        }
+    }
+
     void log_timings() const {
         std::string line = "timings:";
         char buf[64];
@@ -178,6 +231,7 @@ private:
     I install_;
     B boot_;
     S stage_;
+    mount::ApiFilesystems api_;
     Step state_ = Step::none;
 };
 

@@ -1,0 +1,30 @@
+// imgcreate — CopyStage: the deliverable is the loop image itself. Minimised (unless
+// --skip-minimize), then moved whole into <outdir>/<name>.img: a reader of the output dir
+// never sees a half-written image.
+#pragma once
+
+#include <imgcreate/context.hpp>
+#include <imgcreate/mount/filesystem.hpp>
+#include <imgcreate/mount/loop_mount.hpp>
+#include <imgcreate/mount/minimize.hpp>
+#include <imgcreate/stage/publish.hpp>
+#include <imgcreate/support/error.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace imgcreate {
+
+struct CopyStage {
+    std::filesystem::path package(BuildContext& ctx) {
+        const auto image = LoopMount::image_path(ctx);
+        if (!std::filesystem::is_regular_file(image))
+            throw StageError("there is no image to package at " + image.string() + ": CopyStage goes with LoopMount",
+                             image.string());
+        if (!ctx.options.skip_minimize) mount::minimize_image(image, mount::root_filesystem(ctx).fstype);
+        const std::string name = ctx.options.name.empty() ? "imgcreate" : ctx.options.name;
+        return stage::publish(image, ctx.options.outdir, name + ".img");
+    }
+};
+
+}  // namespace imgcreate
