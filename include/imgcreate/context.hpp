@@ -40,6 +40,13 @@ struct CreatorOptions {
     std::filesystem::path lockfile;         // install exactly this resolved set
     std::filesystem::path lockfile_out;     // write the resolved set here
     std::chrono::milliseconds script_timeout{0};  // stop a %pre/%pre-install/%post running longer; 0: no limit
+
+    // Live ISOs (LiveImage).
+    bool flat_squashfs = false;             // squash the tree itself; the live system runs on overlayfs
+    bool syslinux = false;                  // isolinux for BIOS booting instead of GRUB2
+    bool nomacboot = false;                 // accepted as livecd-creator does; no HFS image is made either way
+    std::string dracut_conf_args;           // "+lines" adds to the live dracut config, other text replaces it
+    std::optional<long long> source_date_epoch;  // reproducible output: every time stamp clamped to this
 };
 
 // Wall-clock seconds of each step, in the order they ran.

@@ -1,0 +1,30 @@
+// imgcreate — where a live build keeps its parts, shared by LiveMount, LiveBoot and IsoStage:
+// the ISO tree under the build dir, the EFI boot image, the names of the media.
+#pragma once
+
+#include <imgcreate/context.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace imgcreate::boot {
+
+// The ISO's contents, assembled here and handed to xorriso.
+inline std::filesystem::path live_iso_dir(const BuildContext& ctx) { return ctx.build_dir / "iso"; }
+
+// The GRUB layout appends the EFI image as a partition of its own, outside the ISO tree.
+inline std::filesystem::path live_efiboot_outside(const BuildContext& ctx) { return ctx.build_dir / "efiboot.img"; }
+inline const std::string live_efiboot_in_tree = "images/efiboot.img";
+
+// The ISO volume id the initramfs finds the media by: --fslabel, else the image name.
+inline std::string live_label(const CreatorOptions& options) {
+    std::string label = !options.fslabel.empty() ? options.fslabel : !options.name.empty() ? options.name : "imgcreate";
+    return label.substr(0, 32);
+}
+
+// The deliverable's file name.
+inline std::string live_iso_name(const CreatorOptions& options) {
+    return (!options.name.empty() ? options.name : live_label(options)) + ".iso";
+}
+
+}  // namespace imgcreate::boot

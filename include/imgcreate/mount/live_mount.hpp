@@ -1,0 +1,112 @@
+// imgcreate — LiveMount: the live root is a loop-mounted ext4 image labelled _<fslabel>
+// (LoopMount does the work). --base-on may name an existing live ISO: its root image is
+// taken out of LiveOS/squashfs.img (with xorriso and unsquashfs: no iso9660 mount needed)
+// and the build goes on from there, installing only what is missing.
+#pragma once
+
+#include <imgcreate/context.hpp>
+#include <imgcreate/mount/loop_mount.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace imgcreate {
+
+namespace mount {
+
+// An ISO 9660 image has "CD001" at byte 32769.
+inline bool is_iso9660(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    char magic[5] = {};
+    in.seekg(32769);
+    in.read(magic, 5);
+    return in && std::memcmp(magic, "CD001", 5) == 0;
+}
+
+// Takes the root image out of a live ISO into `image`: LiveOS/squashfs.img holding
+// LiveOS/rootfs.img (or the older ext3fs.img), a flat squashfs (written into a fresh ext4
+// image), or LiveOS/rootfs.img directly on the ISO (--skip-compression).
+inline void extract_live_root(const std::filesystem::path& iso, const std::filesystem::path& image,
+                              const std::filesystem::path& work, const std::string& label) {
+    namespace fs = std::filesystem;
+    require_program("xorriso", "xorriso");
+    fs::create_directories(work);
+    const auto listing = run({"xorriso", "-indev", iso.string(), "-find", "/LiveOS", "-type", "f"}).output;
+    auto extract = [&](const std::string& inside, const fs::path& to) {
+        run({"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", inside, to.string()});
+    };
+    if (listing.find("'/LiveOS/rootfs.img'") != std::string::npos) {
+        extract("/LiveOS/rootfs.img", image);
+        return;
+    }
+    if (listing.find("'/LiveOS/squashfs.img'") == std::string::npos)
+        throw MountError("--base-on " + iso.string() + " is not a live ISO: it has neither LiveOS/squashfs.img nor "
+                         "LiveOS/rootfs.img", iso.string());
+    const auto squash = work / "squashfs.img";
+    extract("/LiveOS/squashfs.img", squash);
+    require_program("unsquashfs", "squashfs-tools");
+    const auto tree = work / "squashfs-root";
+    run({"unsquashfs", "-no-progress", "-f", "-d", tree.string(), squash.string()});
+    fs::remove(squash);
+    for (const char* name : {"LiveOS/rootfs.img", "LiveOS/ext3fs.img"}) {
+        if (fs::is_regular_file(tree / name)) {
+            fs::rename(tree / name, image);
+            fs::remove_all(tree);
+            return;
+        }
+    }
+    // Flat: the tree is the root itself.
+    std::uintmax_t bytes = 0;
+    for (const auto& e : fs::recursive_directory_iterator(tree))
+        if (e.is_regular_file() && !e.is_symlink()) bytes += e.file_size();
+    { std::ofstream(image).flush(); }
+    fs::resize_file(image, (bytes + bytes / 2 + (64u << 20)) / 4096 * 4096);
+    run({require_program("mkfs.ext4", "e2fsprogs").string(), "-F", "-q", "-L", label, "-d", tree.string(), image.string()});
+    fs::remove_all(tree);
+}
+
+}  // namespace mount
+
+class LiveMount {
+public:
+    static std::filesystem::path image_path(const BuildContext& ctx) { return LoopMount::image_path(ctx); }
+
+    void mount(BuildContext& ctx) {
+        const auto base = ctx.options.base_on;
+        if (!base.empty() && mount::is_iso9660(base)) {
+            const auto extracted = ctx.build_dir / "base-on-rootfs.img";
+            log::info("--base-on: taking the root image out of ", base.string());
+            mount::extract_live_root(base, extracted, ctx.build_dir / "base-on",
+                                     mount::filesystem_label("ext4", boot_label(ctx)));
+            ctx.options.base_on = extracted;
+            try {
+                loop_.mount(ctx);
+            } catch (...) {
+                ctx.options.base_on = base;
+                throw;
+            }
+            ctx.options.base_on = base;
+            std::filesystem::remove(extracted);
+            return;
+        }
+        loop_.mount(ctx);
+    }
+
+    void unmount(BuildContext& ctx) { loop_.unmount(ctx); }
+
+    std::string fstab(const BuildContext& ctx) const { return loop_.fstab(ctx); }
+    std::optional<std::string> full_root_message(const BuildContext& ctx) const { return loop_.full_root_message(ctx); }
+
+private:
+    static std::string boot_label(const BuildContext& ctx) {
+        return !ctx.options.fslabel.empty() ? ctx.options.fslabel : !ctx.options.name.empty() ? ctx.options.name : "imgcreate";
+    }
+    LoopMount loop_;
+};
+
+}  // namespace imgcreate
