@@ -525,6 +525,7 @@ private:
 
 // Fills the typed view from the command records.
 inline void fill_model(Kickstart& ks) {
+    finish_packages(ks.packages);
     auto opt_int = [](const CommandData& d, std::string_view n) -> std::optional<long long> {
         if (d.is_none(n)) return std::nullopt;
         return d.num(n);

@@ -302,9 +302,13 @@ public:
 
     Namespace parse_known(const std::vector<std::string>& all_args, std::vector<std::string>& extras, std::size_t first = 0) {
         Namespace ns;
-        for (const auto& o : spec_) {
+        ns.values.reserve(spec_.size());
+        for (std::size_t k = 0; k < spec_.size(); ++k) {
+            const OptionSpec& o = spec_[k];
             if (o.def.kind == Lit::suppress) continue;
-            if (!ns.has(o.dest)) ns.set(o.dest, o.def.value());
+            bool earlier = false;  // the first option with a dest gives its default
+            for (std::size_t m = 0; m < k && !earlier; ++m) earlier = spec_[m].dest == o.dest;
+            if (!earlier) ns.values.emplace_back(o.dest, o.def.value());
         }
         // classify the arguments: 'O' option, 'A' argument
         args_.clear();

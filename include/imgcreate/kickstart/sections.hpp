@@ -293,16 +293,32 @@ inline void packages_line(Packages& p, std::string_view line, const LineContext&
         } else {
             e.kind = PackageKind::exclude;
             e.name = std::string(line.substr(1));
-            p.packages.erase(e.name);
-            p.excluded.insert(e.name);
+            // packages / excluded are worked out from the entries when the kickstart ends
         }
     } else {
         e.kind = PackageKind::package;
         e.name = std::string(line);
-        p.excluded.erase(e.name);
-        p.packages.insert(e.name);
     }
     p.entries.push_back(std::move(e));
+}
+
+// Works out Packages::packages and ::excluded from the entries: a name ends up on the side of
+// its last mention (what pykickstart's set arithmetic gives).
+inline void finish_packages(Packages& p) {
+    std::vector<std::pair<std::string_view, bool>> names;  // (name, included) in line order
+    names.reserve(p.entries.size());
+    for (const auto& e : p.entries) {
+        if (e.kind == PackageKind::package) names.emplace_back(e.name, true);
+        else if (e.kind == PackageKind::exclude) names.emplace_back(e.name, false);
+    }
+    std::stable_sort(names.begin(), names.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    p.packages.clear();
+    p.excluded.clear();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i + 1 < names.size() && names[i + 1].first == names[i].first) continue;  // a later mention decides
+        auto& side = names[i].second ? p.packages : p.excluded;
+        side.emplace_hint(side.end(), names[i].first);
+    }
 }
 
 }  // namespace detail

@@ -22,15 +22,17 @@ struct WriteOptions {
 
 namespace detail {
 
-inline std::string write_script(const Script& s) {
+inline void write_script(std::string& out, const Script& s) {
     std::string r = "\n";
     r += section_name(s.type);
     if (s.interpreter != "/bin/sh" && !s.interpreter.empty()) r += " --interpreter=" + s.interpreter;
     if (s.type == ScriptType::post && !s.chroot) r += " --nochroot";
     if (s.log) r += " --logfile=" + *s.log;
     if (s.erroronfail) r += " --erroronfail";
-    if (!s.body.empty() && s.body.back() == '\n') return r + "\n" + s.body + "%end\n";
-    return r + "\n" + s.body + "\n%end\n";
+    out += r;
+    out += '\n';
+    out += s.body;
+    out += (!s.body.empty() && s.body.back() == '\n') ? "%end\n" : "\n%end\n";
 }
 
 inline std::string write_group(const PackageGroup& g) {
@@ -48,11 +50,18 @@ inline std::string write_packages(const Packages& p) {
     std::vector<PackageGroup> groups = p.groups;
     std::stable_sort(groups.begin(), groups.end(), by_name);
     for (const auto& g : groups) pkgs += write_group(g) + "\n";
-    for (const auto& name : p.packages) pkgs += name + "\n";
+    for (const auto& name : p.packages) {
+        pkgs += name;
+        pkgs += '\n';
+    }
     std::vector<PackageGroup> xgroups = p.excluded_groups;
     std::stable_sort(xgroups.begin(), xgroups.end(), by_name);
     for (const auto& g : xgroups) pkgs += "-" + write_group(g) + "\n";
-    for (const auto& name : p.excluded) pkgs += "-" + name + "\n";
+    for (const auto& name : p.excluded) {
+        pkgs += '-';
+        pkgs += name;
+        pkgs += '\n';
+    }
 
     std::string opts;
     if (p.default_packages) opts += " --default";
@@ -108,7 +117,11 @@ inline const std::vector<const CommandSpec*>& write_order() {
 
 // The kickstart in pykickstart's canonical form.
 inline std::string to_string(const Kickstart& ks, const WriteOptions& options = {}) {
-    std::string out = options.header + "\n";
+    std::string out;
+    std::size_t estimate = 4096 + ks.packages.entries.size() * 32 + ks.commands.size() * 128;
+    for (const auto& s : ks.scripts) estimate += s.body.size() + 64;
+    out.reserve(estimate);
+    out += options.header + "\n";
     if (!ks.platform.empty()) out += "#platform=" + ks.platform + "\n";
     out += "#version=" + options.version + "\n";
     std::vector<const CommandData*> items;
@@ -136,7 +149,7 @@ inline std::string to_string(const Kickstart& ks, const WriteOptions& options = 
             out += detail::write_single(id, defaults[detail::spec_index(spec)], false);
         }
     }
-    for (const auto& s : ks.scripts) out += detail::write_script(s);
+    for (const auto& s : ks.scripts) detail::write_script(out, s);
     if (!ks.addons.empty()) {
         out += "\n";
         for (const auto& a : ks.addons) out += detail::write_addon(a);
