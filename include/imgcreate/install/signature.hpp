@@ -58,6 +58,19 @@ inline int rpm_verify_level(VerifyLevel level) {
     return RPMSIG_DIGEST_TYPE;
 }
 
+inline VerifyLevel level_from_rpm(int mask) {
+    const bool digest = mask & RPMSIG_DIGEST_TYPE, signature = mask & RPMSIG_SIGNATURE_TYPE;
+    return digest && signature ? VerifyLevel::all
+           : signature         ? VerifyLevel::signature
+           : digest            ? VerifyLevel::digest
+                               : VerifyLevel::none;
+}
+
+// The level for packages of a repository with gpgcheck off: the same without the signature.
+inline VerifyLevel without_signature(VerifyLevel level) {
+    return level_from_rpm(rpm_verify_level(level) & ~RPMSIG_SIGNATURE_TYPE);
+}
+
 // rpm's RPMVSF_* flags for reading headers: skip the (slow) public-key work when no
 // signature is required, and every check when nothing is.
 inline rpmVSFlags rpm_read_flags(VerifyLevel level) {

@@ -42,6 +42,7 @@ struct TransactionOptions {
     MacroSettings macros;                          // --excludedocs, --instLangs, SELinux disabled
     std::filesystem::path dbpath = fedora_dbpath;  // inside the root; an existing database elsewhere wins
     RepoKeyFiles repo_keys;                        // repo id -> its gpgkey files, imported into the root
+    std::set<std::string> repos_without_gpgcheck;  // their packages need no signature (dnf's gpgcheck=0)
     bool write_macros_file = true;                 // /etc/rpm/macros.imgcreate
     // Packages that are added beside an installed version instead of replacing it (dnf's installonlypkgs).
     std::set<std::string> install_only = {"kernel", "kernel-core", "kernel-modules", "kernel-modules-core",
@@ -312,12 +313,25 @@ inline std::map<std::string, std::set<std::string>> installed_by_name(rpm::Trans
     return out;
 }
 
+inline VerifyLevel level_for(const Package& package, const TransactionOptions& options) {
+    return options.repos_without_gpgcheck.count(package.repo) ? without_signature(options.verify) : options.verify;
+}
+
+// What rpm itself enforces for the whole transaction: what every package's level asks for.
+inline int transaction_verify_level(const std::vector<Package>& packages, const TransactionOptions& options) {
+    int mask = rpm_verify_level(options.verify);
+    for (const auto& p : packages) mask &= rpm_verify_level(level_for(p, options));
+    return mask;
+}
+
 inline PreparedSet prepare(rpm::TransactionSet& ts, rpm::LogCapture& log, const std::vector<Package>& packages,
                            const TransactionOptions& options, const RepoKeys& keys) {
     PreparedSet set;
     set.elements.reserve(packages.size());
     auto installed = installed_by_name(ts);
     for (const auto& package : packages) {
+        const VerifyLevel level = level_for(package, options);
+        rpmtsSetVSFlags(ts.get(), rpm_read_flags(level));
         auto fd = rpm::Fd::open_package(package.local_path);
         ::Header raw = nullptr;
         log.take();
@@ -325,13 +339,13 @@ inline PreparedSet prepare(rpm::TransactionSet& ts, rpm::LogCapture& log, const 
         rpm::Header header(raw);
         std::string rpm_message = log.take_text();
         if (rc == RPMRC_NOTFOUND || rc == RPMRC_FAIL || !header) {
-            if (header) check_package_signature(package, header, rc, rpm_message, options.verify, keys);
+            if (header) check_package_signature(package, header, rc, rpm_message, level, keys);
             throw InstallError(package.local_path.string() + " is not a readable rpm package" +
                                    (rpm_message.empty() ? "" : "\n  rpm: " + rpm_message) +
                                    "\n  the download may be damaged: remove it from the cache and retry",
                                package.nevra());
         }
-        check_package_signature(package, header, rc, rpm_message, options.verify, keys);
+        check_package_signature(package, header, rc, rpm_message, level, keys);
         const auto& same_name = installed[header.name()];
         if (same_name.count(header.nevra())) {
             set.already_installed.push_back(header.nevra());
@@ -348,7 +362,6 @@ inline std::vector<std::pair<std::string, std::string>> transaction_macros(const
                                                                            const std::filesystem::path& dbpath) {
     auto macros = image_macros(options.macros);
     macros.emplace_back("_dbpath", dbpath.string());
-    macros.emplace_back("_pkgverify_level", std::string(to_string(options.verify)));
     return macros;
 }
 
@@ -388,8 +401,7 @@ inline TransactionResult install_packages(const std::filesystem::path& root_dir,
         rpm::MacroScope macros(detail::transaction_macros(options, dbpath));
         rpm::TransactionSet ts(root);
         ts.open_database(O_RDWR | O_CREAT);
-        rpmtsSetVSFlags(ts.get(), rpm_read_flags(options.verify));
-        rpmtsSetVfyLevel(ts.get(), rpm_verify_level(options.verify));
+        rpmtsSetVfyLevel(ts.get(), detail::transaction_verify_level(packages, options));
         auto keys = import_repo_keys(ts, options.repo_keys);
 
         auto set = detail::prepare(ts, log, packages, options, keys);

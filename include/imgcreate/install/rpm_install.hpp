@@ -1,0 +1,172 @@
+// imgcreate — RpmInstall, the InstallPolicy that ships: the kickstart's repositories and
+// %packages resolved with libsolv, the packages fetched (or read in place from local
+// repositories), then installed into the root by one rpm transaction, as livecd-tools
+// does with dnf.
+#pragma once
+
+#include <imgcreate/concepts.hpp>
+#include <imgcreate/configure/rpm_macros.hpp>
+#include <imgcreate/context.hpp>
+#include <imgcreate/install/download.hpp>
+#include <imgcreate/install/kernel_versions.hpp>
+#include <imgcreate/install/lockfile.hpp>
+#include <imgcreate/install/package_request.hpp>
+#include <imgcreate/install/repo_config.hpp>
+#include <imgcreate/install/resolver.hpp>
+#include <imgcreate/install/rpmdb.hpp>
+#include <imgcreate/install/signature.hpp>
+#include <imgcreate/install/transaction.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace imgcreate::install {
+
+namespace detail {
+
+inline RepoConfig repo_from_kickstart(const kickstart::RepoData& r) {
+    RepoConfig repo;
+    repo.id = r.name;
+    repo.name = r.name;
+    if (!r.baseurl.empty()) repo.baseurls = {r.baseurl};
+    repo.mirrorlist = r.mirrorlist;
+    repo.metalink = r.metalink;
+    if (r.cost) repo.cost = static_cast<int>(*r.cost);
+    repo.includepkgs = r.includepkgs;
+    repo.excludepkgs = r.excludepkgs;
+    repo.proxy = r.proxy;
+    repo.noverifyssl = r.noverifyssl;
+    repo.sslcacert = r.sslcacert;
+    repo.source_file = r.origin.file;
+    repo.source_line = r.origin.line;
+    return repo;  // a kickstart repo line has no gpgkey: gpgcheck stays off, as in livecd-tools
+}
+
+inline std::vector<RepoConfig> repositories(const BuildContext& ctx) {
+    RepoVariables vars;
+    vars.releasever = ctx.options.releasever;
+    std::vector<RepoConfig> repos;
+    if (ctx.kickstart) {
+        for (const auto& r : ctx.kickstart->repos) {
+            auto repo = repo_from_kickstart(r);
+            substitute_variables(repo, vars);
+            repos.push_back(std::move(repo));
+        }
+    }
+    for (const auto& file : ctx.options.repo_files)
+        for (auto& repo : read_repo_files(file, vars)) repos.push_back(std::move(repo));
+    if (repos.empty())
+        throw InstallError("no package repository: add a 'repo --name=... --baseurl=...' line to the kickstart "
+                           "or pass a .repo file");
+    return merge_same_id(std::move(repos));
+}
+
+inline EntryKind entry_kind(kickstart::PackageKind kind) {
+    switch (kind) {
+        case kickstart::PackageKind::exclude: return EntryKind::exclude;
+        case kickstart::PackageKind::group: return EntryKind::group;
+        case kickstart::PackageKind::exclude_group: return EntryKind::exclude_group;
+        case kickstart::PackageKind::environment: return EntryKind::environment;
+        case kickstart::PackageKind::exclude_environment: return EntryKind::exclude_group;
+        case kickstart::PackageKind::module: return EntryKind::module;
+        default: return EntryKind::package;
+    }
+}
+
+inline PackageRequest package_request(const kickstart::Packages& packages) {
+    PackageRequest request;
+    for (const auto& e : packages.entries) {
+        PackageEntry entry;
+        entry.kind = entry_kind(e.kind);
+        entry.name = e.name;
+        entry.nodefaults = e.nodefaults;
+        entry.optional = e.optional;
+        entry.file = e.origin.file;
+        entry.line = e.origin.line;
+        request.entries.push_back(std::move(entry));
+    }
+    request.nocore = packages.nocore;
+    request.ignoremissing = packages.ignoremissing;
+    request.exclude_weakdeps = packages.exclude_weakdeps;
+    request.multilib = packages.multilib;
+    request.inst_langs = packages.inst_langs;
+    request.excludedocs = packages.excludedocs;
+    request.file = packages.origin.file;
+    request.line = packages.origin.line;
+    return request;
+}
+
+// The local path of a gpgkey URL: file:///etc/pki/... or a plain path.
+inline std::filesystem::path key_file(const RepoConfig& repo, const std::string& url) {
+    if (url.rfind("file://", 0) == 0) return url.substr(7);
+    if (!url.empty() && url.front() == '/') return url;
+    throw RepoError(repo.id, "gpgkey " + url + " is not a local file: copy the key to this host and name it with file://");
+}
+
+}  // namespace detail
+
+struct RpmInstall {
+    std::filesystem::path dbpath = fedora_dbpath;  // an existing database in the root (--base-on) wins
+    ProgressFunction progress = default_progress;
+    TransactionResult result;                      // of the last install()
+
+    void install(BuildContext& ctx) {
+        const auto repos = detail::repositories(ctx);
+        const auto request = ctx.kickstart ? detail::package_request(ctx.kickstart->packages) : PackageRequest{};
+        // Sub-phases are logged, not added to ctx.timings: the creator times install() as a whole.
+        PhaseTimings phases;
+        auto packages = phases.time("resolve", [&] { return resolved_packages(ctx, repos, request); });
+        phases.time("download", [&] {
+            DownloadOptions download;
+            download.package_dir = ctx.cache_dir() / "packages";
+            download.cache_only = ctx.options.cacheonly;
+            download.verify_local = false;  // rpm checks every payload digest itself
+            download_packages(packages, repos, download);
+        });
+        auto options = transaction_options(ctx, repos);
+        result = phases.time("transaction", [&] { return install_packages(ctx.install_root, packages, options, progress); });
+        std::string line = "install:";
+        for (const auto& [name, seconds] : phases.phases) line += " " + name + " " + std::to_string(seconds).substr(0, 5) + "s";
+        log::info(line);
+    }
+
+    KernelVersions kernel_versions(const BuildContext& ctx) const {
+        return install::kernel_versions(ctx.install_root, dbpath);
+    }
+
+private:
+    std::vector<Package> resolved_packages(const BuildContext& ctx, const std::vector<RepoConfig>& repos,
+                                           const PackageRequest& request) const {
+        if (!ctx.options.lockfile.empty()) return read_lockfile(ctx.options.lockfile, repos);
+        ResolveOptions options;
+        options.metadata.cache_dir = ctx.cache_dir() / "metadata";
+        options.metadata.cache_only = ctx.options.cacheonly;
+        auto resolution = resolve(repos, request, options);
+        for (const auto& w : resolution.warnings) log::warning(w);
+        if (!ctx.options.lockfile_out.empty()) write_lockfile(ctx.options.lockfile_out, resolution.packages);
+        return std::move(resolution.packages);
+    }
+
+    TransactionOptions transaction_options(const BuildContext& ctx, const std::vector<RepoConfig>& repos) const {
+        TransactionOptions options;
+        options.verify = parse_verify_level(ctx.options.pkgverify_level);
+        options.dbpath = dbpath;
+        if (ctx.kickstart) options.macros = configure::macro_settings(*ctx.kickstart);
+        for (const auto& repo : repos) {
+            if (!repo.gpgcheck) {
+                options.repos_without_gpgcheck.insert(repo.id);
+                continue;
+            }
+            for (const auto& url : repo.gpgkeys) options.repo_keys[repo.id].push_back(detail::key_file(repo, url));
+        }
+        return options;
+    }
+};
+
+static_assert(InstallPolicy<RpmInstall>, "RpmInstall must model InstallPolicy");
+
+}  // namespace imgcreate::install

@@ -1,0 +1,122 @@
+// RpmInstall end to end: a directory tree built from a kickstart with
+// Creator<DirectoryMount, RpmInstall, NoBoot, TreeStage>, compared with what dnf installs.
+#include "rpm_fixture.hpp"
+
+#include <imgcreate/boot/no_boot.hpp>
+#include <imgcreate/creator.hpp>
+#include <imgcreate/install/rpm_install.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/mount/directory_mount.hpp>
+#include <imgcreate/stage/tree_stage.hpp>
+
+#include <support/rpmrepo.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace imgcreate;
+using namespace imgcreate::test;
+
+namespace {
+
+using TreeCreator = Creator<DirectoryMount, install::RpmInstall, NoBoot, TreeStage>;
+
+fs::path test_repo() {
+    return build_repo(install_specs_dir(), install_cache_dir() / "repo");
+}
+
+TreeCreator tree_creator(const std::string& kickstart_text, const ScratchDir& dir) {
+    CreatorOptions options;
+    options.name = "tree";
+    options.tmpdir = dir / "tmp";
+    options.outdir = dir / "out";
+    options.pkgverify_level = "all";  // kickstart repos have gpgcheck off: their packages need digests only
+    fs::create_directories(options.tmpdir);
+    auto ks = std::make_shared<const kickstart::Kickstart>(kickstart::parse_string(kickstart_text, "tree.ks"));
+    return TreeCreator(ks, options);
+}
+
+std::string kickstart_for(const fs::path& repo, const std::string& packages_header, const std::string& packages) {
+    return "repo --name=local --baseurl=file://" + repo.string() + "\n" + "%packages --nocore " + packages_header + "\n" +
+           packages + "%end\n";
+}
+
+// Every path under root (with symlink targets), minus the package managers' own state and
+// what the creator adds around the packages (API filesystem mount points, /etc/mtab).
+std::vector<std::string> tree_listing(const fs::path& root, const fs::path& dnf_cache) {
+    const std::vector<std::string> skipped = {"/usr/lib/sysimage", "/root", "/var/lib/dnf", "/var/cache", "/var/lib/rpm",
+                                              "/etc/dnf", "/etc/rpm", "/var/log/dnf", "/var/log/hawkey", "/dev",
+                                              "/proc", "/sys", "/etc/mtab", dnf_cache.string()};
+    std::vector<std::string> out;
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+        const std::string rel = "/" + it->path().lexically_relative(root).string();
+        bool skip = rel == "/usr/lib";
+        for (const auto& s : skipped) skip = skip || rel.rfind(s, 0) == 0 || s.rfind(rel + "/", 0) == 0;
+        if (skip) continue;
+        std::string entry = rel;
+        if (it->is_symlink()) entry += " -> " + fs::read_symlink(it->path()).string();
+        else if (it->is_directory()) entry += "/";
+        out.push_back(entry);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a tree built from a kickstart has the packages, flags and kernels the kickstart asks for") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir dir("creator-tree");
+    const auto repo = test_repo();
+    auto creator = tree_creator("selinux --disabled\n" + kickstart_for(repo, "--excludedocs --instLangs=fr",
+                                                                         "hello\nhello-watcher\nkernel-core\n"),
+                                dir);
+    creator.mount();
+    creator.install();
+    CHECK(creator.kernel_versions() ==
+          KernelVersions{{"kernel-core", {"6.5.6-300.fc39.x86_64"}}});
+    creator.configure();
+    creator.unmount();
+    const fs::path tree = creator.package();
+    creator.cleanup();
+
+    CHECK(tree == dir / "out/tree");
+    CHECK(rpm_qa(tree) == std::vector<std::string>{"busybox-sh-1.35.0-1.x86_64", "hello-1:2.12-3.noarch",
+                                                   "hello-watcher-1.0-1.noarch", "kernel-core-6.5.6-300.fc39.noarch",
+                                                   "test-setup-1.0-1.noarch"});
+    CHECK(read_text(tree / "usr/share/hello/data.txt") == "data\n");
+    CHECK_FALSE(fs::exists(tree / "usr/share/doc/hello/README"));
+    CHECK(fs::exists(tree / "usr/share/locale/fr/LC_MESSAGES/hello.mo"));
+    CHECK_FALSE(fs::exists(tree / "usr/share/locale/de/LC_MESSAGES/hello.mo"));
+    CHECK(read_text(tree / "etc/rpm/macros.imgcreate") ==
+          "%_excludedocs 1\n%_install_langs fr\n%__file_context_path %{nil}\n");
+    CHECK(read_text(tree / "var/log/hello-scriptlets.log") == "pre 1\npost 1\n");
+    CHECK(lines_of(read_text(tree / "var/log/hello-watcher.log")).size() == 2);
+    CHECK(creator.install_policy().result.installed.size() == 5);
+}
+
+TEST_CASE("a tree built from a kickstart has the same packages and files as dnf --installroot installs") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("dnf");
+    ScratchDir dir("creator-vs-dnf");
+    const auto repo = test_repo();
+    auto creator = tree_creator(kickstart_for(repo, "", "hello\nhello-watcher\n"), dir);
+    const fs::path tree = creator.create();
+
+    const fs::path dnf_root = dir / "dnf-root";
+    Command dnf;
+    dnf.argv = {"dnf", "--installroot=" + dnf_root.string(), "--releasever=39", "--noplugins",
+                "--setopt=reposdir=" + (dir / "no-repos").string(), "--disablerepo=*",
+                "--repofrompath=local," + repo.string(), "--enablerepo=local", "--nogpgcheck",
+                "--setopt=install_weak_deps=False", "--setopt=cachedir=" + (dir / "dnf-cache").string(), "-y",
+                "install", "hello", "hello-watcher"};
+    run(dnf);
+
+    std::vector<std::string> dnf_nevras;
+    for (auto& line : lines_of(run({"rpm", "--root", dnf_root.string(), "-qa", "--qf", "%{NEVRA}\n"}).output))
+        dnf_nevras.push_back(line);
+    std::sort(dnf_nevras.begin(), dnf_nevras.end());
+    CHECK(rpm_qa(tree) == dnf_nevras);
+    const fs::path dnf_cache = dir / "dnf-cache";
+    CHECK(tree_listing(tree, dnf_cache) == tree_listing(dnf_root, dnf_cache));
+    CHECK(read_text(tree / "var/log/hello-watcher.log") == read_text(dnf_root / "var/log/hello-watcher.log"));
+}
