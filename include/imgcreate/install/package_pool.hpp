@@ -119,9 +119,7 @@ public:
 
     bool is_comps(Id p) const {
         const Solvable* s = pool_.solvable(p);
-        for (const auto& r : repos_)
-            if (r.comps && s->repo == r.comps->get()) return true;
-        return false;
+        return s->repo && s->repo->appdata == &comps_marker_;
     }
     const LoadedRepo* repo_of(Id p) const {
         const Solvable* s = pool_.solvable(p);
@@ -197,7 +195,7 @@ private:
             load_xml(r.packages, config.id, meta.primary, "primary", &solv::RepoRef::add_primary);
             detail::prune_old_caches(meta);
             detail::write_cache_atomically(detail::solv_cache_path(meta, ".solv"),
-                                           [&](const solv::SolvFile& f) { return r.packages.write(f); });
+                                           [&](const solv::SolvFile& f) { return r.packages.write_for_resolving(f); });
         }
         r.packages.set_cost(config.cost);
         r.packages.set_priority(config.priority);
@@ -210,9 +208,11 @@ private:
 
     void load_comps(LoadedRepo& r) {
         r.comps.emplace(pool_, r.config.id + ":comps");
+        r.comps->get()->appdata = const_cast<int*>(&comps_marker_);
         const auto cache = detail::solv_cache_path(r.meta, "-comps.solv");
         if (load_cached(*r.comps, cache)) return;
         *r.comps = fresh_repo(*r.comps, r.config.id + ":comps");
+        r.comps->get()->appdata = const_cast<int*>(&comps_marker_);
         fetch_metadata_file(r.config, r.meta, r.meta.comps, opts_);
         load_xml(*r.comps, r.config.id, r.meta.comps, "comps", &solv::RepoRef::add_comps);
         detail::write_cache_atomically(cache, [&](const solv::SolvFile& f) { return r.comps->write(f); });
@@ -259,6 +259,7 @@ private:
             throw RepoError(id, std::string("malformed ") + what + " metadata " + file.path.string() + ": " + err);
     }
 
+    static constexpr int comps_marker_ = 0;  // Repo::appdata of comps repositories points here
     solv::Pool pool_;
     std::string arch_;
     MetadataOptions opts_;

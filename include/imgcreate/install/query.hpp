@@ -79,14 +79,8 @@ inline std::optional<Nevra> parse_nevra(std::string_view spec, NevraForm form) {
 
 class PackageQuery {
 public:
-    explicit PackageQuery(const PackagePool& pool) : pool_(pool) {
-        const auto& p = pool.pool();
-        for (Id s = 2; s < p.nsolvables(); ++s) {
-            const Solvable* sv = p.solvable(s);
-            if (!sv->repo || pool.is_comps(s) || sv->arch == ARCH_SRC || sv->arch == ARCH_NOSRC) continue;
-            by_name_[sv->name].push_back(s);
-        }
-    }
+    // Needs the pool prepared (providers indexed): names are looked up through whatprovides.
+    explicit PackageQuery(const PackagePool& pool) : pool_(pool) {}
 
     // Packages that take part in solving (not excluded), optionally restricted to one list.
     std::vector<Id> considered(std::vector<Id> ids) const {
@@ -95,15 +89,23 @@ public:
     }
 
     std::vector<Id> by_name(const std::string& name) const {
+        const auto& p = pool_.pool();
         std::vector<Id> out;
         if (is_glob(name)) {
-            for (const auto& [id, list] : by_name_)
-                if (::fnmatch(name.c_str(), pool_.pool().id2str(id), 0) == 0) out.insert(out.end(), list.begin(), list.end());
-            std::sort(out.begin(), out.end());
+            std::unordered_map<Id, bool> verdict;  // one fnmatch per distinct name
+            for_each_package([&](Id s) {
+                const Id n = p.solvable(s)->name;
+                auto [it, fresh] = verdict.emplace(n, false);
+                if (fresh) it->second = ::fnmatch(name.c_str(), p.id2str(n), 0) == 0;
+                if (it->second) out.push_back(s);
+            });
             return out;
         }
-        const Id id = pool_.pool().str2id(name, false);
-        if (auto it = by_name_.find(id); id && it != by_name_.end()) out = it->second;
+        const Id id = p.str2id(name, false);
+        if (!id) return out;
+        for (Id s : p.whatprovides(id))
+            if (p.solvable(s)->name == id && indexed(s)) out.push_back(s);
+        std::sort(out.begin(), out.end());
         return out;
     }
 
@@ -119,10 +121,9 @@ public:
         const auto& p = pool_.pool();
         std::vector<Id> out;
         if (is_glob(spec)) {
-            for (const auto& [name, list] : by_name_)
-                for (Id s : list)
-                    if (provides_glob(s, spec)) out.push_back(s);
-            std::sort(out.begin(), out.end());
+            for_each_package([&](Id s) {
+                if (provides_glob(s, spec)) out.push_back(s);
+            });
             return out;
         }
         const Id dep = parse_dep(spec);
@@ -214,6 +215,12 @@ public:
     }
 
 private:
+    template <typename F> void for_each_package(F&& f) const {
+        const auto& p = pool_.pool();
+        for (Id s = 2; s < p.nsolvables(); ++s)
+            if (indexed(s)) f(s);
+    }
+
     bool indexed(Id s) const {
         const Solvable* sv = pool_.pool().solvable(s);
         return sv->repo && sv->arch != ARCH_SRC && sv->arch != ARCH_NOSRC && !pool_.is_comps(s);
@@ -272,20 +279,18 @@ private:
     void build_obsoletes_index() const {
         const auto& p = pool_.pool();
         obsoletes_index_.emplace();
-        for (const auto& [name, list] : by_name_)
-            for (Id s : list) {
-                const Solvable* sv = p.solvable(s);
-                if (!sv->obsoletes) continue;
-                for (const Id* dp = sv->repo->idarraydata + sv->obsoletes; *dp; ++dp) {
-                    Id n = *dp;
-                    while (ISRELDEP(n)) n = GETRELDEP(p.get(), n)->name;
-                    (*obsoletes_index_)[n].emplace_back(s, *dp);
-                }
+        for_each_package([&](Id s) {
+            const Solvable* sv = p.solvable(s);
+            if (!sv->obsoletes) return;
+            for (const Id* dp = sv->repo->idarraydata + sv->obsoletes; *dp; ++dp) {
+                Id n = *dp;
+                while (ISRELDEP(n)) n = GETRELDEP(p.get(), n)->name;
+                (*obsoletes_index_)[n].emplace_back(s, *dp);
             }
+        });
     }
 
     const PackagePool& pool_;
-    std::unordered_map<Id, std::vector<Id>> by_name_;
     mutable std::optional<std::unordered_map<Id, std::vector<std::pair<Id, Id>>>> obsoletes_index_;
 };
 

@@ -68,15 +68,12 @@ private:
     // (any reading, provides and files too).
     void apply_excludes() {
         for (const auto& r : pool_.repos()) {
-            std::vector<Id> in_repo;
-            for (Id s = r.packages.start(); s < r.packages.end(); ++s)
-                if (pool_.pool().solvable(s)->repo == r.packages.get()) in_repo.push_back(s);
             if (!r.config.includepkgs.empty()) {
                 std::set<Id> keep;
                 for (const auto& spec : r.config.includepkgs)
                     for (Id s : query_.best_solution(spec, false, false).packages) keep.insert(s);
-                for (Id s : in_repo)
-                    if (!keep.count(s)) out_.excluded.push_back(s);
+                for (Id s = r.packages.start(); s < r.packages.end(); ++s)
+                    if (pool_.pool().solvable(s)->repo == r.packages.get() && !keep.count(s)) out_.excluded.push_back(s);
             }
             for (const auto& spec : r.config.excludepkgs)
                 for (Id s : query_.best_solution(spec, false, false).packages)

@@ -29,6 +29,8 @@ public:
         // uninstallable and rpm version comparison is wrong.
         pool_setdisttype(pool_, DISTTYPE_RPM);
         pool_setarch(pool_, arch.c_str());
+        // Excludes change the considered map after providers are indexed (as libdnf does).
+        pool_set_flag(pool_, POOL_FLAG_WHATPROVIDESWITHDISABLED, 1);
         map_init(considered_.get(), 0);
     }
     ~Pool() {
