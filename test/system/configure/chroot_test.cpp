@@ -79,15 +79,17 @@ TEST_CASE("a chrooted %post runs inside the root, from /, with the clean environ
     CHECK_FALSE(fs::exists(r.path / name.substr(1, name.size() - 2)));  // the script file is gone
 }
 
-TEST_CASE("--log of a chrooted %post is written inside the root, not on the host") {
+TEST_CASE("the --log of a chrooted %post is written inside the root, not on the host") {
     require_tools();
     Root r;
-    auto k = ks("%post --log=/root/anaconda-post.log\necho hello from the image\necho to stderr >&2\n%end\n");
+    const std::string name = "/root/imgcreate-test-" + r.path.parent_path().filename().string() + ".log";
+    auto k = ks("%post --log=" + name + "\necho hello from the image\necho to stderr >&2\n%end\n");
     cfg::ScriptRunOptions options;
     options.install_root = r.path;
     cfg::run_scripts(k, ScriptType::post, options);
-    CHECK(r.read("root/anaconda-post.log") == "hello from the image\nto stderr\n");
-    CHECK_FALSE(fs::exists("/root/anaconda-post.log.imgcreate-test-never"));
+    CHECK(r.read(name.substr(1)) == "hello from the image\nto stderr\n");
+    CHECK(mode_of(r.path / name.substr(1)) == 0600);
+    CHECK_FALSE(fs::exists(name));  // not on the host
 }
 
 TEST_CASE("an interpreter missing from the root fails a chrooted --erroronfail %post with a clear message") {

@@ -90,7 +90,7 @@ TEST_CASE("a failing script without --erroronfail is a warning and the next scri
     CHECK(log.has("(no --erroronfail: the build goes on)"));
 }
 
-TEST_CASE("--log of a host script is written on the host, and anaconda's /mnt/sysimage means the install root") {
+TEST_CASE("the --log of a host script is written on the host, and anaconda's /mnt/sysimage means the install root") {
     FakeRoot r;
     TempDir tmp;
     auto host_log = tmp.path / "logs/deep/post.log";
