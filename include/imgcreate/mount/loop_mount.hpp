@@ -78,7 +78,9 @@ public:
         const double mib = 1024.0 * 1024.0;
         const double total = static_cast<double>(st.f_blocks) * st.f_frsize;
         const double free = static_cast<double>(st.f_bfree) * st.f_frsize;
-        const bool no_space = free < std::max(2 * mib, total / 50);
+        // ext4 keeps min(2%, 16 MiB) back from every writer for its own metadata, and
+        // delayed allocation strands a little more: "full" is that plus a small margin.
+        const bool no_space = free < std::min(total / 50, 16 * mib) + 2 * mib + total / 200;
         const bool no_inodes = st.f_files > 0 && st.f_ffree == 0;
         if (!no_space && !no_inodes) return std::nullopt;
         char numbers[200];
