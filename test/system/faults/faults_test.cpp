@@ -31,6 +31,7 @@ struct FaultPlan {
     std::string step;
     Action action = Action::none;
     fs::path markers;  // "<markers>/at-<step>" appears when a paused build reaches its step
+    fs::path localtime_target;  // non-empty: the "package" ships /etc/localtime -> this host path
 };
 
 FaultPlan& plan() {
@@ -63,6 +64,11 @@ struct FaultInstall {
         RootDir root(ctx.install_root);
         root.mkdirs("etc");
         root.write_file("etc/os-release", "NAME=Demo\n");
+        // A shell for %post scripts: the host's static busybox.
+        root.mkdirs("bin");
+        fs::copy_file("/usr/bin/busybox", ctx.install_root / "bin/busybox");
+        root.symlink("bin/sh", "busybox");
+        if (!plan().localtime_target.empty()) root.symlink("etc/localtime", plan().localtime_target.string());
         if (plan().step == "install" && plan().action == FaultPlan::Action::fill) {
             // More than `part / --size` holds.
             std::string chunk(1 << 20, 'x');
@@ -234,4 +240,48 @@ TEST_CASE("an unwritable output dir fails the build after the image is made, and
                         ": Read-only file system\nmounts left in the build's namespace: 0");
     check_nothing_left(tmp);
     CHECK_FALSE(fs::exists(tmp.path / "readonly/out"));
+}
+
+TEST_CASE("a %post --erroronfail script that exits 1 aborts the build and leaves nothing behind") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("busybox");
+    ScratchDir tmp;
+    plan() = {};
+    auto report = in_child([&] { return build(tmp, "part / --size 64\n%post --erroronfail\necho giving up\nexit 1\n%end\n"); });
+    INFO(report);
+    CHECK_THAT(report, Catch::StartsWith("failed: %post"));
+    CHECK_THAT(report, Catch::Contains("giving up"));
+    CHECK_THAT(report, Catch::EndsWith("\nmounts left in the build's namespace: 0"));
+    check_nothing_left(tmp);
+}
+
+TEST_CASE("a package that ships /etc/localtime as a symlink to a host path gets nothing written outside the root") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("busybox");
+    ScratchDir tmp;
+    const auto host_file = tmp.path / "host-localtime";
+    std::ofstream(host_file) << "the host's zone\n";
+    plan() = {};
+    plan().localtime_target = host_file;
+    auto report = in_child([&] { return build(tmp, "part / --size 64\ntimezone Europe/Berlin\n"); });
+    plan() = {};
+    CHECK(report == "built\nmounts left in the build's namespace: 0");
+    CHECK(slurp(host_file) == "the host's zone\n");
+    CHECK(fs::is_regular_file(fs::symlink_status(host_file)));
+    const auto image = tmp.path / "out/fault.img";
+    auto inside = in_child([&] {
+        mount::enter_private_mount_namespace();
+        auto loop = mount::LoopDevice::attach(image, true);
+        auto dir = tmp.path / "look";
+        fs::create_directory(dir);
+        auto m = mount::Mount::mount({loop.path().string(), dir, "", "ro"});
+        auto target = fs::read_symlink(dir / "etc/localtime").string();
+        m.unmount();
+        fs::remove(dir);
+        return target;
+    });
+    CHECK(inside == "../usr/share/zoneinfo/Europe/Berlin");
+    CHECK(mount_points_below(tmp.path).empty());
+    CHECK(loops_below_after_settling(tmp.path).empty());
+    CHECK(entries_of(tmp.path / "tmp").empty());
 }
