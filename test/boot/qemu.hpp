@@ -1,0 +1,109 @@
+// Boot tests: a live ISO started in qemu (TCG: no KVM here), its serial console captured,
+// and the demo init's marker looked for. At most two guests run at once on this machine,
+// whoever starts them: each guest holds one of two lock files while it runs.
+#pragma once
+
+#include <imgcreate/support/process.hpp>
+#include <imgcreate/support/unique_fd.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+namespace imgcreate::test {
+
+enum class Firmware { bios, uefi };
+enum class Medium { cdrom, disk };
+
+struct Guest {
+    std::filesystem::path iso;
+    Firmware firmware = Firmware::bios;
+    Medium medium = Medium::cdrom;
+    std::filesystem::path serial_log;
+    std::chrono::seconds timeout{300};
+};
+
+struct GuestResult {
+    std::string console;  // the serial log, \r and ANSI escapes removed
+    bool timed_out = false;
+};
+
+inline std::string strip_terminal_codes(const std::string& raw) {
+    static const std::regex escapes("\x1b\\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>c]|\r");
+    return std::regex_replace(raw, escapes, "");
+}
+
+// Holds one of the two guest slots until destroyed.
+class GuestSlot {
+public:
+    GuestSlot() {
+        for (;;) {
+            for (int i = 0; i < 2; ++i) {
+                auto path = "/tmp/imgcreate-qemu-slot-" + std::to_string(i) + ".lock";
+                UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+                if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+                    fd_ = std::move(fd);
+                    return;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    }
+
+private:
+    UniqueFd fd_;
+};
+
+inline std::vector<std::string> qemu_argv(const Guest& guest) {
+    std::vector<std::string> argv = {"qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-nographic", "-no-reboot",
+                                     "-monitor", "none", "-serial", "file:" + guest.serial_log.string()};
+    if (guest.firmware == Firmware::uefi) argv.insert(argv.end(), {"-bios", "/usr/share/ovmf/OVMF.fd"});
+    if (guest.medium == Medium::cdrom)
+        argv.insert(argv.end(), {"-cdrom", guest.iso.string(), "-boot", "d"});
+    else  // the ISO file as a hard disk, as `dd` to a USB stick makes it; writes are thrown away
+        argv.insert(argv.end(), {"-drive", "file=" + guest.iso.string() + ",format=raw,media=disk,snapshot=on",
+                                 "-boot", "c"});
+    return argv;
+}
+
+inline GuestResult boot(const Guest& guest) {
+    GuestSlot slot;
+    std::filesystem::remove(guest.serial_log);
+    Command cmd;
+    cmd.argv = qemu_argv(guest);
+    cmd.timeout = guest.timeout;
+    cmd.check = false;
+    cmd.log_output = false;
+    GuestResult result;
+    try {
+        result.timed_out = run(cmd).timed_out;
+    } catch (const CommandError& e) {  // a timeout is reported as an error by run()
+        result.timed_out = e.what() && std::string(e.what()).find("did not finish") != std::string::npos;
+        if (!result.timed_out) throw;
+    }
+    std::ifstream in(guest.serial_log, std::ios::binary);
+    std::ostringstream raw;
+    raw << in.rdbuf();
+    result.console = strip_terminal_codes(raw.str());
+    return result;
+}
+
+// The line the demo init prints: "IMGCREATE-DEMO-BOOTED root=<device> <fstype>".
+inline std::string booted_line(const std::string& console) {
+    std::istringstream lines(console);
+    for (std::string line; std::getline(lines, line);) {
+        auto at = line.find("IMGCREATE-DEMO-BOOTED root=");
+        if (at != std::string::npos) return line.substr(at);
+    }
+    return {};
+}
+
+}  // namespace imgcreate::test

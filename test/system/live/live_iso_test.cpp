@@ -1,0 +1,126 @@
+// livecd-creator on the demo kickstart, end to end: what is on the ISO, that checkisomd5
+// passes, that the build leaves nothing mounted, and that two builds with the same
+// SOURCE_DATE_EPOCH are byte-identical.
+#include <catch2/catch.hpp>
+#include <support/skip.hpp>
+
+#include <imgcreate/support/process.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using imgcreate::Command;
+using imgcreate::run;
+
+namespace {
+
+const fs::path work = fs::path(IMGCREATE_BINARY_DIR) / "demo" / "system-live";
+const fs::path creator = fs::path(IMGCREATE_BINARY_DIR) / "examples" / "livecd-creator";
+
+void require_setup() {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"xorriso", "mksquashfs", "dracut", "grub-mkimage", "mkfs.fat", "mcopy", "rpmbuild",
+                          "createrepo_c", "checkisomd5"})
+        IMGCREATE_REQUIRE_PROGRAM(p);
+    if (!fs::exists(creator)) IMGCREATE_SKIP(creator.string() + " is not built (cmake --build ... --target livecd-creator)");
+}
+
+const fs::path& kickstart() {
+    static const fs::path ks = [] {
+        run({IMGCREATE_SOURCE_DIR "/examples/demo/make-repo", (work / "repo").string()});
+        std::ifstream in(IMGCREATE_SOURCE_DIR "/examples/demo/demo-live.ks");
+        std::stringstream text;
+        text << in.rdbuf();
+        auto s = text.str();
+        s.replace(s.find("@DEMO_REPO@"), 11, (work / "repo").string());
+        std::ofstream(work / "demo-live.ks") << s;
+        return work / "demo-live.ks";
+    }();
+    return ks;
+}
+
+// Builds one ISO named `name` into work/<name>/ with its own cache; returns its path.
+fs::path build(const std::string& name, std::vector<std::string> extra, std::optional<long long> epoch = {}) {
+    const auto dir = work / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    Command cmd;
+    cmd.argv = {creator.string(), "-c", kickstart().string(), "--fslabel", "IMGDEMO", "--compression-type", "zstd",
+                "--cache", (dir / "cache").string(), "-t", dir.string(), "-o", dir.string(), "-q"};
+    cmd.argv.insert(cmd.argv.end(), extra.begin(), extra.end());
+    if (epoch) {
+        cmd.env = imgcreate::clean_environment();
+        (*cmd.env)["SOURCE_DATE_EPOCH"] = std::to_string(*epoch);
+    }
+    run(cmd);
+    return dir / "IMGDEMO.iso";
+}
+
+std::string sha256(const fs::path& file) { return run({"sha256sum", file.string()}).output.substr(0, 64); }
+
+std::string iso_files(const fs::path& iso) {
+    return run({"xorriso", "-indev", iso.string(), "-find", "/", "-type", "f"}).output;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("two builds of the demo with the same SOURCE_DATE_EPOCH are byte-identical ISOs") {
+    require_setup();
+    const auto first = build("reproducible-1", {}, 1700000000);
+    const auto second = build("reproducible-2", {}, 1700000000);
+    CHECK(fs::file_size(first) == fs::file_size(second));
+    CHECK(sha256(first) == sha256(second));
+    CHECK(run({"checkisomd5", first.string()}).exit_status == 0);
+}
+
+TEST_CASE("the demo ISO holds the squashed root, every kernel, both boot loaders, and passes checkisomd5") {
+    require_setup();
+    const auto iso = build("default", {});
+    const auto files = iso_files(iso);
+    for (const char* f : {"'/LiveOS/squashfs.img'", "'/images/pxeboot/vmlinuz0'", "'/images/pxeboot/initrd0.img'",
+                          "'/images/eltorito.img'", "'/boot/grub2/grub.cfg'", "'/EFI/BOOT/BOOTX64.EFI'",
+                          "'/EFI/BOOT/grub.cfg'"})
+        CHECK(has(files, f));
+    CHECK(run({"checkisomd5", iso.string()}).output.find("PASS") != std::string::npos);
+    // The volume id is the label, the root image inside the squashfs is LiveOS/rootfs.img.
+    CHECK(has(run({"xorriso", "-indev", iso.string(), "-pvd_info"}).output, "Volume Id    : IMGDEMO"));
+    const auto squash = work / "default" / "squashfs.img";
+    run({"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", "/LiveOS/squashfs.img", squash.string()});
+    CHECK(has(run({"unsquashfs", "-l", squash.string()}).output, "squashfs-root/LiveOS/rootfs.img"));
+    // The dracut config livecd-tools puts in for the build is gone from the image.
+    const auto rootfs = work / "default" / "rootfs.img";
+    run({"unsquashfs", "-f", "-d", (work / "default" / "sq").string(), squash.string()});
+    Command stat;
+    stat.argv = {"debugfs", "-R", "stat /etc/dracut.conf.d/99-liveos.conf",
+                 (work / "default" / "sq" / "LiveOS" / "rootfs.img").string()};
+    stat.check = false;
+    CHECK(has(run(stat).output, "File not found"));
+    Command label;
+    label.argv = {"e2label", (work / "default" / "sq" / "LiveOS" / "rootfs.img").string()};
+    CHECK(run(label).output == "_IMGDEMO\n");
+    CHECK(run({"losetup", "-a"}).output.find(work.string()) == std::string::npos);
+}
+
+TEST_CASE("--skip-compression puts LiveOS/rootfs.img on the ISO itself") {
+    require_setup();
+    const auto files = iso_files(build("uncompressed", {"--skip-compression"}));
+    CHECK(has(files, "'/LiveOS/rootfs.img'"));
+    CHECK_FALSE(has(files, "squashfs.img"));
+}
+
+TEST_CASE("--syslinux puts isolinux and its menu on the ISO, and the EFI image inside the tree") {
+    require_setup();
+    const auto iso = build("syslinux", {"--syslinux"});
+    const auto files = iso_files(iso);
+    for (const char* f : {"'/isolinux/isolinux.bin'", "'/isolinux/ldlinux.c32'", "'/isolinux/vesamenu.c32'",
+                          "'/isolinux/isolinux.cfg'", "'/images/efiboot.img'"})
+        CHECK(has(files, f));
+    CHECK_FALSE(has(files, "eltorito.img"));
+}
