@@ -146,17 +146,17 @@ TEST_CASE("rootpw --plaintext is hashed with yescrypt into /etc/shadow, keeping 
     CHECK(mode_of(r.path / "etc/shadow") == 0640);
 }
 
-TEST_CASE("rootpw --iscrypted --lock, as Fedora's live kickstarts use it, writes '!locked' into a mode 0000 shadow") {
+TEST_CASE("rootpw --iscrypted --lock, as Fedora's live kickstarts use it, writes '!locked' and keeps shadow's mode") {
     FakeRoot r;
-    r.file("etc/shadow", "root:*::0:99999:7:::\nbin:*:19000:0:99999:7:::\n", fs::perms::none);
+    r.file("etc/shadow", "root:*::0:99999:7:::\nbin:*:19000:0:99999:7:::\n", FakeRoot::shadow_mode());
     cfg::apply_rootpw(ks("rootpw --lock --iscrypted locked\n"), r.dir_handle());
     CHECK(r.read("etc/shadow") == "root:!locked::0:99999:7:::\nbin:*:19000:0:99999:7:::\n");
-    CHECK(mode_of(r.path / "etc/shadow") == 0000);
+    CHECK(mode_of(r.path / "etc/shadow") == static_cast<mode_t>(FakeRoot::shadow_mode()));
 }
 
 TEST_CASE("rootpw --lock alone locks the hash already there, and --allow-ssh adds the sshd drop-in") {
     FakeRoot r;
-    r.file("etc/shadow", "root:$6$abc$def:19000:0:99999:7:::\n", fs::perms(0000));
+    r.file("etc/shadow", "root:$6$abc$def:19000:0:99999:7:::\n", FakeRoot::shadow_mode());
     fs::create_directories(r.path / "etc/ssh/sshd_config.d");
     cfg::apply_rootpw(ks("rootpw --lock --allow-ssh\n"), r.dir_handle());
     CHECK(r.read("etc/shadow") == "root:!$6$abc$def:19000:0:99999:7:::\n");
@@ -350,8 +350,9 @@ TEST_CASE("a group that exists with another GID is an error, one with the same G
 TEST_CASE("sshkey installs the key with the owner from the root's /etc/passwd and sshd's modes") {
     FakeRoot r;
     const auto uid = ::geteuid(), gid = ::getegid();
-    r.file("etc/passwd", r.read("etc/passwd") + "alice:x:" + std::to_string(uid) + ":" + std::to_string(gid) +
-                             "::/home/alice:/bin/bash\n");
+    // The image's own ids (here the caller's, so the test needs no privilege to chown).
+    const auto ids = std::to_string(uid) + ":" + std::to_string(gid);
+    r.file("etc/passwd", "root:x:" + ids + ":Super User:/root:/bin/bash\nalice:x:" + ids + "::/home/alice:/bin/bash\n");
     fs::create_directories(r.path / "home/alice");
     r.file("root/.ssh/authorized_keys", "ssh-rsa AAAAold root@old");
     cfg::apply_sshkeys(ks("sshkey --username=alice \"ssh-ed25519 AAAAC3Nza alice@laptop\"\n"

@@ -38,6 +38,7 @@ inline std::string read_host_file(const fs::path& p) {
 
 inline void write_host_file(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644)) {
     fs::create_directories(p.parent_path());
+    fs::remove(p);  // an existing read-only file (a 0400 shadow) is replaced, not opened
     std::ofstream(p, std::ios::binary) << text;
     fs::permissions(p, mode);
 }
@@ -67,12 +68,15 @@ struct FakeRoot {
         file("etc/shadow",
              "root:!locked::0:99999:7:::\n"
              "bin:*:19000:0:99999:7:::\n",
-             fs::perms::none);
+             shadow_mode());
         file("etc/group", "root:x:0:\nwheel:x:10:\n");
         file("usr/share/zoneinfo/Europe/Berlin", "TZif2 fake");
         file("usr/share/zoneinfo/Etc/UTC", "TZif2 fake");
         fs::create_directories(path / "root");
     }
+
+    // Fedora ships /etc/shadow with mode 0000, which only root can read back.
+    static fs::perms shadow_mode() { return ::geteuid() == 0 ? fs::perms::none : fs::perms(0400); }
 
     void file(const std::string& rel, const std::string& text, fs::perms mode = fs::perms(0644)) {
         write_host_file(path / rel, text, mode);
