@@ -1,6 +1,7 @@
 // imgcreate — every kickstart applier, in livecd-tools' order (lang, keyboard, timezone,
-// authselect, firewall, rootpw, services, xconfig, network, rpm macros), with the account
-// commands livecd-tools ignores (group, user, sshkey) after rootpw. SELinux comes apart:
+// authselect, firewall, rootpw, services, xconfig, network, rpm macros), with what
+// livecd-tools ignores added: NTP sources after timezone, and the account commands
+// (group, user, sshkey) after rootpw. SELinux comes apart:
 // its relabel must see what %post made, so Creator::configure() runs it after the scripts.
 // A build without a kickstart applies nothing.
 #pragma once
@@ -16,6 +17,7 @@
 #include <imgcreate/configure/selinux.hpp>
 #include <imgcreate/configure/services.hpp>
 #include <imgcreate/configure/sshkey.hpp>
+#include <imgcreate/configure/timesource.hpp>
 #include <imgcreate/configure/timezone.hpp>
 #include <imgcreate/configure/user.hpp>
 #include <imgcreate/configure/xconfig.hpp>
@@ -27,6 +29,7 @@ inline void apply_all(const kickstart::Kickstart& ks, const RootDir& root) {
     apply_lang(ks, root);
     apply_keyboard(ks, root);
     apply_timezone(ks, root);
+    apply_timesource(ks, root);
     apply_authselect(ks, root);
     apply_firewall(ks, root);
     apply_rootpw(ks, root);

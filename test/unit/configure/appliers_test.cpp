@@ -410,3 +410,26 @@ TEST_CASE("Fedora's live base kickstart configures a root with NetworkManager as
     CHECK(link_of(r, "etc/systemd/system/default.target") == "/usr/lib/systemd/system/graphical.target");
     CHECK(r.exists("etc/NetworkManager/system-connections/link.nmconnection"));
 }
+
+TEST_CASE("timesource and timezone --ntpservers replace chrony's servers where the first one stood") {
+    FakeRoot r;
+    r.file("etc/chrony.conf", "# Use public servers\npool 2.fedora.pool.ntp.org iburst\nserver old.example iburst\ndriftfile /var/lib/chrony/drift\n");
+    cfg::apply_timesource(ks("timezone Europe/Berlin --ntpservers=a.example,b.example\n"
+                             "timesource --ntp-server=nts.example --nts\ntimesource --ntp-pool=pool.example\n"),
+                          r.dir_handle());
+    CHECK(r.read("etc/chrony.conf") ==
+          "# Use public servers\nserver a.example iburst\nserver b.example iburst\nserver nts.example iburst nts\n"
+          "pool pool.example iburst\ndriftfile /var/lib/chrony/drift\n");
+}
+
+TEST_CASE("timezone --nontp disables chronyd, and NTP servers without chrony in the image are skipped") {
+    FakeRoot r;
+    LogCapture log;
+    add_unit(r, "chronyd.service", "[Install]\nWantedBy=multi-user.target\n");
+    fs::create_directories(r.path / "etc/systemd/system/multi-user.target.wants");
+    fs::create_symlink("/usr/lib/systemd/system/chronyd.service", r.path / "etc/systemd/system/multi-user.target.wants/chronyd.service");
+    cfg::apply_timesource(ks("timezone Etc/UTC --nontp\n"), r.dir_handle());
+    CHECK_FALSE(r.exists("etc/systemd/system/multi-user.target.wants/chronyd.service"));
+    cfg::apply_timesource(ks("timesource --ntp-server=ntp.example\n"), r.dir_handle());
+    CHECK(log.has("timesource: skipped: chrony is not in the image (no /etc/chrony.conf): NTP servers not set"));
+}
