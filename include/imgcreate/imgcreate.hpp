@@ -22,4 +22,10 @@ namespace imgcreate {
 // A hybrid live ISO booted by dracut's dmsquash-live, as livecd-creator makes it.
 using LiveImage = Creator<LiveMount, install::RpmInstall, LiveBoot, IsoStage>;
 
+// A minimised filesystem image, <name>.img, as image-creator makes it.
+using LoopImage = Creator<LoopMount, install::RpmInstall, NoBoot, CopyStage>;
+
+// The installed tree itself, <name>/, for containers or a later mkfs -d.
+using FsImage = Creator<DirectoryMount, install::RpmInstall, NoBoot, TreeStage>;
+
 }  // namespace imgcreate
