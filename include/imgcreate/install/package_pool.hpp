@@ -90,7 +90,7 @@ public:
     // Loads primary and comps of every enabled repository, in order.
     void load(const std::vector<RepoConfig>& configs, const MetadataOptions& opts) {
         opts_ = opts;
-        for (const auto& c : configs)
+        for (const auto& c : merge_same_id(configs))
             if (c.enabled) load_one(c);
     }
 
