@@ -10,7 +10,7 @@
 
 #include <boost/program_options.hpp>
 
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/validate.hpp>
 
 namespace po = boost::program_options;
 namespace ks = imgcreate::kickstart;
@@ -86,30 +86,18 @@ int main(int argc, char** argv) {
     const bool strict = vm.count("warnings-are-errors") > 0;
     ks::ParseOptions opts;
     opts.follow_includes = vm.count("followincludes") > 0;
-    opts.keep_going = vm.count("firsterror") == 0;
+    const bool first_error = vm.count("firsterror") > 0;
     std::size_t problems = 0;
     for (const auto& file : files) {
         std::cout << "\nChecking kickstart file " << file << "\n\n";
-        ks::Kickstart k;
-        try {
-            k = ks::parse_file(file, opts);
-        } catch (const imgcreate::KickstartError& e) {
-            // whatever was collected before the fatal error is printed too
-            std::cout << e.what() << "\n";
-            ++problems;
-            continue;
-        } catch (const std::exception& e) {
-            std::cout << "General error in input file: " << e.what() << "\n";
-            ++problems;
-            continue;
-        }
-        for (const auto& w : k.warnings) {
+        const ks::Validation v = ks::validate_file(file, opts, first_error);
+        for (const auto& w : v.warnings) {
             std::cout << w.to_string() << "\n";
             if (strict) ++problems;
         }
-        for (const auto& e : k.errors) std::cout << e.what() << "\n";
-        problems += k.errors.size();
-        if (vm.count("firsterror") && problems) break;
+        for (const auto& e : v.errors) std::cout << e.what() << "\n";
+        problems += v.errors.size();
+        if (first_error && problems) break;
     }
     return problems ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <imgcreate/kickstart/validate.hpp>
 #include <imgcreate/kickstart/writer.hpp>
 
 namespace ks = imgcreate::kickstart;
@@ -108,10 +109,15 @@ TEST_CASE("Every command line in the case table parses to pykickstart's canonica
             std::vector<std::string> warnings;
             for (const auto& w : k.warnings) warnings.push_back(std::to_string(w.line) + ": " + w.message);
             CHECK(warnings == c.warnings);
-            // round trip: the canonical text parses back to the same kickstart
-            ks::Kickstart again = ks::parse_string(out, "t.ks");
-            CHECK(again == k);
-            CHECK(ks::to_string(again) == out);
+            // round trip: the canonical text parses back to the same kickstart — except where
+            // pykickstart's canonical form itself loses something: the old keyboard argument
+            // next to --xlayouts becomes a comment, and "-@^env" before "@^env" is written after it
+            const bool lossy = c.input == "keyboard us --xlayouts=cz" || c.input.find("-@^env\n@^env") != std::string::npos;
+            if (!lossy) {
+                ks::Kickstart again = ks::parse_string(out, "t.ks");
+                CHECK(again == k);
+                CHECK(ks::to_string(again) == out);
+            }
         }
     }
     CHECK(errors > 90);
@@ -358,4 +364,19 @@ TEST_CASE("With keep_going, command errors are collected and parsing goes on", "
     CHECK(std::string(k.errors[1].what()) == "v.ks:2: argument --size: invalid int value: 'x'");
     CHECK(std::string(k.errors[2].what()) == "v.ks:4: Unknown command: frob");
     CHECK(k.keyboard->keyboard == "us");
+}
+
+TEST_CASE("Validation lists every error, the structural one that ends parsing last", "[kickstart][validate]") {
+    const ks::Validation v = ks::validate_string("lang\npart / --size=x\ntimezone UTC --isUtc\n%post\necho\n", "v.ks");
+    REQUIRE(v.errors.size() == 3);
+    CHECK(std::string(v.errors[0].what()) == "v.ks:1: the following arguments are required: <lang>");
+    CHECK(std::string(v.errors[1].what()) == "v.ks:2: argument --size: invalid int value: 'x'");
+    CHECK(std::string(v.errors[2].what()) == "v.ks:4: Section %post does not end with %end.");
+    REQUIRE(v.warnings.size() == 1);
+    CHECK(v.warnings[0].line == 3);
+    CHECK_FALSE(v.ok());
+    const ks::Validation first = ks::validate_string("lang\npart / --size=x\n", "v.ks", {}, true);
+    REQUIRE(first.errors.size() == 1);
+    CHECK(first.errors[0].line() == 1);
+    CHECK(ks::validate_string("lang en_US\n", "ok.ks").ok());
 }
