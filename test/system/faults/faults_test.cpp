@@ -285,3 +285,22 @@ TEST_CASE("a package that ships /etc/localtime as a symlink to a host path gets 
     CHECK(loops_below_after_settling(tmp.path).empty());
     CHECK(entries_of(tmp.path / "tmp").empty());
 }
+
+TEST_CASE("with nocleanup a failed build keeps its build dir, with the image, but nothing mounted or bound") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir tmp;
+    plan() = {"configure", FaultPlan::Action::fail, tmp.path};
+    auto options = options_in(tmp);
+    options.nocleanup = true;
+    auto report = in_child([&] { return build(tmp, "part / --size 64\n", options); });
+    plan() = {};
+    CHECK(report == "failed: injected failure in the configure step\nmounts left in the build's namespace: 0");
+    CHECK(mount_points_below(tmp.path).empty());
+    CHECK(loops_below_after_settling(tmp.path).empty());
+    const auto builds = entries_of(tmp.path / "tmp");
+    REQUIRE(builds.size() == 1);
+    const auto build_dir = tmp.path / "tmp" / builds.front();
+    CHECK(fs::is_regular_file(build_dir / "root.img"));
+    CHECK(fs::is_empty(build_dir / "install_root"));
+    CHECK(entries_of(tmp.path / "out").empty());
+}
