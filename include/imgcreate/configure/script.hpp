@@ -166,7 +166,9 @@ inline Command script_command(const kickstart::Script& script, const ScriptRunOp
     if (script.chroot) {
         cmd.chroot = options.install_root;
     } else {
-        if (!options.install_root.empty()) (*cmd.env)["INSTALL_ROOT"] = options.install_root.string();
+        // Absolute: the script runs from /, whatever the build's working directory was.
+        if (!options.install_root.empty())
+            (*cmd.env)["INSTALL_ROOT"] = std::filesystem::absolute(options.install_root).lexically_normal().string();
         cmd.cwd = "/";
     }
     cmd.timeout = options.timeout;

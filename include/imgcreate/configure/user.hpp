@@ -74,6 +74,8 @@ inline void apply_user(const kickstart::UserData& u, const RootDir& root) {
         auto existing = find_group(root, static_cast<gid_t>(*u.gid));
         if (!existing && !ensure_group(root, u.name, u.gid, "user")) return;
         primary = std::to_string(*u.gid);
+    } else if (find_group(root, u.name)) {
+        primary = u.name;  // useradd refuses to make a user group whose name is taken: join it instead
     }
     std::vector<std::string> argv{tool.string()};
     auto args = useradd_arguments(u, groups, primary);

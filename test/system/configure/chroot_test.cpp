@@ -180,12 +180,15 @@ TEST_CASE("useradd, groupadd and sshkey create the kickstart's accounts inside t
                 "user --name=alice --uid=1500 --groups=wheel,devs,media(6000) --password=secret --shell=/bin/sh "
                 "--gecos=\"Alice Example\"\n"
                 "user --name=bob --lock\n"
+                "group --name=carol --gid=7000\n"
+                "user --name=carol\n"
                 "sshkey --username=alice \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 alice@laptop\"\n"
                 "rootpw --plaintext rootsecret\n");
     cfg::apply_all(k, RootDir(r.path));
     auto passwd = r.read("etc/passwd");
     CHECK(passwd.find("alice:x:1500:1500:Alice Example:/home/alice:/bin/sh\n") != std::string::npos);
     CHECK(passwd.find("bob:x:") != std::string::npos);
+    CHECK(passwd.find(":7000:") != std::string::npos);  // carol joins the group named like her
     auto group = r.read("etc/group");
     CHECK(group.find("devs:x:5000:alice\n") != std::string::npos);
     CHECK(group.find("media:x:6000:alice\n") != std::string::npos);
