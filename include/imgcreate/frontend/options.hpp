@@ -1,0 +1,271 @@
+// imgcreate — the livecd-creator / image-creator command line: livecd-tools' options with their
+// meaning and defaults, plus imgcreate's own (--image-type fs, --report, --lockfile, ...),
+// parsed into one struct. A usage mistake is a UsageError (the program exits 2).
+#pragma once
+
+#include <imgcreate/context.hpp>
+#include <imgcreate/frontend/naming.hpp>
+
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace imgcreate::frontend {
+
+enum class ImageType { livecd, image, fs };
+
+inline const char* to_string(ImageType t) {
+    switch (t) {
+        case ImageType::image: return "image";
+        case ImageType::fs: return "fs";
+        default: return "livecd";
+    }
+}
+
+// A mistake on the command line: printed after the usage line, exit status 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Options {
+    std::string program = "livecd-creator";  // as invoked (basename of argv[0])
+    ImageType type = ImageType::livecd;
+    std::string kickstart;                   // -c or the single positional argument
+    CreatorOptions creator;                  // name, label, title, product and the rest resolved
+    bool help = false;
+    bool print_includes = false;             // list the kickstart and its %include files, exit
+    bool shell = false;                      // -l: a shell in the root after configure
+    bool plugins = false;                    // -p: accepted; imgcreate has no DNF plugins
+    bool debug = false, verbose = false, quiet = false;
+    bool repos_from_command_line = false;    // --repo given: the kickstart's repo lines are ignored
+    bool pkgverify_given = false;
+    std::string logfile;
+    std::filesystem::path report;
+};
+
+// "image-creator" (any path, any prefix) builds loop images; every other name live ISOs.
+inline ImageType type_from_program(const std::string& argv0) {
+    const std::string name = std::filesystem::path(argv0).filename().string();
+    const std::string tail = "image-creator";
+    if (name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0)
+        return ImageType::image;
+    return ImageType::livecd;
+}
+
+inline std::string usage_line(const std::string& program) {
+    return "usage: " + program + " [options] -c KICKSTART | " + program + " [options] KICKSTART";
+}
+
+namespace detail {
+
+namespace po = boost::program_options;
+
+inline po::options_description visible_options() {
+    po::options_description image("Image options");
+    image.add_options()
+        ("config,c", po::value<std::string>()->value_name("KICKSTART"), "kickstart file (path or URL) to build from; may also be given as the only argument")
+        ("base-on,b", po::value<std::string>()->value_name("IMAGE"), "start from the root of an existing live ISO or image instead of an empty one")
+        ("fslabel,f", po::value<std::string>()->value_name("LABEL"), "filesystem / volume label; for live ISOs also the name (default: from the kickstart's name)")
+        ("title", po::value<std::string>(), "boot menu title (default: first two words of the name)")
+        ("product", po::value<std::string>(), "product name in the boot menu entries (default: like --title)")
+        ("releasever", po::value<std::string>(), "what $releasever stands for in repository URLs")
+        ("syslinux", "boot BIOS machines with isolinux instead of GRUB 2")
+        ("nomacboot", "make no HFS+ boot image (imgcreate never makes one; accepted for compatibility)")
+        ("flat-squashfs", "squash the root tree itself rather than an ext4 image inside it (overlayfs live systems only)")
+        ("compression-type", po::value<std::string>()->default_value("xz")->value_name("TYPE"), "squashfs compressor: xz (default), zstd or lz4 (fast, for development), gzip, lzo; 'none' stores it uncompressed")
+        ("dracut-conf-args", po::value<std::string>()->value_name("ARGS"), "live initramfs dracut settings: text starting with '+' is added to the defaults, other text replaces them")
+        ("plugins,p", "accepted for compatibility: imgcreate has no DNF plugins, so this only warns")
+        ("image-type", po::value<std::string>()->value_name("TYPE"), "livecd (ISO), image (filesystem image) or fs (directory tree); default from the program's name")
+        ("repo", po::value<std::vector<std::string>>()->value_name("FILE|DIR"), "take repositories from .repo files instead of the kickstart's repo lines (repeatable)")
+        ("pkgverify-level", po::value<std::string>()->value_name("LEVEL"), "package checks: all, signature, digest or none (all and signature need --repo)");
+    po::options_description system("System directory options");
+    system.add_options()
+        ("tmpdir,t", po::value<std::string>()->default_value("/var/tmp")->value_name("DIR"), "where the build directory is made")
+        ("output,o", po::value<std::string>()->default_value(".")->value_name("DIR"), "where the result is written")
+        ("cache", po::value<std::string>()->value_name("DIR"), "package and metadata cache kept between builds (default: a private one)")
+        ("cacheonly", "use only what --cache holds, never the network")
+        ("shell,l", "open a root shell inside the image after it is configured; the build goes on when it exits")
+        ("nocleanup", "keep the build directory (everything is still unmounted)");
+    po::options_description extra("imgcreate options");
+    extra.add_options()
+        ("lockfile-out", po::value<std::string>()->value_name("FILE"), "write the resolved package set to FILE")
+        ("lockfile", po::value<std::string>()->value_name("FILE"), "install exactly the package set in FILE (no resolving)")
+        ("report", po::value<std::string>()->value_name("FILE"), "write a JSON report: phases with seconds, packages with size, output with sha256")
+        ("print-includes", "print the kickstart and every file it %includes, one per line, and exit");
+    po::options_description logging("Debugging options");
+    logging.add_options()
+        ("debug,d", "print debug messages")
+        ("verbose,v", "print progress messages (the default)")
+        ("quiet,q", "print only errors and, at the end, the result's path")
+        ("logfile", po::value<std::string>()->value_name("FILE"), "also write every message, at every level, to FILE")
+        ("help,h", "show this help and exit");
+    po::options_description all;
+    all.add(image).add(system).add(extra).add(logging);
+    return all;
+}
+
+inline po::options_description hidden_options() {
+    po::options_description hidden;
+    hidden.add_options()
+        ("name,n", po::value<std::string>(), "")
+        ("skip-compression,s", "")
+        ("skip-minimize", "")
+        ("positional", po::value<std::vector<std::string>>(), "");
+    return hidden;
+}
+
+inline std::string text(const po::variables_map& vm, const char* key) {
+    return vm.count(key) ? vm[key].as<std::string>() : std::string();
+}
+
+// An absolute path without "." or a trailing slash ("." -> "/work", not "/work/.").
+inline std::filesystem::path absolute_path(const std::string& path) {
+    auto p = std::filesystem::absolute(path).lexically_normal();
+    if (p.filename().empty() && p != p.root_path()) p = p.parent_path();
+    return p;
+}
+
+inline std::optional<long long> source_date_epoch() {
+    const char* sde = std::getenv("SOURCE_DATE_EPOCH");
+    if (!sde || !*sde) return std::nullopt;
+    try {
+        std::size_t used = 0;
+        long long v = std::stoll(sde, &used);
+        if (used == std::string(sde).size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(std::string("SOURCE_DATE_EPOCH='") + sde + "' is not a number of seconds");
+}
+
+// livecd-tools' rules: a given label is the name too; otherwise the name is
+// livecd-<stem>-<stamp> and the label the same cut to 32 with <arch>-<stamp> as its suffix.
+// Images and trees are named after the kickstart (a given -n/--name wins), labelled by -f.
+inline void resolve_names(Options& o, const std::string& fslabel, const std::string& name, std::time_t now) {
+    auto& c = o.creator;
+    const std::string stamp = timestamp(now, c.source_date_epoch.has_value());
+    if (o.type == ImageType::livecd) {
+        const std::string label = !fslabel.empty() ? fslabel : name;
+        if (!label.empty()) {
+            if (auto problem = fslabel_problem(label)) throw UsageError(*problem);
+            c.name = c.fslabel = label;
+        } else {
+            c.name = build_name(o.kickstart, "livecd-", stamp);
+            c.fslabel = build_name(o.kickstart, "livecd-", machine() + "-" + stamp, fslabel_maxlen);
+        }
+        if (c.title.empty()) c.title = title_from(c.name);
+        if (c.product.empty()) c.product = title_from(c.name);
+    } else {
+        c.name = !name.empty() ? name : kickstart_stem(o.kickstart);
+        c.fslabel = !fslabel.empty() ? fslabel : c.name;
+    }
+}
+
+}  // namespace detail
+
+// The full --help text.
+inline std::string help_text(const std::string& program) {
+    std::ostringstream out;
+    out << usage_line(program) << "\n\n"
+        << "Builds a live ISO (livecd-creator), a filesystem image (image-creator) or a directory tree\n"
+        << "from a kickstart file. Must run as root.\n"
+        << detail::visible_options();
+    return out.str();
+}
+
+// Parses argv; `now` is the time stamp for default names (SOURCE_DATE_EPOCH wins when set).
+inline Options parse_options(int argc, const char* const* argv, std::time_t now = std::time(nullptr)) {
+    namespace po = boost::program_options;
+    Options o;
+    o.program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "livecd-creator";
+    o.type = type_from_program(o.program);
+    po::options_description all;
+    all.add(detail::visible_options()).add(detail::hidden_options());
+    po::positional_options_description positional;
+    positional.add("positional", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    if (vm.count("help")) {
+        o.help = true;
+        return o;
+    }
+    using detail::text;
+    using detail::absolute_path;
+    if (vm.count("image-type")) {
+        const auto t = text(vm, "image-type");
+        if (t == "livecd" || t == "live") o.type = ImageType::livecd;
+        else if (t == "image") o.type = ImageType::image;
+        else if (t == "fs") o.type = ImageType::fs;
+        else throw UsageError("'" + t + "' is not an image type: use livecd, image or fs");
+    }
+    o.kickstart = text(vm, "config");
+    if (vm.count("positional")) {
+        const auto& args = vm["positional"].as<std::vector<std::string>>();
+        if (args.size() > 1 || !o.kickstart.empty())
+            throw UsageError("unexpected argument '" + args.back() + "': give one kickstart, with -c or alone");
+        o.kickstart = args.front();
+    }
+    if (o.kickstart.empty()) throw UsageError("a kickstart file is required: -c/--config KICKSTART");
+
+    auto& c = o.creator;
+    c.source_date_epoch = detail::source_date_epoch();
+    if (c.source_date_epoch) now = static_cast<std::time_t>(*c.source_date_epoch);
+    c.title = text(vm, "title");
+    c.product = text(vm, "product");
+    detail::resolve_names(o, text(vm, "fslabel"), text(vm, "name"), now);
+    c.releasever = text(vm, "releasever");
+    c.syslinux = vm.count("syslinux") > 0;
+    c.nomacboot = vm.count("nomacboot") > 0;
+    c.flat_squashfs = vm.count("flat-squashfs") > 0;
+    c.compression = text(vm, "compression-type");
+    c.skip_compression = vm.count("skip-compression") > 0 || c.compression == "none";
+    c.skip_minimize = vm.count("skip-minimize") > 0;
+    c.dracut_conf_args = text(vm, "dracut-conf-args");
+    if (vm.count("base-on")) {
+        c.base_on = absolute_path(text(vm, "base-on"));
+        if (!std::filesystem::is_regular_file(c.base_on))
+            throw UsageError("the image to base on, " + c.base_on.string() + ", is not a file");
+    }
+    if (vm.count("repo")) {
+        for (const auto& r : vm["repo"].as<std::vector<std::string>>()) c.repo_files.push_back(absolute_path(r));
+        o.repos_from_command_line = true;
+    }
+    if (vm.count("pkgverify-level")) {
+        c.pkgverify_level = text(vm, "pkgverify-level");
+        if (c.pkgverify_level != "all" && c.pkgverify_level != "signature" && c.pkgverify_level != "digest" &&
+            c.pkgverify_level != "none")
+            throw UsageError("'" + c.pkgverify_level + "' is not a verification level: use all, signature, digest or none");
+        o.pkgverify_given = true;
+    }
+    c.tmpdir = absolute_path(text(vm, "tmpdir"));
+    c.outdir = absolute_path(text(vm, "output"));
+    if (vm.count("cache")) c.cache_dir = absolute_path(text(vm, "cache"));
+    c.cacheonly = vm.count("cacheonly") > 0;
+    c.nocleanup = vm.count("nocleanup") > 0;
+    if (vm.count("lockfile")) c.lockfile = absolute_path(text(vm, "lockfile"));
+    if (vm.count("lockfile-out")) c.lockfile_out = absolute_path(text(vm, "lockfile-out"));
+    if (!c.lockfile.empty() && !c.lockfile_out.empty())
+        throw UsageError("--lockfile and --lockfile-out exclude each other: a locked build does not resolve");
+    if (vm.count("report")) o.report = absolute_path(text(vm, "report"));
+    o.print_includes = vm.count("print-includes") > 0;
+    o.shell = vm.count("shell") > 0;
+    o.plugins = vm.count("plugins") > 0;
+    o.debug = vm.count("debug") > 0;
+    o.verbose = vm.count("verbose") > 0;
+    o.quiet = vm.count("quiet") > 0;
+    o.logfile = text(vm, "logfile");
+    return o;
+}
+
+}  // namespace imgcreate::frontend
