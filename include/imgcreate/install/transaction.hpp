@@ -127,8 +127,9 @@ public:
     }
     FD_t rpm_fd() const { return rpm_fd_.get(); }
     void start() {
-        ::ftruncate(fd_.get(), 0);
-        ::lseek(fd_.get(), 0, SEEK_SET);
+        // Both calls only fail on a bad descriptor, which the constructor rules out.
+        (void)::ftruncate(fd_.get(), 0);
+        (void)::lseek(fd_.get(), 0, SEEK_SET);
     }
     std::string take() {
         Fflush(rpm_fd_.get());
@@ -167,12 +168,11 @@ struct CallbackState {
     ScriptOutput script_output;
     rpm::Fd open_file;
     std::size_t total = 0;
-    std::size_t installing = 0;
-    std::string current_script_package;
+    std::map<const void*, std::size_t> positions;  // element key -> 1-based position in progress
     std::vector<std::string> installed;
     std::vector<ScriptletWarning> warnings;
     std::vector<Failure> failures;
-    std::string first_open_error;
+    std::string last_output;  // of the scriptlet that stopped last
 
     static std::string package_of(const void* header, const void* key) {
         if (key) return static_cast<const Element*>(key)->nevra;
@@ -184,6 +184,12 @@ struct CallbackState {
         if (progress) progress({index, total, package, phase});
     }
 
+    // A package gets its position when rpm first touches it (%pretrans, %pre or unpacking).
+    std::size_t position_of(const void* key) {
+        if (!key) return positions.size();  // a trigger of a package already in the root
+        return positions.try_emplace(key, positions.size() + 1).first->second;
+    }
+
     void* notify(const void* header, rpmCallbackType what, rpm_loff_t amount, rpm_loff_t rc, const void* key) {
         switch (what) {
             case RPMCALLBACK_INST_OPEN_FILE: return open_package(key);
@@ -191,12 +197,11 @@ struct CallbackState {
             case RPMCALLBACK_VERIFY_PROGRESS: report(amount + 1, package_of(header, key), "verifying"); break;
             case RPMCALLBACK_INST_START:
                 installed.push_back(package_of(header, key));
-                report(++installing, installed.back(), "installing");
+                report(position_of(key), installed.back(), "installing");
                 break;
             case RPMCALLBACK_SCRIPT_START:
                 script_output.start();
-                current_script_package = package_of(header, key);
-                report(installing, current_script_package, scriptlet_name(amount));
+                report(position_of(key), package_of(header, key), scriptlet_name(amount));
                 break;
             case RPMCALLBACK_SCRIPT_STOP: script_stopped(header, key, amount); break;
             case RPMCALLBACK_SCRIPT_ERROR: script_failed(header, key, amount, rc); break;
@@ -215,14 +220,12 @@ struct CallbackState {
         try {
             open_file = rpm::Fd::open_package(element->package->local_path);
         } catch (const Error& e) {
-            if (first_open_error.empty()) first_open_error = e.what();
             failures.push_back({element->nevra, e.what()});
             return nullptr;
         }
         return open_file.get();
     }
 
-    std::string last_output;
     void script_stopped(const void* header, const void* key, rpm_loff_t tag) {
         last_output = script_output.take();
         if (last_output.empty()) return;

@@ -7,7 +7,7 @@
 using namespace imgcreate;
 using namespace imgcreate::install;
 
-TEST_CASE("--pkgverify-level words map to rpm's verification levels and back") {
+TEST_CASE("livecd-creator's --pkgverify-level words map to rpm's verification levels and back") {
     CHECK(parse_verify_level("all") == VerifyLevel::all);
     CHECK(parse_verify_level("signature") == VerifyLevel::signature);
     CHECK(parse_verify_level("digest") == VerifyLevel::digest);

@@ -29,7 +29,6 @@ struct stat stat_of(const fs::path& p) {
     return st;
 }
 
-install::TransactionOptions quiet_options() { return {}; }
 
 std::string failure_of(const fs::path& root, const std::vector<Package>& pkgs,
                        const install::TransactionOptions& options = {}) {
@@ -43,6 +42,12 @@ std::string failure_of(const fs::path& root, const std::vector<Package>& pkgs,
 }
 
 }  // namespace
+
+std::string testing_join(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+}
 
 TEST_CASE("hello installs into a fresh root with its modes, owners, symlink, scriptlets and rpmdb") {
     IMGCREATE_REQUIRE_ROOT();
@@ -87,6 +92,25 @@ TEST_CASE("hello installs into a fresh root with its modes, owners, symlink, scr
     CHECK_FALSE(fs::exists(root / "etc/rpm/macros.imgcreate"));
 }
 
+TEST_CASE("progress reports each package with its position and the scriptlets as they run") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir root("progress");
+    std::vector<std::string> events;
+    install::install_packages(root.path(), packages({"busybox-sh", "test-setup", "hello"}), {},
+                              [&](const install::InstallProgress& p) {
+                                  events.push_back(std::to_string(p.index) + "/" + std::to_string(p.total) + " " +
+                                                   p.phase + " " + p.package);
+                              });
+    auto has = [&](const std::string& e) { return std::find(events.begin(), events.end(), e) != events.end(); };
+    INFO(::testing_join(events));
+    CHECK(has("3/3 installing hello-1:2.12-3.noarch"));
+    CHECK(has("3/3 %pre hello-1:2.12-3.noarch"));
+    CHECK(has("3/3 %post hello-1:2.12-3.noarch"));
+    CHECK(has("3/3 %posttrans hello-1:2.12-3.noarch"));
+    CHECK(std::count_if(events.begin(), events.end(),
+                        [](const std::string& e) { return e.find(" verifying ") != std::string::npos; }) == 3);
+}
+
 TEST_CASE("the rpm database goes where dbpath says, as on EL") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir root("el-dbpath");
@@ -98,7 +122,7 @@ TEST_CASE("the rpm database goes where dbpath says, as on EL") {
     CHECK(rpm_qa(root.path(), "/var/lib/rpm") == std::vector<std::string>{"test-setup-1.0-1.noarch"});
 }
 
-TEST_CASE("--excludedocs and --instLangs leave docs and other languages out and are kept in macros.imgcreate") {
+TEST_CASE("%packages --excludedocs and --instLangs leave docs and other languages out and are kept in macros.imgcreate") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir root("nodocs");
     install::TransactionOptions options;
@@ -185,7 +209,12 @@ TEST_CASE("installing into a root that already has an rpmdb adds only what is mi
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir root("incremental");
     install::install_packages(root.path(), packages({"busybox-sh", "test-setup"}));
+    // What a killed rpm leaves behind must not block the next transaction.
+    write_text(root / "usr/lib/sysimage/rpm/__db.001", "stale");
+    write_text(root / "usr/lib/sysimage/rpm/.rpm.lock", "");
     auto second = install::install_packages(root.path(), packages({"busybox-sh", "test-setup", "hello"}));
+    CHECK_FALSE(fs::exists(root / "usr/lib/sysimage/rpm/__db.001"));
+    CHECK_FALSE(fs::exists(root / "usr/lib/sysimage/rpm/.rpm.lock"));
     CHECK(second.installed == std::vector<std::string>{"hello-1:2.12-3.noarch"});
     CHECK(second.already_installed ==
           std::vector<std::string>{"busybox-sh-1.35.0-1.x86_64", "test-setup-1.0-1.noarch"});

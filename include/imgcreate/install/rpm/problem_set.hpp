@@ -11,7 +11,7 @@
 namespace imgcreate::install::rpm {
 
 struct Problem {
-    rpmProblemType type;
+    rpmProblemType type = RPMPROB_BADARCH;
     const void* key = nullptr;  // the key the package was added with
     std::string package;        // NEVR of the package that has the problem
     std::string other;          // the other package (conflicts), if any
@@ -25,7 +25,8 @@ inline std::vector<Problem> take_problems(rpmps ps) {
     std::vector<Problem> out;
     rpmpsi it = rpmpsInitIterator(ps);
     while (rpmProblem p = rpmpsiNext(it)) {
-        Problem problem{rpmProblemGetType(p)};
+        Problem problem;
+        problem.type = rpmProblemGetType(p);
         problem.key = rpmProblemGetKey(p);
         auto str = [](const char* s) { return std::string(s ? s : ""); };
         problem.package = str(rpmProblemGetPkgNEVR(p));
