@@ -28,7 +28,7 @@ struct Guest {
     Firmware firmware = Firmware::bios;
     Medium medium = Medium::cdrom;
     std::filesystem::path serial_log;
-    std::chrono::seconds timeout{300};
+    std::chrono::seconds timeout{600};  // TCG on a busy 2-core machine is slow
 };
 
 struct GuestResult {

@@ -160,6 +160,9 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
     key = detail::fnv1a(key, detail::read_whole(moddir / "modules.dep"));
     const auto conf = live_dracut_conf(job.compression, job.dracut_conf_args, available_modules(moddir, live_drivers()),
                                        available_modules(moddir, live_filesystems()));
+    HostInitramfs keyed = job;  // the options, not where this build's root happens to be
+    keyed.root = "/nonexistent";
+    for (const auto& arg : host_dracut_argv(keyed, "", "")) key = detail::fnv1a(key, arg + '\0');
     key = detail::fnv1a(key, conf + job.compression + (job.epoch ? std::to_string(*job.epoch) : ""));
     Command version;  // dracut 059 prints its version and exits 1
     version.argv = {"dracut", "--version"};

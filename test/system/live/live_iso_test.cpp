@@ -44,14 +44,16 @@ const fs::path& kickstart() {
     return ks;
 }
 
-// Builds one ISO named `name` into work/<name>/ with its own cache; returns its path.
+// Builds one ISO named `name` into work/<name>/; returns its path.
 fs::path build(const std::string& name, std::vector<std::string> extra, std::optional<long long> epoch = {}) {
     const auto dir = work / name;
     fs::remove_all(dir);
     fs::create_directories(dir);
     Command cmd;
     cmd.argv = {creator.string(), "-c", kickstart().string(), "--fslabel", "IMGDEMO", "--compression-type", "zstd",
-                "--cache", (dir / "cache").string(), "-t", dir.string(), "-o", dir.string(), "-q"};
+                // The reproducible builds share nothing, not even the host-built initramfs;
+                // the others share one cache.
+                "--cache", (epoch ? dir / "cache" : work / "cache").string(), "-t", dir.string(), "-o", dir.string(), "-q"};
     cmd.argv.insert(cmd.argv.end(), extra.begin(), extra.end());
     if (epoch) {
         cmd.env = imgcreate::clean_environment();
