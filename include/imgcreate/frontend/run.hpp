@@ -169,6 +169,9 @@ inline int run_creator(int argc, const char* const* argv) {
         return 1;
     }
     InterruptGuard guard;
+    // A closed pipe on stdout or stderr (`... | head`) must not kill the build midway with its
+    // mounts and build directory left behind: the writes fail instead, and the build goes on.
+    std::signal(SIGPIPE, SIG_IGN);
     switch (o.type) {
         case ImageType::image: return detail::build<LoopImage>(o, ks);
         case ImageType::fs: return detail::build<FsImage>(o, ks);

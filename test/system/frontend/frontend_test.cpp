@@ -1,0 +1,254 @@
+// livecd-creator / image-creator and custom_creator end to end, as a user runs them: help,
+// usage and kickstart mistakes, an fs build with --report and --lockfile-out, a second one from
+// the lockfile, an image build whose report matches the file, and a user-defined stage.
+#include <catch2/catch.hpp>
+
+#include <imgcreate/support/process.hpp>
+#include <support/rpmrepo.hpp>
+#include <support/skip.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace imgcreate;
+
+namespace {
+
+const fs::path examples = fs::path(IMGCREATE_BINARY_DIR) / "examples";
+
+struct Scratch {
+    fs::path path;
+    Scratch() {
+        char tmpl[] = "/var/tmp/imgcreate-frontend-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~Scratch() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+struct Outcome {
+    int status;
+    std::string out;
+    std::string err;
+};
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Runs a program with stdout and stderr kept apart.
+Outcome run_program(const std::string& program, const std::vector<std::string>& args, const fs::path& scratch) {
+    std::string line = quote((examples / program).string());
+    for (const auto& a : args) line += " " + quote(a);
+    const auto err = scratch / "stderr";
+    Command cmd;
+    cmd.argv = {"sh", "-c", line + " 2>" + quote(err.string())};
+    cmd.check = false;
+    auto r = run(cmd);
+    return {r.exit_status, r.output, slurp(err)};
+}
+
+void require_program_built(const std::string& name) {
+    if (!fs::exists(examples / name)) IMGCREATE_SKIP((examples / name).string() + " is not built (--target " + name + ")");
+}
+
+fs::path test_repo() {
+    return test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
+                            fs::path(IMGCREATE_BINARY_DIR) / "test-data/frontend/repo");
+}
+
+std::string kickstart_text(const fs::path& repo) {
+    return "repo --name=local --baseurl=file://" + repo.string() +
+           "\n"
+           "part / --size 128 --fstype ext4\n"
+           "selinux --disabled\n"
+           "%packages --nocore\n"
+           "hello\n"
+           "%end\n";
+}
+
+// The "nevra" values of a report, one per line, through Python's JSON parser.
+std::string report_packages(const fs::path& report) {
+    return run({"python3", "-c",
+                "import json,sys\nr=json.load(open(sys.argv[1]))\nprint('\\n'.join(p['nevra'] for p in r['packages']))",
+                report.string()})
+        .output;
+}
+
+std::string report_field(const fs::path& report, const std::string& expression) {
+    return run({"python3", "-c", "import json,sys\nr=json.load(open(sys.argv[1]))\nprint(" + expression + ")",
+                report.string()})
+        .output;
+}
+
+}  // namespace
+
+TEST_CASE("livecd-creator --help prints the usage and the options and exits 0") {
+    require_program_built("livecd-creator");
+    Scratch s;
+    auto r = run_program("livecd-creator", {"--help"}, s.path);
+    CHECK(r.status == 0);
+    CHECK(r.out.rfind("usage: livecd-creator [options] -c KICKSTART | livecd-creator [options] KICKSTART\n", 0) == 0);
+    CHECK(r.out.find("--compression-type") != std::string::npos);
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("an unknown option exits 2 with the usage line") {
+    require_program_built("image-creator");
+    Scratch s;
+    auto r = run_program("image-creator", {"--frobnicate", "a.ks"}, s.path);
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err ==
+          "usage: image-creator [options] -c KICKSTART | image-creator [options] KICKSTART\n"
+          "image-creator: error: unrecognised option '--frobnicate'\n"
+          "Try 'image-creator --help' for the options.\n");
+}
+
+TEST_CASE("a missing kickstart exits 1 and names the file") {
+    require_program_built("image-creator");
+    Scratch s;
+    const auto missing = (s.path / "missing.ks").string();
+    auto r = run_program("image-creator", {"-q", "-c", missing}, s.path);
+    CHECK(r.status == 1);
+    CHECK(r.err.rfind("image-creator: error: " + missing + ": Unable to open input kickstart file: ", 0) == 0);
+}
+
+TEST_CASE("a kickstart error is shown with its file and line") {
+    require_program_built("livecd-creator");
+    Scratch s;
+    const auto ks = s.path / "bad.ks";
+    std::ofstream(ks) << "lang en_US.UTF-8\nfrobnicate --now\n";
+    auto r = run_program("livecd-creator", {"-q", ks.string()}, s.path);
+    CHECK(r.status == 1);
+    CHECK(r.err.rfind("livecd-creator: error: " + ks.string() + ":2: ", 0) == 0);
+}
+
+TEST_CASE("--print-includes lists the kickstart and its %include files") {
+    require_program_built("image-creator");
+    Scratch s;
+    std::ofstream(s.path / "part.ks") << "lang en_US.UTF-8\n";
+    std::ofstream(s.path / "top.ks") << "%include part.ks\nselinux --disabled\n";
+    auto r = run_program("image-creator", {"--print-includes", (s.path / "top.ks").string()}, s.path);
+    CHECK(r.status == 0);
+    CHECK(r.out == (s.path / "top.ks").string() + "\n" + (s.path / "part.ks").string() + "\n");
+}
+
+TEST_CASE("an fs build writes the tree, a report and a lockfile; a build from the lockfile installs the same set") {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"rpmbuild", "createrepo_c", "python3"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    require_program_built("image-creator");
+    Scratch s;
+    const auto ks = s.path / "tree.ks";
+    std::ofstream(ks) << kickstart_text(test_repo());
+    const auto common = std::vector<std::string>{"--image-type", "fs", "-q", "-t", s.path.string(), "--cache",
+                                                 (s.path / "cache").string()};
+    auto args = common;
+    args.insert(args.end(), {"-o", (s.path / "first").string(), "--lockfile-out", (s.path / "lock").string(), "--report",
+                             (s.path / "first.json").string(), ks.string()});
+    fs::create_directories(s.path / "first");
+    auto r = run_program("image-creator", args, s.path);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out == (s.path / "first/tree").string() + "\n");
+    CHECK(fs::exists(s.path / "first/tree/usr/bin/hello"));
+    const auto packages = report_packages(s.path / "first.json");
+    CHECK(packages.find("hello-") != std::string::npos);
+    CHECK(packages.find("busybox-sh-") != std::string::npos);
+    CHECK(report_field(s.path / "first.json", "r['output']['path'], r['output']['sha256'], r['image_type']") ==
+          (s.path / "first/tree").string() + " None fs\n");
+    CHECK(report_field(s.path / "first.json", "[p['name'] for p in r['phases']]") ==
+          "['mount', 'install', 'configure', 'unmount', 'package']\n");
+    CHECK(slurp(s.path / "lock").rfind("# imgcreate lockfile 1\n", 0) == 0);
+
+    args = common;
+    args.insert(args.end(), {"-o", (s.path / "second").string(), "--lockfile", (s.path / "lock").string(), "--report",
+                             (s.path / "second.json").string(), ks.string()});
+    fs::create_directories(s.path / "second");
+    r = run_program("image-creator", args, s.path);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(report_packages(s.path / "second.json") == packages);
+}
+
+TEST_CASE("an image build's report gives the image's size and sha256") {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"rpmbuild", "createrepo_c", "python3", "mkfs.ext4", "sha256sum"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    require_program_built("livecd-creator");
+    Scratch s;
+    const auto ks = s.path / "disk.ks";
+    std::ofstream(ks) << kickstart_text(test_repo());
+    // livecd-creator with --image-type image: the type option beats the program's name.
+    auto r = run_program("livecd-creator", {"--image-type", "image", "-t", s.path.string(), "-o", s.path.string(), "--cache",
+                                            (s.path / "cache").string(), "--report", (s.path / "r.json").string(),
+                                            "-c", ks.string()},
+                         s.path);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto image = s.path / "disk.img";
+    CHECK(r.out == image.string() + "\n");
+    CHECK(r.err.find("phases: mount ") != std::string::npos);
+    CHECK(report_field(s.path / "r.json", "r['output']['size'], r['output']['sha256']") ==
+          std::to_string(fs::file_size(image)) + " " + run({"sha256sum", image.string()}).output.substr(0, 64) + "\n");
+    CHECK(report_packages(s.path / "r.json").find("hello-") != std::string::npos);
+}
+
+TEST_CASE("custom_creator packs the installed tree with its own tar.zst stage") {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"rpmbuild", "createrepo_c", "zstd", "tar"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    require_program_built("custom_creator");
+    Scratch s;
+    const auto ks = s.path / "custom.ks";
+    std::ofstream(ks) << kickstart_text(test_repo());
+    auto r = run_program("custom_creator", {ks.string(), s.path.string(), s.path.string()}, s.path);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out == (s.path / "custom.tar.zst").string() + "\n");
+    const auto listing = run({"tar", "--zstd", "-tf", (s.path / "custom.tar.zst").string()}).output;
+    CHECK(listing.find("./usr/bin/hello\n") != std::string::npos);
+}
+
+TEST_CASE("a CMake project builds an image with imgcreate_add_image, again only when an included file changes") {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"rpmbuild", "createrepo_c", "ninja"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    // cmake --install needs every installed program built.
+    for (const char* p : {"livecd-creator", "image-creator", "ksvalidator", "ksflatten", "custom_creator"})
+        require_program_built(p);
+    Scratch s;
+    const auto repo = test_repo();
+    run({"cmake", "--install", IMGCREATE_BINARY_DIR, "--prefix", (s.path / "prefix").string()});
+    CHECK(fs::exists(s.path / "prefix/share/man/man1/livecd-creator.1"));
+    CHECK(fs::exists(s.path / "prefix/share/man/man1/ksvalidator.1"));
+    fs::create_directories(s.path / "ks");
+    std::ofstream(s.path / "ks/part.ks") << "repo --name=local --baseurl=file://" << repo.string() << "\nselinux --disabled\n";
+    std::ofstream(s.path / "ks/top.ks") << "%include part.ks\n%packages --nocore\nhello\n%end\n";
+    run({"cmake", "-S", IMGCREATE_TEST_SOURCE_DIR "/packaging/fixtures/image-consumer", "-B", (s.path / "build").string(),
+         "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + (s.path / "prefix").string(), "-DKICKSTART=" + (s.path / "ks/top.ks").string(),
+         "-DSCRATCH=" + s.path.string()});
+    const std::vector<std::string> build{"cmake", "--build", (s.path / "build").string(), "--target", "tree"};
+    auto first = run(build).output;
+    CHECK(first.find("Building the fs image tree from ") != std::string::npos);
+    CHECK(fs::exists(s.path / "build/out/tree/usr/bin/hello"));
+    CHECK(run(build).output.find("no work to do") != std::string::npos);
+    std::ofstream(s.path / "ks/part.ks", std::ios::app) << "rootpw --lock\n";
+    auto third = run(build).output;
+    CHECK(third.find("Building the fs image tree from ") != std::string::npos);
+    CHECK(fs::exists(s.path / "build/out/tree/usr/bin/hello"));
+}
