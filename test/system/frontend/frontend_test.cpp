@@ -252,3 +252,44 @@ TEST_CASE("a CMake project builds an image with imgcreate_add_image, again only 
     CHECK(third.find("Building the fs image tree from ") != std::string::npos);
     CHECK(fs::exists(s.path / "build/out/tree/usr/bin/hello"));
 }
+
+TEST_CASE("run without root, the programs say that they need it and exit 1") {
+    IMGCREATE_REQUIRE_ROOT();  // to drop to nobody
+    IMGCREATE_REQUIRE_PROGRAM("setpriv");
+    require_program_built("image-creator");
+    Scratch s;
+    fs::permissions(s.path, fs::perms(0755));
+    std::ofstream(s.path / "a.ks") << "selinux --disabled\n";
+    Command cmd;
+    cmd.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", (examples / "image-creator").string(),
+                (s.path / "a.ks").string()};
+    cmd.check = false;
+    auto r = run(cmd);
+    CHECK(r.exit_status == 1);
+    CHECK(r.output ==
+          "image-creator: error: you must run image-creator as root: it mounts loop devices and installs packages with "
+          "rpm into a chroot (builds without root are not supported yet)\n");
+}
+
+TEST_CASE("Ctrl-C during a build exits 130 with a line saying what was cleaned up") {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"rpmbuild", "createrepo_c"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    require_program_built("image-creator");
+    Scratch s;
+    const auto ks = s.path / "slow.ks";
+    std::ofstream(ks) << kickstart_text(test_repo()) << "%post --nochroot\ntouch " << (s.path / "in-post").string()
+                      << "\nsleep 3\n%end\n";
+    const std::string line = quote((examples / "image-creator").string()) + " --image-type fs -q -t " +
+                             quote(s.path.string()) + " -o " + quote(s.path.string()) + " " + quote(ks.string()) +
+                             " 2>" + quote((s.path / "err").string()) + " & pid=$!; while [ ! -e " +
+                             quote((s.path / "in-post").string()) +
+                             " ]; do sleep 0.1; done; kill -INT $pid; wait $pid; echo status $?";
+    auto r = run({"sh", "-c", line});
+    CHECK(r.output == "status 130\n");
+    const auto err = slurp(s.path / "err");
+    const auto build_dir = err.substr(err.rfind(", remove ") + 9);
+    CHECK(err.rfind("image-creator: interrupted by SIGINT; cleaned up: ", 0) == 0);
+    CHECK(build_dir.rfind((s.path / "imgcreate-").string(), 0) == 0);
+    CHECK_FALSE(fs::exists(build_dir.substr(0, build_dir.size() - 1)));
+    CHECK_FALSE(fs::exists(s.path / "slow"));
+}
