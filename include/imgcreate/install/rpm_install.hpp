@@ -17,6 +17,7 @@
 #include <imgcreate/install/signature.hpp>
 #include <imgcreate/install/transaction.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/support/lock.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 
@@ -115,6 +116,8 @@ struct RpmInstall {
     TransactionResult result;                      // of the last install()
 
     void install(BuildContext& ctx) {
+        // Metadata and packages are written below the cache dir: one build at a time in it.
+        const auto cache_lock = DirectoryLock::acquire(ctx.cache_dir(), "package cache");
         const auto repos = detail::repositories(ctx);
         const auto request = ctx.kickstart ? detail::package_request(ctx.kickstart->packages) : PackageRequest{};
         // Sub-phases are logged, not added to ctx.timings: the creator times install() as a whole.

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <fcntl.h>
 
 namespace imgcreate::stage {
 
@@ -27,7 +28,13 @@ inline std::filesystem::path publish(const std::filesystem::path& built, const s
         throw StageError("the output " + target.string() + " already exists: remove it or choose another name or --output",
                          target.string());
 
-    if (std::rename(built.c_str(), target.c_str()) == 0) return target;
+    // RENAME_NOREPLACE: a build of the same name finishing in between must not be overwritten.
+    const auto exists = [&] {
+        return StageError("the output " + target.string() + " already exists: remove it or choose another name or --output",
+                          target.string());
+    };
+    if (::renameat2(AT_FDCWD, built.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) return target;
+    if (errno == EEXIST) throw exists();
     if (errno != EXDEV) throw StageError(errno_message("cannot move the image into place", target, errno), target.string());
 
     // Another filesystem: copy beside the target under a hidden name, then rename.
@@ -39,9 +46,10 @@ inline std::filesystem::path publish(const std::filesystem::path& built, const s
         fs::remove_all(partial, ec);
         throw;
     }
-    if (std::rename(partial.c_str(), target.c_str()) != 0) {
+    if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
         int err = errno;
         fs::remove_all(partial, ec);
+        if (err == EEXIST) throw exists();
         throw StageError(errno_message("cannot move the image into place", target, err), target.string());
     }
     fs::remove_all(built, ec);
