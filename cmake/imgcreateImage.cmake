@@ -8,7 +8,7 @@
 # file it %includes (read by `image-creator --print-includes` at each build, through a depfile)
 # or something in DEPENDS changes. Building needs root, as the programs do.
 #
-# The program used is the image-creator target when the project builds one, else
+# The program used is the livecd-creator target when the project builds one, else
 # IMGCREATE_CREATOR (a cache variable), else image-creator from imgcreate's install prefix or PATH.
 #
 # This file is also the build step itself: run with cmake -P, it writes the depfile and calls the
@@ -84,9 +84,10 @@ function(imgcreate_add_image)
   endif()
 
   set(creator_deps "")
-  if(TARGET image-creator)
-    set(creator "$<TARGET_FILE:image-creator>")
-    set(creator_deps image-creator)
+  if(TARGET livecd-creator)
+    # Inside imgcreate's own build: the one program, whatever its name (TYPE is passed explicitly).
+    set(creator "$<TARGET_FILE:livecd-creator>")
+    set(creator_deps livecd-creator)
   elseif(IMGCREATE_CREATOR)
     set(creator "${IMGCREATE_CREATOR}")
   else()
