@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,9 +132,12 @@ struct ChrootSetup : boost::process::extend::handler {
 
 // Each child gets its own process group so a timeout can end it and its children, and
 // default signal handling: an ignored SIGTERM or SIGINT inherited from whoever started us
-// (nohup, a CI runner) must not make the child unstoppable.
+// (nohup, a CI runner) must not make the child unstoppable. A build killed outright
+// (SIGKILL runs no cleanup) takes its helpers with it: an orphaned mkfs or mksquashfs would
+// otherwise keep working on the build's files and hold its mount namespace alive.
 struct OwnProcessGroup : boost::process::extend::handler {
     template <class Executor> void on_exec_setup(Executor&) const {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::setpgid(0, 0);
         for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_DFL);
         sigset_t none;
