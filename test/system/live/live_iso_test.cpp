@@ -110,14 +110,14 @@ TEST_CASE("the demo ISO holds the squashed root, every kernel, both boot loaders
     CHECK(run({"losetup", "-a"}).output.find(work.string()) == std::string::npos);
 }
 
-TEST_CASE("--skip-compression puts LiveOS/rootfs.img on the ISO itself") {
+TEST_CASE("a build with --skip-compression puts LiveOS/rootfs.img on the ISO itself") {
     require_setup();
     const auto files = iso_files(build("uncompressed", {"--skip-compression"}));
     CHECK(has(files, "'/LiveOS/rootfs.img'"));
     CHECK_FALSE(has(files, "squashfs.img"));
 }
 
-TEST_CASE("--syslinux puts isolinux and its menu on the ISO, and the EFI image inside the tree") {
+TEST_CASE("a build with --syslinux puts isolinux and its menu on the ISO, and the EFI image inside the tree") {
     require_setup();
     const auto iso = build("syslinux", {"--syslinux"});
     const auto files = iso_files(iso);
