@@ -48,7 +48,12 @@ inline void make_squashfs(const std::filesystem::path& source, const std::filesy
     require_program("mksquashfs", "squashfs-tools");
     std::error_code ec;
     std::filesystem::remove(image, ec);
-    run(mksquashfs_argv(source, image, options));
+    Command cmd;
+    cmd.argv = mksquashfs_argv(source, image, options);
+    // mksquashfs refuses -mkfs-time/-all-time when SOURCE_DATE_EPOCH is in its environment:
+    // the options say the same, so it gets a clean one.
+    cmd.env = clean_environment();
+    run(cmd);
 }
 
 }  // namespace imgcreate::stage
