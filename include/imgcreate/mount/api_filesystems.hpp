@@ -19,6 +19,7 @@
 #include <imgcreate/support/root_path.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -67,6 +68,25 @@ public:
             root.mkdirs("etc");
             root.write_file("etc/fstab", fstab);
         }
+        // Last pushed, so first run: nothing can be unmounted while they hold it.
+        tokens_.push_back(ctx.cleanup.push("stop processes left running in " + ctx.install_root.string(),
+                                           [root = ctx.install_root] { stop_processes_in_root(root); }));
+    }
+
+    // A daemon a %post or a scriptlet started chrooted in the root and left running would
+    // keep every mount busy. Those are the build's own: they are stopped (TERM, then KILL),
+    // and named in the log. Processes from outside the root are never touched: they are
+    // reported by the unmount that they block.
+    static void stop_processes_in_root(const std::filesystem::path& root) {
+        auto left = processes_rooted_in(root);
+        if (left.empty()) return;
+        for (const auto& p : left) {
+            log::warning("stopping pid ", p.pid, " (", p.command, "), left running in the install root by the build");
+            ::kill(p.pid, SIGTERM);
+        }
+        for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i) ::usleep(10000);
+        for (const auto& p : processes_rooted_in(root)) ::kill(p.pid, SIGKILL);
+        for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i) ::usleep(10000);
     }
 
     // Unmounts them, newest first; a busy one is an error naming its holders.

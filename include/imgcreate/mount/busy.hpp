@@ -82,6 +82,22 @@ inline std::vector<BusyHolder> processes_using(const std::filesystem::path& moun
     return holders;
 }
 
+// Processes whose root directory is `root` or below it: what the build's scripts and
+// scriptlets started chrooted there and left running (daemons started by a %post).
+inline std::vector<BusyHolder> processes_rooted_in(const std::filesystem::path& root) {
+    const std::string prefix = root.lexically_normal().string();
+    std::vector<BusyHolder> found;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const auto name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); }))
+            continue;
+        if (!detail::is_below(detail::read_link(entry.path() / "root"), prefix)) continue;
+        found.push_back({std::stoi(name), detail::read_comm(entry.path()), {"root"}});
+    }
+    return found;
+}
+
 // "  pid 1234 (sleep): cwd, fd 3: /x/y" per holder, or a hint when none was found (a mount
 // stacked below, or a process in another PID namespace).
 inline std::string describe_holders(const std::filesystem::path& mount_point) {

@@ -304,3 +304,18 @@ TEST_CASE("with nocleanup a failed build keeps its build dir, with the image, bu
     CHECK(fs::is_empty(build_dir / "install_root"));
     CHECK(entries_of(tmp.path / "out").empty());
 }
+
+TEST_CASE("a daemon a %post script leaves running in the root is stopped, so every mount comes down") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("busybox");
+    ScratchDir tmp;
+    plan() = {};
+    auto report = in_child([&] {
+        return build(tmp, "part / --size 64\n%post\nbusybox sleep 600 </dev/null >/dev/null 2>&1 &\n%end\n");
+    });
+    CHECK(report == "built\nmounts left in the build's namespace: 0");
+    CHECK(fs::exists(tmp.path / "out/fault.img"));
+    CHECK(mount_points_below(tmp.path).empty());
+    CHECK(loops_below_after_settling(tmp.path).empty());
+    CHECK(entries_of(tmp.path / "tmp").empty());
+}

@@ -212,7 +212,7 @@ TEST_CASE("the API filesystems give the root /proc, /sys, a minimal /dev, the ca
           "etc/mtab -> /proc/self/mounts\n"
           "fstab: /dev/root  /         ext4    defaults,noatime 0 0\n"
           "cache bound: 1\n"
-          "cleanup actions: 6\n"
+          "cleanup actions: 7\n"
           "after unmount: 0 mounts, 0 cleanup actions, /dev holds 0 entries\n");
     CHECK(mount_points_below(tmp.path).empty());
 }
