@@ -314,12 +314,44 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
     };
     std::vector<std::string> extra;
     auto known = [&] { return op.parse_known(args, extra, 1); };
+    // for commands whose positional arguments the options already take
+    const auto known_only = [&](const char* command) {
+        Namespace ns = known();
+        if (!extra.empty()) ctx.fail(unexpected(command, extra));
+        return ns;
+    };
+    // for commands that take no options and only record that they were given
+    const auto given = [&](std::string_view attr) {
+        op.parse(args, 1);
+        obj.set(attr, true);
+    };
     auto dup_warning = [&](auto&& same, std::string message) {
         for (const CommandData* p : previous)
             if (same(*p)) {
                 ctx.warn(std::move(message));
                 return;
             }
+    };
+    // warns when an earlier item has the same `attr`; `what` begins the message
+    const auto dup_attr = [&](std::string_view attr, const std::string& what) {
+        dup_warning([&](const CommandData& p) { return p.get(attr) == obj.get(attr); },
+                    what + obj.str(attr) + " has already been defined.");
+    };
+    const auto default_from = [&](std::string_view attr, std::string_view from) {
+        if (!obj.truthy(attr)) obj.set(attr, obj.get(from));
+    };
+    // checks shared by the commands that make file systems or encrypt them
+    const auto check_mkfs_options = [&] {
+        if (!obj.truthy("format") && obj.truthy("mkfsopts")) ctx.fail("--mkfsoptions with --noformat has no effect.");
+        if (obj.truthy("fsprofile") && obj.truthy("mkfsopts")) ctx.fail("--mkfsoptions and --fsprofile cannot be used together.");
+    };
+    const auto check_pbkdf = [&] {
+        if (obj.truthy("pbkdf_time") && obj.truthy("pbkdf_iterations"))
+            ctx.fail("Only one of --pbkdf-time and --pbkdf-iterations can be specified.");
+    };
+    const auto check_hw_passphrase = [&] {
+        if (obj.truthy("hw_passphrase") && (!obj.truthy("encrypted") || obj.text("luks_version").rfind("luks2-", 0) != 0))
+            ctx.fail("hw-passphrase may be specified only with LUKSv2 HW-OPAL encrypted devices");
     };
     const auto rest_of_line = [&] {
         std::string_view r = line.size() >= used.size() ? line.substr(used.size()) : std::string_view{};
@@ -336,17 +368,15 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
                 ctx.fail("autopart --fstype=btrfs is not valid fstype, use --type=btrfs instead");
             if (obj.num("type") == 1 && !obj.is_none("type") && obj.truthy("fstype"))
                 ctx.fail("autopart --fstype cannot be used with --type=btrfs");
-            if (obj.truthy("pbkdf_time") && obj.truthy("pbkdf_iterations"))
-                ctx.fail("Only one of --pbkdf-time and --pbkdf-iterations can be specified.");
+            check_pbkdf();
             if (obj.truthy("hibernation") && obj.truthy("noswap"))
                 ctx.fail("Only one of --noswap and --hibernation can be specified.");
-            if (obj.truthy("hw_passphrase") && (!obj.truthy("encrypted") || obj.text("luks_version").rfind("luks2-", 0) != 0))
-                ctx.fail("hw-passphrase may be specified only with LUKSv2 HW-OPAL encrypted devices");
+            check_hw_passphrase();
             return;
         }
         case Cmd::bootc:
             strict();
-            if (!obj.truthy("targetImgRef")) obj.set("targetImgRef", obj.get("sourceImgRef"));
+            default_from("targetImgRef", "sourceImgRef");
             return;
         case Cmd::bootloader: {
             Namespace ns = op.parse(args, 1);
@@ -375,8 +405,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             if (extra.size() == 1 && !obj.truthy("subvol")) ctx.fail("btrfs must be given a list of partitions");
             if (extra.size() == 1) ctx.fail("btrfs subvol requires specification of parent volume");
             if (obj.truthy("subvol") && !obj.truthy("name")) ctx.fail("btrfs subvolume requires a name");
-            dup_warning([&](const CommandData& p) { return p.get("mountpoint") == obj.get("mountpoint"); },
-                        "A btrfs volume with the mountpoint " + obj.str("mountpoint") + " has already been defined.");
+            dup_attr("mountpoint", "A btrfs volume with the mountpoint ");
             if ((obj.truthy("preexist") || !obj.truthy("format")) && obj.truthy("mkfsopts"))
                 ctx.fail("--mkfsoptions with --noformat or --useexisting has no effect.");
             return;
@@ -421,8 +450,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
         }
         case Cmd::fcoe:
             strict();
-            dup_warning([&](const CommandData& p) { return p.get("nic") == obj.get("nic"); },
-                        "A FCOE device with the name " + obj.str("nic") + " has already been defined.");
+            dup_attr("nic", "A FCOE device with the name ");
             return;
         case Cmd::firstboot: {
             Namespace ns = op.parse(args, 1);
@@ -431,8 +459,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
         }
         case Cmd::group:
             strict();
-            dup_warning([&](const CommandData& p) { return p.get("name") == obj.get("name"); },
-                        "A group with the name " + obj.str("name") + " has already been defined.");
+            dup_attr("name", "A group with the name ");
             return;
         case Cmd::ignoredisk:
             strict();
@@ -440,8 +467,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
                 ctx.fail("One of --drives or --only-use must be specified for ignoredisk command.");
             return;
         case Cmd::iscsiname: {
-            Namespace ns = known();
-            if (!extra.empty()) ctx.fail(unexpected("iscsiname", extra));
+            Namespace ns = known_only("iscsiname");
             obj.set("iscsiname", ns_list(ns, "iqn").at(0));
             return;
         }
@@ -457,8 +483,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             return;
         }
         case Cmd::lang: {
-            Namespace ns = known();
-            if (!extra.empty()) ctx.fail(unexpected("lang", extra));
+            Namespace ns = known_only("lang");
             set_to_obj(ns, obj);
             obj.set("lang", ns_list(ns, "lang").at(0));
             return;
@@ -469,8 +494,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             obj.set("_level_provided", true);
             return;
         case Cmd::logvol: {
-            Namespace ns = known();
-            if (!extra.empty()) ctx.fail(unexpected("logvol", extra));
+            Namespace ns = known_only("logvol");
             set_to_obj(ns, obj);
             obj.set("mountpoint", ns_list(ns, "mntpoint").at(0));
             if (!obj.truthy("format")) obj.set("preexist", true);
@@ -501,20 +525,13 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
                 if (!mode.empty() && mode != "writeback" && mode != "writethrough")
                     ctx.fail("Invalid cache mode given: " + mode);
             }
-            if (!obj.truthy("format") && obj.truthy("mkfsopts")) ctx.fail("--mkfsoptions with --noformat has no effect.");
-            if (obj.truthy("fsprofile") && obj.truthy("mkfsopts"))
-                ctx.fail("--mkfsoptions and --fsprofile cannot be used together.");
-            if (obj.truthy("pbkdf_time") && obj.truthy("pbkdf_iterations"))
-                ctx.fail("Only one of --pbkdf-time and --pbkdf-iterations can be specified.");
+            check_mkfs_options();
+            check_pbkdf();
             return;
         }
-        case Cmd::mediacheck:
-            op.parse(args, 1);
-            obj.set("mediacheck", true);
-            return;
+        case Cmd::mediacheck: given("mediacheck"); return;
         case Cmd::mount: {
-            Namespace ns = known();
-            if (!extra.empty()) ctx.fail(unexpected("mount", extra));
+            Namespace ns = known_only("mount");
             set_to_obj(ns, obj);
             obj.set("device", ns_list(ns, "device").at(0));
             const std::string mp = ns_list(ns, "mntpoint").at(0);
@@ -530,8 +547,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
         }
         case Cmd::network: {
             strict();
-            dup_warning([&](const CommandData& p) { return p.get("device") == obj.get("device"); },
-                        "A network device with the name " + obj.str("device") + " has already been defined.");
+            dup_attr("device", "A network device with the name ");
             if (obj.truthy("bridgeopts")) {
                 if (!obj.truthy("bridgeslaves")) ctx.fail("Option --bridgeopts requires --bridgeslaves to be specified");
                 const std::string opts = obj.str("bridgeopts");
@@ -562,36 +578,30 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
         }
         case Cmd::ostreecontainer:
             strict();
-            if (!obj.truthy("remote")) obj.set("remote", obj.get("stateroot"));
+            default_from("remote", "stateroot");
             return;
         case Cmd::ostreesetup: {
             strict();
-            if (!obj.truthy("remote")) obj.set("remote", obj.get("osname"));
+            default_from("remote", "osname");
             const std::string& url = obj.text("url");
             if (url.rfind("file:", 0) != 0 && url.rfind("http:", 0) != 0 && url.rfind("https:", 0) != 0)
                 ctx.fail("ostree repos must use file, HTTP or HTTPS protocol.");
             return;
         }
         case Cmd::partition: {
-            Namespace ns = known();
-            if (!extra.empty()) ctx.fail(unexpected("partition", extra));
+            Namespace ns = known_only("partition");
             set_to_obj(ns, obj);
             obj.set("mountpoint", ns_list(ns, "mntpoint").at(0));
             if (obj.text("mountpoint") != "swap")
-                dup_warning([&](const CommandData& p) { return p.get("mountpoint") == obj.get("mountpoint"); },
-                            "A partition with the mountpoint " + obj.str("mountpoint") + " has already been defined.");
+                dup_attr("mountpoint", "A partition with the mountpoint ");
             if (obj.truthy("resize") && !obj.truthy("onPart"))
                 ctx.fail("--resize can only be used in conjunction with --onpart");
             if (obj.truthy("resize") && !obj.truthy("size")) ctx.fail("--resize requires --size to specify new size");
             if (obj.text("fstype") == "tmpfs" && (obj.truthy("grow") || obj.num("maxSizeMB") != 0))
                 ctx.fail("The --fstype=tmpfs option can't be used together with --grow or --maxsize");
-            if (!obj.truthy("format") && obj.truthy("mkfsopts")) ctx.fail("--mkfsoptions with --noformat has no effect.");
-            if (obj.truthy("fsprofile") && obj.truthy("mkfsopts"))
-                ctx.fail("--mkfsoptions and --fsprofile cannot be used together.");
-            if (obj.truthy("pbkdf_time") && obj.truthy("pbkdf_iterations"))
-                ctx.fail("Only one of --pbkdf-time and --pbkdf-iterations can be specified.");
-            if (obj.truthy("hw_passphrase") && (!obj.truthy("encrypted") || obj.text("luks_version").rfind("luks2-", 0) != 0))
-                ctx.fail("hw-passphrase may be specified only with LUKSv2 HW-OPAL encrypted devices");
+            check_mkfs_options();
+            check_pbkdf();
+            check_hw_passphrase();
             return;
         }
         case Cmd::raid: {
@@ -610,16 +620,12 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             set_to_obj(ns, obj);
             obj.set("mountpoint", ns_list(ns, "mntpoint").at(0));
             if (!parts.empty()) obj.set("members", parts);
-            dup_warning([&](const CommandData& p) { return p.get("device") == obj.get("device"); },
-                        "A RAID device with the name " + obj.str("device") + " has already been defined.");
+            dup_attr("device", "A RAID device with the name ");
             if (!obj.truthy("preexist") && !obj.truthy("level")) ctx.fail("RAID Partition defined without RAID level");
             if (obj.truthy("preexist") && obj.get("device") == Value(std::string()))
                 ctx.fail("Device required for preexisting RAID device");
-            if (!obj.truthy("format") && obj.truthy("mkfsopts")) ctx.fail("--mkfsoptions with --noformat has no effect.");
-            if (obj.truthy("fsprofile") && obj.truthy("mkfsopts"))
-                ctx.fail("--mkfsoptions and --fsprofile cannot be used together.");
-            if (obj.truthy("pbkdf_time") && obj.truthy("pbkdf_iterations"))
-                ctx.fail("Only one of --pbkdf-time and --pbkdf-iterations can be specified.");
+            check_mkfs_options();
+            check_pbkdf();
             return;
         }
         case Cmd::rdp:
@@ -659,8 +665,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             check_exclusive(ns, {{"mirrorlist", "--mirrorlist"}, {"baseurl", "--baseurl"}, {"metalink", "--metalink"}},
                             false, "repo", ctx);
             set_to_obj(ns, obj);
-            dup_warning([&](const CommandData& p) { return p.get("name") == obj.get("name"); },
-                        "A repo with the name " + obj.str("name") + " has already been defined.");
+            dup_attr("name", "A repo with the name ");
             return;
         }
         case Cmd::reqpart:
@@ -688,10 +693,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             if (!obj.truthy("disabled") && !obj.truthy("enabled"))
                 ctx.fail("One of --disabled or --enabled must be provided.");
             return;
-        case Cmd::skipx:
-            op.parse(args, 1);
-            obj.set("skipx", true);
-            return;
+        case Cmd::skipx: given("skipx"); return;
         case Cmd::snapshot: {
             strict();
             for (const CommandData* p : previous)
@@ -706,12 +708,10 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             return;
         }
         case Cmd::sshkey: {
-            Namespace ns = known();
-            if (!extra.empty()) ctx.fail(unexpected("sshkey", extra));
+            Namespace ns = known_only("sshkey");
             set_to_obj(ns, obj);
             obj.set("key", ns_list(ns, "sshkey").at(0));
-            dup_warning([&](const CommandData& p) { return p.get("username") == obj.get("username"); },
-                        "An ssh user with the name " + obj.str("username") + " has already been defined.");
+            dup_attr("username", "An ssh user with the name ");
             return;
         }
         case Cmd::sshpw: {
@@ -720,8 +720,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             if (!extra.empty()) ctx.fail(unexpected("sshpw", extra));
             set_to_obj(ns, obj);
             obj.set("password", join(ns_list(ns, "password"), " "));
-            dup_warning([&](const CommandData& p) { return p.get("username") == obj.get("username"); },
-                        "An ssh user with the name " + obj.str("username") + " has already been defined.");
+            dup_attr("username", "An ssh user with the name ");
             return;
         }
         case Cmd::timesource: {
@@ -747,8 +746,7 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
         }
         case Cmd::user:
             strict();
-            dup_warning([&](const CommandData& p) { return p.get("name") == obj.get("name"); },
-                        "A user with the name " + obj.str("name") + " has already been defined.");
+            dup_attr("name", "A user with the name ");
             return;
         case Cmd::volgroup: {
             Namespace ns = known();
@@ -770,18 +768,14 @@ inline void parse_command(const CommandSpec& spec, const std::vector<std::string
             if (parts && preexist) ctx.fail("Members may not be specified for preexisting volgroup");
             obj.set("vgname", ns_list(ns, "name")[0]);
             if (parts) obj.set("physvols", ns_list(ns, "partitions"));
-            dup_warning([&](const CommandData& p) { return p.get("vgname") == obj.get("vgname"); },
-                        "A volgroup with the name " + obj.str("vgname") + " has already been defined.");
+            dup_attr("vgname", "A volgroup with the name ");
             if (!obj.is_none("reserved_space") && obj.num("reserved_space") < 0)
                 ctx.fail("Volume group reserved space must be a positive integer.");
             if (!obj.is_none("reserved_percent") && !(obj.num("reserved_percent") > 0 && obj.num("reserved_percent") < 100))
                 ctx.fail("Volume group reserved space percentage must be between 1 and 99.");
             return;
         }
-        case Cmd::zerombr:
-            op.parse(args, 1);
-            obj.set("zerombr", true);
-            return;
+        case Cmd::zerombr: given("zerombr"); return;
         case Cmd::zfcp: {
             strict();
             dup_warning([&](const CommandData& p) {
@@ -830,10 +824,9 @@ inline std::string write_args_part(const CommandData& o) {
     return r;
 }
 
-// --fsprofile, --encrypted/--passphrase, --escrowcert (the F9/F12 part shared by part, raid, logvol)
-inline std::string write_args_crypt(const CommandData& o) {
+// --encrypted/--passphrase, --escrowcert (shared by autopart, part, raid, logvol)
+inline std::string write_args_encrypted(const CommandData& o) {
     std::string r;
-    if (o.truthy("fsprofile")) r += " --fsprofile=\"" + o.str("fsprofile") + "\"";
     if (o.truthy("encrypted")) {
         r += " --encrypted";
         if (o.truthy("passphrase")) r += " --passphrase=\"" + o.str("passphrase") + "\"";
@@ -845,6 +838,13 @@ inline std::string write_args_crypt(const CommandData& o) {
     return r;
 }
 
+// --fsprofile and the encryption options (the F9/F12 part shared by part, raid, logvol)
+inline std::string write_args_crypt(const CommandData& o) {
+    std::string r;
+    if (o.truthy("fsprofile")) r += " --fsprofile=\"" + o.str("fsprofile") + "\"";
+    return r + write_args_encrypted(o);
+}
+
 inline std::string write_args_luks(const CommandData& o) {
     std::string r;
     if (!o.truthy("encrypted")) return r;
@@ -854,6 +854,16 @@ inline std::string write_args_luks(const CommandData& o) {
     if (o.truthy("pbkdf_time")) r += " --pbkdf-time=" + o.str("pbkdf_time");
     if (o.truthy("pbkdf_iterations")) r += " --pbkdf-iterations=" + o.str("pbkdf_iterations");
     return r;
+}
+
+// The text for an enumerated value 0, 1, 2, ...; "" for any other value.
+inline std::string_view nth_name(long long i, std::initializer_list<std::string_view> names) {
+    return i >= 0 && static_cast<std::size_t>(i) < names.size() ? names.begin()[i] : std::string_view();
+}
+
+// Adds `--option="value"` when the attribute is set.
+inline void add_quoted(std::vector<std::string>& parts, const CommandData& o, std::string_view attr, std::string_view option) {
+    if (o.truthy(attr)) parts.push_back(std::string(option) + "=\"" + o.str(attr) + "\"");
 }
 
 inline std::string quoted_list(const std::vector<std::string>& items) {
@@ -1136,25 +1146,10 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
             return o.truthy("authselect") ? "# System authorization information\nauthselect " + o.str("authselect") + "\n" : "";
         case Cmd::autopart: {
             if (!o.truthy("autopart")) return "";
-            std::string r = "autopart";
-            if (o.truthy("encrypted")) {
-                r += " --encrypted";
-                if (o.truthy("passphrase")) r += " --passphrase=\"" + o.str("passphrase") + "\"";
-            }
-            if (o.truthy("encrypted") && o.truthy("escrowcert")) {
-                r += " --escrowcert=\"" + o.str("escrowcert") + "\"";
-                if (o.truthy("backuppassphrase")) r += " --backuppassphrase";
-            }
+            std::string r = "autopart" + write_args_encrypted(o);
             if (!o.truthy("lvm")) r += " --nolvm";
-            if (!o.is_none("type")) {
-                switch (o.num("type")) {
-                    case 0: r += " --type=plain"; break;
-                    case 1: r += " --type=btrfs"; break;
-                    case 2: r += " --type=lvm"; break;
-                    case 3: r += " --type=thinp"; break;
-                    default: break;
-                }
-            }
+            if (!o.is_none("type"))
+                r += nth_name(o.num("type"), {" --type=plain", " --type=btrfs", " --type=lvm", " --type=thinp"});
             if (o.truthy("encrypted") && o.truthy("cipher")) r += " --cipher=\"" + o.str("cipher") + "\"";
             if (o.truthy("fstype")) r += " --fstype=" + o.str("fstype");
             if (o.truthy("nohome")) r += " --nohome";
@@ -1168,9 +1163,9 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
         case Cmd::bootc: {
             if (!seen) return "";
             std::vector<std::string> parts;
-            if (o.truthy("stateroot")) parts.push_back("--stateroot=\"" + o.str("stateroot") + "\"");
-            if (o.truthy("sourceImgRef")) parts.push_back("--source-imgref=\"" + o.str("sourceImgRef") + "\"");
-            if (o.truthy("targetImgRef")) parts.push_back("--target-imgref=\"" + o.str("targetImgRef") + "\"");
+            add_quoted(parts, o, "stateroot", "--stateroot");
+            add_quoted(parts, o, "sourceImgRef", "--source-imgref");
+            add_quoted(parts, o, "targetImgRef", "--target-imgref");
             std::string r = join(parts, " ");
             if (o.truthy("bootloader")) r += " --bootloader=\"" + o.str("bootloader") + "\"";
             if (o.truthy("composefs")) r += " --composefs";
@@ -1202,14 +1197,9 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
         case Cmd::cdrom: return seen ? "# Use CDROM installation media\ncdrom\n" : "";
         case Cmd::clearpart: {
             if (o.is_none("type")) return "";
-            std::string clear;
-            switch (o.num("type")) {
-                case 0: clear = " --linux"; break;
-                case 1: clear = " --all"; break;
-                case 2: clear = " --none"; break;
-                default: break;
-            }
-            std::string r = "# Partition clearing information\nclearpart" + clear + (o.truthy("initAll") ? " --initlabel" : "");
+            std::string r = "# Partition clearing information\nclearpart";
+            r += nth_name(o.num("type"), {" --linux", " --all", " --none"});
+            if (o.truthy("initAll")) r += " --initlabel";
             if (o.truthy("drives")) r += " --drives=" + join(o.list("drives"), ",");
             if (o.truthy("devices")) r += " --list=" + join(o.list("devices"), ",");
             if (o.truthy("disklabel")) r += " --disklabel=" + o.str("disklabel");
@@ -1218,13 +1208,8 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
         }
         case Cmd::displaymode: {
             if (o.is_none("displayMode")) return "";
-            std::string r;
-            switch (o.num("displayMode")) {
-                case 0: r = "cmdline\n"; break;
-                case 1: r = "# Use graphical install\ngraphical\n"; break;
-                case 2: r = "# Use text mode install\ntext\n"; break;
-                default: break;
-            }
+            std::string r(nth_name(o.num("displayMode"),
+                                   {"cmdline\n", "# Use graphical install\ngraphical\n", "# Use text mode install\ntext\n"}));
             if (o.truthy("nonInteractive")) r = rstrip(r) + " --non-interactive\n";
             return r;
         }
@@ -1311,20 +1296,20 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
         case Cmd::ostreecontainer: {
             if (!seen) return "";
             std::vector<std::string> parts;
-            if (o.truthy("stateroot")) parts.push_back("--stateroot=\"" + o.str("stateroot") + "\"");
-            if (o.truthy("remote")) parts.push_back("--remote=\"" + o.str("remote") + "\"");
+            add_quoted(parts, o, "stateroot", "--stateroot");
+            add_quoted(parts, o, "remote", "--remote");
             if (o.truthy("noSignatureVerification")) parts.emplace_back("--no-signature-verification");
-            if (o.truthy("transport")) parts.push_back("--transport=\"" + o.str("transport") + "\"");
-            if (o.truthy("url")) parts.push_back("--url=\"" + o.str("url") + "\"");
+            add_quoted(parts, o, "transport", "--transport");
+            add_quoted(parts, o, "url", "--url");
             return "# OSTree container setup\nostreecontainer " + join(parts, " ") + "\n";
         }
         case Cmd::ostreesetup: {
             if (!seen || !o.truthy("osname")) return "";
             std::vector<std::string> parts;
             parts.push_back("--osname=\"" + o.str("osname") + "\"");
-            if (o.truthy("remote")) parts.push_back("--remote=\"" + o.str("remote") + "\"");
-            if (o.truthy("url")) parts.push_back("--url=\"" + o.str("url") + "\"");
-            if (o.truthy("ref")) parts.push_back("--ref=\"" + o.str("ref") + "\"");
+            add_quoted(parts, o, "remote", "--remote");
+            add_quoted(parts, o, "url", "--url");
+            add_quoted(parts, o, "ref", "--ref");
             if (o.truthy("nogpg")) parts.emplace_back("--nogpg");
             return "# OSTree setup\nostreesetup " + join(parts, " ") + "\n";
         }
@@ -1378,12 +1363,7 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
         case Cmd::selinux: {
             if (o.is_none("selinux")) return "";
             std::string r = "# SELinux configuration\n";
-            switch (o.num("selinux")) {
-                case 0: r += "selinux --disabled\n"; break;
-                case 1: r += "selinux --enforcing\n"; break;
-                case 2: r += "selinux --permissive\n"; break;
-                default: break;
-            }
+            r += nth_name(o.num("selinux"), {"selinux --disabled\n", "selinux --enforcing\n", "selinux --permissive\n"});
             return r;
         }
         case Cmd::services: {
@@ -1429,12 +1409,7 @@ inline std::string write_single(Cmd id, const CommandData& o, bool seen) {
         case Cmd::zipl: {
             if (o.is_none("secure_boot") || o.num("secure_boot") == -1) return "";
             std::string r = "# ZIPL configuration\nzipl";
-            switch (o.num("secure_boot")) {
-                case 2: r += " --secure-boot"; break;
-                case 1: r += " --force-secure-boot"; break;
-                case 0: r += " --no-secure-boot"; break;
-                default: break;
-            }
+            r += nth_name(o.num("secure_boot"), {" --no-secure-boot", " --force-secure-boot", " --secure-boot"});
             return r + "\n";
         }
         default: return "";

@@ -42,6 +42,18 @@ struct Command {
     bool operator==(const Command& o) const { return spec == o.spec && data == o.data; }
 };
 
+namespace detail {
+
+// The attributes of each record of one command.
+inline std::vector<const CommandData*> data_of(const std::vector<Command>& commands, const CommandSpec* spec) {
+    std::vector<const CommandData*> out;
+    for (const auto& c : commands)
+        if (c.spec == spec) out.push_back(&c.data);
+    return out;
+}
+
+}  // namespace detail
+
 struct Kickstart {
     std::string platform;                    // from a "#platform=" comment
     std::vector<Command> commands;           // in order of first appearance
@@ -116,11 +128,7 @@ struct Kickstart {
         for (std::size_t i = 0; i < detail::command_count; ++i) {
             const detail::CommandSpec* s = &detail::command_specs[i];
             if (s->removed) continue;
-            std::vector<const CommandData*> a, b;
-            for (const auto& c : commands)
-                if (c.spec == s) a.push_back(&c.data);
-            for (const auto& c : o.commands)
-                if (c.spec == s) b.push_back(&c.data);
+            std::vector<const CommandData*> a = detail::data_of(commands, s), b = detail::data_of(o.commands, s);
             if (!s->multi) {
                 const CommandData defaults(s->attrs);
                 const bool present_a = !a.empty(), present_b = !b.empty();
@@ -208,18 +216,26 @@ public:
     }
 
     void read_text(std::string_view text, const std::string& name) {
+        read_lines(text, name);
+        if (stack_.empty()) finish();
+    }
+
+private:
+    enum class State { commands, packages, script, certificate, addon };
+
+    // Reads the text of one file (or %ksappend'ed text) line by line, each line with its '\n'.
+    void read_lines(std::string_view text, const std::string& name) {
         stack_.push_back(name);
         ks_.files.push_back(name);
-        const std::string* file = &ks_.files.back();
         // ks_.files may reallocate; keep our own copy of the name for origins
         names_.push_back(std::make_unique<std::string>(name));
-        file = names_.back().get();
+        const std::string* file = names_.back().get();
         std::size_t lineno = 0;
         std::size_t pos = 0;
         while (pos < text.size()) {
             std::size_t nl = text.find('\n', pos);
             std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-            std::string_view line = text.substr(pos, end - pos);  // with its '\n'
+            std::string_view line = text.substr(pos, end - pos);
             pos = end;
             ++lineno;
             line_ = line;
@@ -229,11 +245,7 @@ public:
             handle_line(line, *file, lineno);
         }
         stack_.pop_back();
-        if (stack_.empty()) finish();
     }
-
-private:
-    enum class State { commands, packages, script, certificate, addon };
 
     void handle_line(std::string_view line, const std::string& file, std::size_t lineno) {
         if (opts_.process_ksappend && lstrip_view(line).substr(0, 9) == "%ksappend") {
@@ -304,23 +316,7 @@ private:
         // the appended text is read as if it stood in place of the line
         for (const auto& open : stack_)
             if (open == where) throw KickstartError(file, lineno, "%ksappend cycle: " + where);
-        stack_.push_back(where);
-        names_.push_back(std::make_unique<std::string>(where));
-        ks_.files.push_back(where);
-        const std::string* name = names_.back().get();
-        std::size_t n = 0, pos = 0;
-        while (pos < text.size()) {
-            std::size_t nl = text.find('\n', pos);
-            std::size_t end = nl == std::string::npos ? text.size() : nl + 1;
-            std::string_view l = std::string_view(text).substr(pos, end - pos);
-            pos = end;
-            ++n;
-            line_ = l;
-            ctx_.file = name;
-            ctx_.line = n;
-            handle_line(l, *name, n);
-        }
-        stack_.pop_back();
+        read_lines(text, where);
         ctx_ = saved;
     }
 
@@ -458,6 +454,10 @@ private:
         }
     }
 
+    static Command new_command(const std::string& word, const CommandSpec* spec, const std::string& file, std::size_t lineno) {
+        return Command{word, Origin{file, lineno}, CommandData(spec->attrs), spec};
+    }
+
     void command(std::string_view, const std::string& file, std::size_t lineno) {
         const std::string& word = words_[0];
         const CommandSpec* spec = find_command(word);
@@ -472,26 +472,14 @@ private:
         const bool seen_before = seen_[idx];
         seen_[idx] = true;
         if (spec->multi) {
-            Command c;
-            c.name = word;
-            c.origin = {file, lineno};
-            c.spec = spec;
-            c.data = CommandData(spec->attrs);
-            std::vector<const CommandData*> previous;
-            for (const auto& other : ks_.commands)
-                if (other.spec == spec) previous.push_back(&other.data);
-            parse_command(*spec, words_, line_, c.data, previous, ctx_);
+            Command c = new_command(word, spec, file, lineno);
+            parse_command(*spec, words_, line_, c.data, data_of(ks_.commands, spec), ctx_);
             ks_.commands.push_back(std::move(c));
             return;
         }
         auto it = single_.find(idx);
         if (it == single_.end()) {
-            Command c;
-            c.name = word;
-            c.origin = {file, lineno};
-            c.spec = spec;
-            c.data = CommandData(spec->attrs);
-            ks_.commands.push_back(std::move(c));
+            ks_.commands.push_back(new_command(word, spec, file, lineno));
             it = single_.emplace(idx, ks_.commands.size() - 1).first;
         } else if (seen_before) {
             const Command& prev = ks_.commands[it->second];
@@ -523,68 +511,63 @@ private:
     std::map<std::size_t, std::size_t> single_;
 };
 
+inline std::string text_of(const CommandData& d, std::string_view n) { return d.is_none(n) ? std::string() : d.str(n); }
+
+inline std::optional<long long> int_of(const CommandData& d, std::string_view n) {
+    if (d.is_none(n)) return std::nullopt;
+    return d.num(n);
+}
+
+// Which member of a typed struct takes which attribute.
+template <typename T, typename M> using AttrTable = std::initializer_list<std::pair<M T::*, std::string_view>>;
+
+// Most typed fields take one attribute as it is: tables of them keep the copying in one place.
+template <typename T>
+void copy_attrs(const CommandData& d, T& obj, AttrTable<T, std::string> texts, AttrTable<T, bool> flags = {},
+                AttrTable<T, std::optional<long long>> ints = {}) {
+    for (const auto& [member, name] : texts) obj.*member = text_of(d, name);
+    for (const auto& [member, name] : flags) obj.*member = d.truthy(name);
+    for (const auto& [member, name] : ints) obj.*member = int_of(d, name);
+}
+
 // Fills the typed view from the command records.
 inline void fill_model(Kickstart& ks) {
     finish_packages(ks.packages);
-    auto opt_int = [](const CommandData& d, std::string_view n) -> std::optional<long long> {
-        if (d.is_none(n)) return std::nullopt;
-        return d.num(n);
-    };
-    auto text = [](const CommandData& d, std::string_view n) -> std::string {
-        return d.is_none(n) ? std::string() : d.str(n);
-    };
     for (const auto& c : ks.commands) {
         const CommandData& d = c.data;
         const Origin& o = c.origin;
         switch (cmd_of(*c.spec)) {
             case Cmd::rootpw:
                 if (d.truthy("password") || d.truthy("lock"))
-                    ks.rootpw = RootPw{text(d, "password"), d.truthy("isCrypted"), !d.truthy("isCrypted"), d.truthy("lock"),
+                    ks.rootpw = RootPw{text_of(d, "password"), d.truthy("isCrypted"), !d.truthy("isCrypted"), d.truthy("lock"),
                                        d.truthy("allow_ssh"), o};
                 break;
             case Cmd::timezone:
                 ks.timezone = Timezone{d.text("timezone"), d.truthy("isUtc"), d.truthy("nontp"), d.list("ntpservers"), o};
                 break;
             case Cmd::timesource:
-                ks.timesources.push_back({text(d, "ntp_server"), text(d, "ntp_pool"), d.truthy("nts"), d.truthy("ntp_disable"), o});
+                ks.timesources.push_back(
+                    {text_of(d, "ntp_server"), text_of(d, "ntp_pool"), d.truthy("nts"), d.truthy("ntp_disable"), o});
                 break;
-            case Cmd::lang: ks.lang = Lang{text(d, "lang"), d.list("addsupport"), o}; break;
+            case Cmd::lang: ks.lang = Lang{text_of(d, "lang"), d.list("addsupport"), o}; break;
             case Cmd::keyboard:
-                ks.keyboard = Keyboard{text(d, "_keyboard"), text(d, "vc_keymap"), d.list("x_layouts"), d.list("switch_options"), o};
+                ks.keyboard =
+                    Keyboard{text_of(d, "_keyboard"), text_of(d, "vc_keymap"), d.list("x_layouts"), d.list("switch_options"), o};
                 break;
             case Cmd::network: {
+                using N = NetworkData;
                 NetworkData n;
-                n.device = text(d, "device");
-                n.bootproto = text(d, "bootProto");
-                n.ip = text(d, "ip");
-                n.netmask = text(d, "netmask");
-                n.gateway = text(d, "gateway");
-                n.nameserver = text(d, "nameserver");
-                n.hostname = text(d, "hostname");
-                n.ipv6 = text(d, "ipv6");
-                n.ipv6gateway = text(d, "ipv6gateway");
-                n.essid = text(d, "essid");
-                n.ethtool = text(d, "ethtool");
-                n.mtu = text(d, "mtu");
-                n.dhcpclass = text(d, "dhcpclass");
-                n.wepkey = text(d, "wepkey");
-                n.wpakey = text(d, "wpakey");
-                n.bondslaves = text(d, "bondslaves");
-                n.bondopts = text(d, "bondopts");
-                n.vlanid = text(d, "vlanid");
-                n.interfacename = text(d, "interfacename");
-                n.bridgeslaves = text(d, "bridgeslaves");
-                n.bridgeopts = text(d, "bridgeopts");
-                n.teamconfig = text(d, "teamconfig");
-                n.bindto = text(d, "bindto");
-                n.ipv4_dns_search = text(d, "ipv4_dns_search");
-                n.ipv6_dns_search = text(d, "ipv6_dns_search");
-                n.onboot = d.truthy("onboot");
-                n.nodns = d.truthy("nodns");
-                n.noipv4 = d.truthy("noipv4");
-                n.noipv6 = d.truthy("noipv6");
-                n.nodefroute = d.truthy("nodefroute");
-                n.notksdevice = d.truthy("notksdevice");
+                copy_attrs(d, n,
+                           {{&N::device, "device"}, {&N::bootproto, "bootProto"}, {&N::ip, "ip"}, {&N::netmask, "netmask"},
+                            {&N::gateway, "gateway"}, {&N::nameserver, "nameserver"}, {&N::hostname, "hostname"},
+                            {&N::ipv6, "ipv6"}, {&N::ipv6gateway, "ipv6gateway"}, {&N::essid, "essid"}, {&N::ethtool, "ethtool"},
+                            {&N::mtu, "mtu"}, {&N::dhcpclass, "dhcpclass"}, {&N::wepkey, "wepkey"}, {&N::wpakey, "wpakey"},
+                            {&N::bondslaves, "bondslaves"}, {&N::bondopts, "bondopts"}, {&N::vlanid, "vlanid"},
+                            {&N::interfacename, "interfacename"}, {&N::bridgeslaves, "bridgeslaves"},
+                            {&N::bridgeopts, "bridgeopts"}, {&N::teamconfig, "teamconfig"}, {&N::bindto, "bindto"},
+                            {&N::ipv4_dns_search, "ipv4_dns_search"}, {&N::ipv6_dns_search, "ipv6_dns_search"}},
+                           {{&N::onboot, "onboot"}, {&N::nodns, "nodns"}, {&N::noipv4, "noipv4"}, {&N::noipv6, "noipv6"},
+                            {&N::nodefroute, "nodefroute"}, {&N::notksdevice, "notksdevice"}});
                 if (!d.is_none("activate")) n.activate = d.truthy("activate");
                 n.origin = o;
                 ks.network.push_back(std::move(n));
@@ -600,72 +583,54 @@ inline void fill_model(Kickstart& ks) {
                 break;
             case Cmd::services: ks.services = Services{d.list("enabled"), d.list("disabled"), o}; break;
             case Cmd::bootloader: {
+                using B = Bootloader;
                 Bootloader b;
-                b.append = text(d, "appendLine");
-                b.location = text(d, "location");
-                b.password = text(d, "password");
-                b.default_entry = text(d, "default");
-                b.boot_drive = text(d, "bootDrive");
-                b.timeout = opt_int(d, "timeout");
+                copy_attrs(d, b,
+                           {{&B::append, "appendLine"}, {&B::location, "location"}, {&B::password, "password"},
+                            {&B::default_entry, "default"}, {&B::boot_drive, "bootDrive"}},
+                           {{&B::iscrypted, "isCrypted"}, {&B::disabled, "disabled"}, {&B::leavebootorder, "leavebootorder"},
+                            {&B::extlinux, "extlinux"}, {&B::nombr, "nombr"}, {&B::sdboot, "sdboot"}},
+                           {{&B::timeout, "timeout"}});
                 b.driveorder = d.list("driveorder");
-                b.iscrypted = d.truthy("isCrypted");
-                b.disabled = d.truthy("disabled");
-                b.leavebootorder = d.truthy("leavebootorder");
-                b.extlinux = d.truthy("extlinux");
-                b.nombr = d.truthy("nombr");
-                b.sdboot = d.truthy("sdboot");
                 b.origin = o;
                 ks.bootloader = std::move(b);
                 break;
             }
-            case Cmd::xconfig: ks.xconfig = XConfig{text(d, "defaultdesktop"), d.truthy("startX"), o}; break;
+            case Cmd::xconfig: ks.xconfig = XConfig{text_of(d, "defaultdesktop"), d.truthy("startX"), o}; break;
             case Cmd::skipx: ks.skipx = d.truthy("skipx"); break;
             case Cmd::repo: {
+                using R = RepoData;
                 RepoData r;
-                r.name = text(d, "name");
-                r.baseurl = text(d, "baseurl");
-                r.mirrorlist = text(d, "mirrorlist");
-                r.metalink = d.truthy("metalink") ? text(d, "metalink") : std::string();
-                r.proxy = text(d, "proxy");
-                r.sslcacert = text(d, "sslcacert");
-                r.sslclientcert = text(d, "sslclientcert");
-                r.sslclientkey = text(d, "sslclientkey");
-                r.cost = opt_int(d, "cost");
+                copy_attrs(d, r,
+                           {{&R::name, "name"}, {&R::baseurl, "baseurl"}, {&R::mirrorlist, "mirrorlist"}, {&R::proxy, "proxy"},
+                            {&R::sslcacert, "sslcacert"}, {&R::sslclientcert, "sslclientcert"},
+                            {&R::sslclientkey, "sslclientkey"}},
+                           {{&R::noverifyssl, "noverifyssl"}, {&R::install, "install"}}, {{&R::cost, "cost"}});
+                r.metalink = d.truthy("metalink") ? text_of(d, "metalink") : std::string();
                 r.includepkgs = d.list("includepkgs");
                 r.excludepkgs = d.list("excludepkgs");
-                r.noverifyssl = d.truthy("noverifyssl");
-                r.install = d.truthy("install");
                 r.origin = o;
                 ks.repos.push_back(std::move(r));
                 break;
             }
             case Cmd::url:
-                ks.url = Url{text(d, "url"), text(d, "mirrorlist"), text(d, "metalink"), text(d, "proxy"), text(d, "sslcacert"),
-                             text(d, "sslclientcert"), text(d, "sslclientkey"), d.truthy("noverifyssl"), o};
+                ks.url = Url{text_of(d, "url"), text_of(d, "mirrorlist"), text_of(d, "metalink"), text_of(d, "proxy"),
+                             text_of(d, "sslcacert"), text_of(d, "sslclientcert"), text_of(d, "sslclientkey"),
+                             d.truthy("noverifyssl"), o};
                 break;
             case Cmd::partition: {
+                using P = PartitionData;
                 PartitionData p;
-                p.mountpoint = text(d, "mountpoint");
-                p.fstype = text(d, "fstype");
-                p.label = text(d, "label");
-                p.ondisk = text(d, "disk");
-                p.onpart = text(d, "onPart");
-                p.onbiosdisk = text(d, "onbiosdisk");
-                p.fsoptions = text(d, "fsopts");
-                p.mkfsoptions = text(d, "mkfsopts");
-                p.fsprofile = text(d, "fsprofile");
-                p.size = opt_int(d, "size");
+                copy_attrs(d, p,
+                           {{&P::mountpoint, "mountpoint"}, {&P::fstype, "fstype"}, {&P::label, "label"}, {&P::ondisk, "disk"},
+                            {&P::onpart, "onPart"}, {&P::onbiosdisk, "onbiosdisk"}, {&P::fsoptions, "fsopts"},
+                            {&P::mkfsoptions, "mkfsopts"}, {&P::fsprofile, "fsprofile"}, {&P::passphrase, "passphrase"},
+                            {&P::cipher, "cipher"}, {&P::luks_version, "luks_version"}},
+                           {{&P::grow, "grow"}, {&P::format, "format"}, {&P::recommended, "recommended"},
+                            {&P::asprimary, "primOnly"}, {&P::resize, "resize"}, {&P::hibernation, "hibernation"},
+                            {&P::encrypted, "encrypted"}},
+                           {{&P::size, "size"}});
                 p.maxsize = d.num("maxSizeMB");
-                p.grow = d.truthy("grow");
-                p.format = d.truthy("format");
-                p.recommended = d.truthy("recommended");
-                p.asprimary = d.truthy("primOnly");
-                p.resize = d.truthy("resize");
-                p.hibernation = d.truthy("hibernation");
-                p.encrypted = d.truthy("encrypted");
-                p.passphrase = text(d, "passphrase");
-                p.cipher = text(d, "cipher");
-                p.luks_version = text(d, "luks_version");
                 p.origin = o;
                 ks.partitions.push_back(std::move(p));
                 break;
@@ -677,7 +642,7 @@ inline void fill_model(Kickstart& ks) {
                 cp.devices = d.list("devices");
                 cp.initlabel = d.truthy("initAll");
                 cp.cdl = d.truthy("cdl");
-                cp.disklabel = text(d, "disklabel");
+                cp.disklabel = text_of(d, "disklabel");
                 cp.origin = o;
                 ks.clearpart = std::move(cp);
                 break;
@@ -685,21 +650,14 @@ inline void fill_model(Kickstart& ks) {
             case Cmd::zerombr: ks.zerombr = d.truthy("zerombr"); break;
             case Cmd::autopart: {
                 if (!d.truthy("autopart")) break;
+                using A = AutoPart;
                 AutoPart a;
-                if (!d.is_none("type")) {
-                    static constexpr const char* names[] = {"plain", "btrfs", "lvm", "thinp"};
-                    long long t = d.num("type");
-                    if (t >= 0 && t < 4) a.type = names[t];
-                }
-                a.fstype = text(d, "fstype");
-                a.passphrase = text(d, "passphrase");
-                a.cipher = text(d, "cipher");
-                a.luks_version = text(d, "luks_version");
-                a.encrypted = d.truthy("encrypted");
-                a.nohome = d.truthy("nohome");
-                a.noboot = d.truthy("noboot");
-                a.noswap = d.truthy("noswap");
-                a.hibernation = d.truthy("hibernation");
+                if (!d.is_none("type")) a.type = nth_name(d.num("type"), {"plain", "btrfs", "lvm", "thinp"});
+                copy_attrs(d, a,
+                           {{&A::fstype, "fstype"}, {&A::passphrase, "passphrase"}, {&A::cipher, "cipher"},
+                            {&A::luks_version, "luks_version"}},
+                           {{&A::encrypted, "encrypted"}, {&A::nohome, "nohome"}, {&A::noboot, "noboot"}, {&A::noswap, "noswap"},
+                            {&A::hibernation, "hibernation"}});
                 a.origin = o;
                 ks.autopart = std::move(a);
                 break;
@@ -708,53 +666,45 @@ inline void fill_model(Kickstart& ks) {
                 if (d.truthy("reqpart")) ks.reqpart = ReqPart{d.truthy("addBoot"), o};
                 break;
             case Cmd::logvol: {
+                using L = LogVolData;
                 LogVolData l;
-                l.mountpoint = text(d, "mountpoint");
-                l.name = text(d, "name");
-                l.vgname = text(d, "vgname");
-                l.fstype = text(d, "fstype");
-                l.label = text(d, "label");
-                l.fsoptions = text(d, "fsopts");
-                l.mkfsoptions = text(d, "mkfsopts");
-                l.poolname = text(d, "pool_name");
-                l.size = opt_int(d, "size");
-                l.percent = opt_int(d, "percent");
+                copy_attrs(d, l,
+                           {{&L::mountpoint, "mountpoint"}, {&L::name, "name"}, {&L::vgname, "vgname"}, {&L::fstype, "fstype"},
+                            {&L::label, "label"}, {&L::fsoptions, "fsopts"}, {&L::mkfsoptions, "mkfsopts"},
+                            {&L::poolname, "pool_name"}},
+                           {{&L::grow, "grow"}, {&L::format, "format"}, {&L::useexisting, "preexist"},
+                            {&L::recommended, "recommended"}, {&L::thin, "thin_volume"}, {&L::thinpool, "thin_pool"},
+                            {&L::encrypted, "encrypted"}},
+                           {{&L::size, "size"}, {&L::percent, "percent"}});
                 l.maxsize = d.num("maxSizeMB");
-                l.grow = d.truthy("grow");
-                l.format = d.truthy("format");
-                l.useexisting = d.truthy("preexist");
-                l.recommended = d.truthy("recommended");
-                l.thin = d.truthy("thin_volume");
-                l.thinpool = d.truthy("thin_pool");
-                l.encrypted = d.truthy("encrypted");
                 l.origin = o;
                 ks.logvols.push_back(std::move(l));
                 break;
             }
             case Cmd::volgroup:
-                ks.volgroups.push_back({text(d, "vgname"), d.list("physvols"), opt_int(d, "pesize"), d.truthy("format"),
+                ks.volgroups.push_back({text_of(d, "vgname"), d.list("physvols"), int_of(d, "pesize"), d.truthy("format"),
                                         d.truthy("preexist"), o});
                 break;
             case Cmd::raid:
-                ks.raids.push_back({text(d, "mountpoint"), text(d, "device"), text(d, "level"), text(d, "fstype"), text(d, "label"),
-                                    d.list("members"), d.num("spares"), d.truthy("format"), d.truthy("preexist"),
-                                    d.truthy("encrypted"), o});
+                ks.raids.push_back({text_of(d, "mountpoint"), text_of(d, "device"), text_of(d, "level"), text_of(d, "fstype"),
+                                    text_of(d, "label"), d.list("members"), d.num("spares"), d.truthy("format"),
+                                    d.truthy("preexist"), d.truthy("encrypted"), o});
                 break;
             case Cmd::btrfs:
-                ks.btrfs.push_back({text(d, "mountpoint"), text(d, "name"), text(d, "label"), text(d, "dataLevel"),
-                                    text(d, "metaDataLevel"), d.list("devices"), d.truthy("subvol"), d.truthy("format"),
+                ks.btrfs.push_back({text_of(d, "mountpoint"), text_of(d, "name"), text_of(d, "label"), text_of(d, "dataLevel"),
+                                    text_of(d, "metaDataLevel"), d.list("devices"), d.truthy("subvol"), d.truthy("format"),
                                     d.truthy("preexist"), o});
                 break;
             case Cmd::ignoredisk: ks.ignoredisk = IgnoreDisk{d.list("ignoredisk"), d.list("onlyuse"), o}; break;
             case Cmd::user:
-                ks.users.push_back({text(d, "name"), text(d, "password"), text(d, "homedir"), text(d, "shell"), text(d, "gecos"),
-                                    d.list("groups"), opt_int(d, "uid"), opt_int(d, "gid"), d.truthy("isCrypted"),
-                                    d.truthy("lock"), o});
+                ks.users.push_back({text_of(d, "name"), text_of(d, "password"), text_of(d, "homedir"), text_of(d, "shell"),
+                                    text_of(d, "gecos"), d.list("groups"), int_of(d, "uid"), int_of(d, "gid"),
+                                    d.truthy("isCrypted"), d.truthy("lock"), o});
                 break;
-            case Cmd::group: ks.groups.push_back({text(d, "name"), opt_int(d, "gid"), o}); break;
-            case Cmd::sshkey: ks.sshkeys.push_back({text(d, "username"), text(d, "key"), o}); break;
+            case Cmd::group: ks.groups.push_back({text_of(d, "name"), int_of(d, "gid"), o}); break;
+            case Cmd::sshkey: ks.sshkeys.push_back({text_of(d, "username"), text_of(d, "key"), o}); break;
             case Cmd::sshpw:
-                ks.sshpws.push_back({text(d, "username"), text(d, "password"), d.truthy("isCrypted"), d.truthy("lock"),
+                ks.sshpws.push_back({text_of(d, "username"), text_of(d, "password"), d.truthy("isCrypted"), d.truthy("lock"),
                                      d.truthy("sshkey"), o});
                 break;
             case Cmd::firstboot:
@@ -773,17 +723,27 @@ inline void fill_model(Kickstart& ks) {
                     ks.final_action = a == 0 ? FinalAction::halt : a == 1 ? FinalAction::reboot : FinalAction::shutdown;
                 }
                 break;
-            case Cmd::authselect: ks.authselect = text(d, "authselect"); break;
-            case Cmd::logging: ks.logging = Logging{text(d, "host"), text(d, "port"), text(d, "level"), o}; break;
+            case Cmd::authselect: ks.authselect = text_of(d, "authselect"); break;
+            case Cmd::logging: ks.logging = Logging{text_of(d, "host"), text_of(d, "port"), text_of(d, "level"), o}; break;
             case Cmd::liveimg:
-                ks.liveimg = Liveimg{text(d, "url"), text(d, "proxy"), text(d, "checksum"), d.truthy("noverifyssl"), o};
+                ks.liveimg = Liveimg{text_of(d, "url"), text_of(d, "proxy"), text_of(d, "checksum"), d.truthy("noverifyssl"), o};
                 break;
             case Cmd::ostreesetup:
-                ks.ostreesetup = OstreeSetup{text(d, "osname"), text(d, "remote"), text(d, "url"), text(d, "ref"), d.truthy("nogpg"), o};
+                ks.ostreesetup = OstreeSetup{text_of(d, "osname"), text_of(d, "remote"), text_of(d, "url"), text_of(d, "ref"),
+                                             d.truthy("nogpg"), o};
                 break;
             default: break;
         }
     }
+}
+
+// Runs `read` on a parser for a new Kickstart, then fills its typed view.
+template <typename Read> Kickstart parse(const ParseOptions& options, Read&& read) {
+    Kickstart ks;
+    Parser parser(ks, options);
+    read(parser);
+    fill_model(ks);
+    return ks;
 }
 
 }  // namespace detail
@@ -791,21 +751,13 @@ inline void fill_model(Kickstart& ks) {
 // Parses the kickstart at `location` (a path, file:// or http(s):// URL) and every file it
 // includes. Throws KickstartError (file:line: message) on the first mistake.
 inline Kickstart parse_file(const std::string& location, const ParseOptions& options = {}) {
-    Kickstart ks;
-    detail::Parser parser(ks, options);
-    parser.read_location(location, nullptr);
-    detail::fill_model(ks);
-    return ks;
+    return detail::parse(options, [&](detail::Parser& parser) { parser.read_location(location, nullptr); });
 }
 
 // Parses kickstart text; `name` is the file name used in messages and the folder relative
 // %include paths are taken from ("" = the working folder).
 inline Kickstart parse_string(std::string_view text, const std::string& name = "<string>", const ParseOptions& options = {}) {
-    Kickstart ks;
-    detail::Parser parser(ks, options);
-    parser.read_text(text, name);
-    detail::fill_model(ks);
-    return ks;
+    return detail::parse(options, [&](detail::Parser& parser) { parser.read_text(text, name); });
 }
 
 }  // namespace imgcreate::kickstart
