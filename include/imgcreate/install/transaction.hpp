@@ -201,6 +201,7 @@ struct CallbackState {
                 break;
             case RPMCALLBACK_SCRIPT_START:
                 script_output.start();
+                if (log) log->take();  // so a failure quotes only what rpm said about this scriptlet
                 report(position_of(key), package_of(header, key), scriptlet_name(amount));
                 break;
             case RPMCALLBACK_SCRIPT_STOP: script_stopped(header, key, amount); break;
