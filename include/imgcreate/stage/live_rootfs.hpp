@@ -119,22 +119,27 @@ inline void write_reproducible_ext4(const std::filesystem::path& tree, const std
     fs::remove(script);
 }
 
-// Shrinks the image; with an epoch the tools' own time stamps are the epoch too.
+// Shrinks the image; with an epoch the tools' own time stamps are the epoch too (e2fsck
+// reads E2FSCK_TIME, the rest E2FSPROGS_FAKE_TIME), and the superblock's lifetime-writes
+// counter, which depends on how much the tools happened to write, is reset.
 inline void minimise_live_rootfs(const std::filesystem::path& image, std::optional<long long> epoch) {
     if (!epoch) {
         mount::minimize_image(image, "ext4");
         return;
     }
-    const char* old = ::getenv("E2FSPROGS_FAKE_TIME");
-    std::string saved = old ? old : "";
-    ::setenv("E2FSPROGS_FAKE_TIME", std::to_string(*epoch).c_str(), 1);
-    try {
-        mount::minimize_image(image, "ext4");
-    } catch (...) {
-        old ? ::setenv("E2FSPROGS_FAKE_TIME", saved.c_str(), 1) : ::unsetenv("E2FSPROGS_FAKE_TIME");
-        throw;
-    }
-    old ? ::setenv("E2FSPROGS_FAKE_TIME", saved.c_str(), 1) : ::unsetenv("E2FSPROGS_FAKE_TIME");
+    const auto e = std::to_string(*epoch);
+    struct ScopedEnv {
+        std::string name, saved;
+        bool had;
+        ScopedEnv(const char* n, const std::string& value) : name(n), had(::getenv(n) != nullptr) {
+            if (had) saved = ::getenv(n);
+            ::setenv(n, value.c_str(), 1);
+        }
+        ~ScopedEnv() { had ? ::setenv(name.c_str(), saved.c_str(), 1) : ::unsetenv(name.c_str()); }
+    } fake("E2FSPROGS_FAKE_TIME", e), fsck("E2FSCK_TIME", e);
+    mount::minimize_image(image, "ext4");
+    run({require_program("debugfs", "e2fsprogs").string(), "-w", "-R", "ssv kbytes_written 0", image.string()});
+    run({require_program("debugfs", "e2fsprogs").string(), "-w", "-R", "ssv lastcheck " + e, image.string()});
 }
 
 }  // namespace imgcreate::stage
