@@ -226,17 +226,7 @@ inline std::string failure_message(const kickstart::Script& script, const Script
         msg += " failed with exit status " + std::to_string(r.exit_status);
     std::string tail = imgcreate::detail::tail_of(r.output, options.tail_lines);
     if (tail.empty() && !r.start_error.empty()) tail = r.start_error;
-    if (!tail.empty()) {
-        msg += "\n  last output:";
-        std::size_t start = 0;
-        while (start < tail.size()) {
-            auto end = tail.find('\n', start);
-            if (end == std::string::npos) end = tail.size();
-            msg += "\n    " + tail.substr(start, end - start);
-            start = end + 1;
-        }
-    }
-    return msg;
+    return msg + imgcreate::detail::indented_tail(tail);
 }
 
 }  // namespace detail

@@ -104,6 +104,24 @@ private:
     int signal_;
 };
 
+namespace detail {
+
+// "\n  last output:" and each line of `tail` on its own line, indented; "" for no output.
+inline std::string indented_tail(const std::string& tail) {
+    if (tail.empty()) return {};
+    std::string out = "\n  last output:";
+    std::size_t start = 0;
+    while (start < tail.size()) {
+        auto end = tail.find('\n', start);
+        if (end == std::string::npos) end = tail.size();
+        out += "\n    " + tail.substr(start, end - start);
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace detail
+
 // An external program failed. what() leads with the program and its exit status, then the
 // full argv and the last lines it printed.
 class CommandError : public Error {
@@ -123,18 +141,7 @@ private:
         std::string msg = program + (reason.empty() ? " failed with exit status " + std::to_string(status) : " " + reason);
         msg += "\n  command:";
         for (const auto& a : argv) msg += " " + quote(a);
-        if (!tail.empty()) {
-            msg += "\n  last output:\n";
-            std::size_t start = 0;
-            while (start < tail.size()) {
-                auto end = tail.find('\n', start);
-                if (end == std::string::npos) end = tail.size();
-                msg += "    " + tail.substr(start, end - start) + "\n";
-                start = end + 1;
-            }
-            if (!msg.empty() && msg.back() == '\n') msg.pop_back();
-        }
-        return msg;
+        return msg + detail::indented_tail(tail);
     }
     static std::string quote(const std::string& s) {
         if (!s.empty() && s.find_first_of(" \t\n'\"\\$`*?[]{}();<>|&~#") == std::string::npos) return s;
