@@ -109,7 +109,8 @@ struct PartitionData {
     Origin origin;
 };
 
-enum class ClearPartType { linux, all, none, list };
+// `linux_native`, not `linux`: in GNU mode (g++ -std=gnu++20, CMake's default) `linux` is a macro.
+enum class ClearPartType { linux_native, all, none, list };
 
 struct ClearPart {
     std::optional<ClearPartType> type;
