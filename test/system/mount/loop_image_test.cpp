@@ -165,7 +165,7 @@ TEST_CASE("xfs and btrfs images get their label rule and keep their size, sparse
     }
 }
 
-TEST_CASE("--base-on copies an earlier image, grows it to the kickstart's size and adds to it") {
+TEST_CASE("building on an earlier image (--base-on) copies it, grows it to the kickstart's size and adds to it") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir tmp;
     auto first = in_child([&] {
