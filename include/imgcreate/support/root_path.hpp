@@ -23,7 +23,9 @@ namespace detail {
 inline int openat2_in_root(int root_fd, const std::string& rel, std::uint64_t flags, std::uint64_t mode) {
     open_how how{};
     how.flags = flags | O_CLOEXEC;
-    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    // O_TMPFILE includes O_DIRECTORY: test all its bits, or a plain directory open would pass a mode (EINVAL).
+    const bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+    how.mode = creates ? mode : 0;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     for (;;) {
         long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);

@@ -68,6 +68,8 @@ TEST_CASE("files written in the root get their mode and replace the old content 
     CHECK(slurp(tmp.path / "etc/ssh/key") == "twothree");
     CHECK(fs::directory_iterator(tmp.path / "etc/ssh") != fs::directory_iterator());
     CHECK(std::distance(fs::directory_iterator(tmp.path / "etc/ssh"), fs::directory_iterator()) == 1);
+    // A directory opened with the default mode argument (O_TMPFILE shares O_DIRECTORY's bit).
+    CHECK(dir.open("etc/ssh", O_RDONLY | O_DIRECTORY));
     dir.remove("etc/ssh/key");
     dir.remove("etc/ssh/absent");
     CHECK_FALSE(dir.exists("etc/ssh/key"));
