@@ -8,6 +8,7 @@
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
+#include <imgcreate/support/unique_fd.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
 
 namespace imgcreate::boot {
 
@@ -180,11 +184,25 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
 
     log::info("the image has kernel ", job.kernel_version, " but no initramfs (no dracut inside): building one with "
               "the host's dracut against the image's modules (about a minute)");
-    const fs::path work = output.parent_path() / (".dracut-" + std::string(hex));
+    // dracut records its arguments inside the image: they must not name this build's
+    // directory, so it sees the config and the modules under a path made from the key alone.
+    // Builds with the same key take turns on it.
+    const fs::path work = fs::path("/run/imgcreate-dracut") / hex;
+    fs::create_directories(work.parent_path());
+    UniqueFd lock(::open((work.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (lock) ::flock(lock.get(), LOCK_EX);
+    if (!cached.empty() && fs::is_regular_file(cached)) {
+        fs::copy_file(cached, output, fs::copy_options::overwrite_existing);
+        return;
+    }
+    fs::remove_all(work);
     fs::create_directories(work / "conf.d");
     std::ofstream(work / "conf.d" / "99-liveos.conf") << conf;
+    fs::create_directory_symlink(moddir, work / job.kernel_version);
     Command cmd;
     cmd.argv = host_dracut_argv(job, work / "conf.d", work / "initramfs.img");
+    for (std::size_t i = 0; i + 1 < cmd.argv.size(); ++i)
+        if (cmd.argv[i] == "--kmoddir") cmd.argv[i + 1] = (work / job.kernel_version).string();
     cmd.env = clean_environment();
     (*cmd.env)["TMPDIR"] = work.string();
     if (job.epoch) (*cmd.env)["SOURCE_DATE_EPOCH"] = std::to_string(*job.epoch);
@@ -195,7 +213,7 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
         fs::copy_file(work / "initramfs.img", cached.string() + ".partial", fs::copy_options::overwrite_existing);
         fs::rename(cached.string() + ".partial", cached);
     }
-    fs::rename(work / "initramfs.img", output);
+    fs::copy_file(work / "initramfs.img", output, fs::copy_options::overwrite_existing);
     fs::remove_all(work);
 }
 
