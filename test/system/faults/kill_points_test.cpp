@@ -1,0 +1,216 @@
+// Kill points inside the long phases of a real LoopImage build (LoopMount, RpmInstall, NoBoot,
+// CopyStage from a repository served over HTTP): while mkfs.ext4 runs, while packages
+// download (the server pauses before each rpm), inside the rpm transaction (a Lua %pre that
+// spins), and while the image is minimised (e2fsck / resize2fs). At each, SIGINT, SIGTERM and
+// SIGKILL. Afterwards the host must hold no mount or loop device below the scratch dir, no
+// process still working on the build, and no file in the output dir; after SIGINT/SIGTERM no
+// build dir either (after SIGKILL no code runs, so its files stay, with nothing mounted).
+#include <catch2/catch.hpp>
+
+#include "system/mount/fixture.hpp"
+
+#include <imgcreate/imgcreate.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/support/interrupt.hpp>
+#include <support/rpmrepo.hpp>
+#include <support/skip.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <csignal>
+#include <cstdio>
+#include <functional>
+
+using namespace imgcreate;
+using namespace imgcreate::test;
+
+namespace {
+
+int kill_points_tried = 0;
+const int report_at_exit = std::atexit([] {
+    if (kill_points_tried) std::printf("kill points tried: %d\n", kill_points_tried);
+});
+
+fs::path slow_repo() {
+    return build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "system/faults/specs",
+                      fs::path(IMGCREATE_BINARY_DIR) / "test-repos/faults-slow");
+}
+
+int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+// The slow server, stopped when it goes.
+struct SlowServer {
+    int port = free_port();
+    pid_t pid = -1;
+    SlowServer(const fs::path& dir, double delay, const fs::path& marker) {
+        const auto script = std::string(IMGCREATE_TEST_SOURCE_DIR) + "/system/faults/slow-http-server.py";
+        pid = ::fork();
+        if (pid == 0) {
+            const auto p = std::to_string(port), d = std::to_string(delay);
+            ::execl("/usr/bin/python3", "python3", script.c_str(), dir.c_str(), p.c_str(), d.c_str(), marker.c_str(),
+                    static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        for (int i = 0; i < 200; ++i) {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_port = htons(static_cast<uint16_t>(port));
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+            ::close(fd);
+            if (up) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    ~SlowServer() {
+        ::kill(pid, SIGTERM);
+        ::waitpid(pid, nullptr, 0);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+
+// Processes (other than the build itself) working on something below `dir`: named in their
+// command line, or with their root or working dir there.
+std::vector<std::string> processes_on(const fs::path& dir, pid_t except = -1) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        const auto name = p.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == except) continue;
+        std::string cmdline = slurp(p.path() / "cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        bool hit = cmdline.find(dir.string() + "/") != std::string::npos;
+        for (const char* link : {"root", "cwd"}) {
+            std::error_code e2;
+            hit = hit || fs::read_symlink(p.path() / link, e2).string().rfind(dir.string() + "/", 0) == 0;
+        }
+        if (hit && name != std::to_string(::getpid())) out.push_back(name + ": " + cmdline);
+    }
+    return out;
+}
+
+// A moment for the kernel to deliver the helpers' parent-death signal; far less than any
+// helper here would need to finish its work on its own.
+std::vector<std::string> processes_on_after_settling(const fs::path& dir) {
+    auto left = processes_on(dir);
+    for (int i = 0; i < 8 && !left.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        left = processes_on(dir);
+    }
+    return left;
+}
+
+// A helper program of the build (by its command name) running on the scratch dir.
+bool helper_running(const fs::path& dir, const std::vector<std::string>& names) {
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        const auto pid = p.path().filename().string();
+        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto comm = slurp(p.path() / "comm");
+        if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+        if (std::find(names.begin(), names.end(), comm) == names.end()) continue;
+        auto cmdline = slurp(p.path() / "cmdline");
+        if (cmdline.find(dir.string() + "/") != std::string::npos) return true;
+    }
+    return false;
+}
+
+// The marker the slow package's %pre writes, seen through the build's own mount namespace.
+bool transaction_started(pid_t build, const fs::path& tmpdir) {
+    for (const auto& b : entries_of(tmpdir)) {
+        const auto marker = "/proc/" + std::to_string(build) + "/root" + (tmpdir / b / "install_root/slow-scriptlet-started").string();
+        if (fs::exists(marker)) return true;
+    }
+    return false;
+}
+
+struct KillPoint {
+    const char* phase;
+    std::function<bool(pid_t, const fs::path& scratch)> reached;
+};
+
+bool poll(const std::function<bool()>& reached, std::chrono::seconds limit = std::chrono::seconds(120)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!reached()) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    return true;
+}
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGKILL"; }
+
+}  // namespace
+
+TEST_CASE("SIGINT, SIGTERM or SIGKILL inside mkfs, download, the rpm transaction or minimising leaves nothing behind") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("rpmbuild");
+    IMGCREATE_REQUIRE_PROGRAM("createrepo_c");
+    IMGCREATE_REQUIRE_PROGRAM("busybox");
+    const auto repo = slow_repo();
+    const std::vector<KillPoint> points = {
+        {"mkfs", [](pid_t, const fs::path& s) { return helper_running(s, {"mkfs.ext4", "mke2fs"}); }},
+        {"download", [](pid_t, const fs::path& s) { return fs::exists(s / "download-started"); }},
+        {"transaction", [](pid_t pid, const fs::path& s) { return transaction_started(pid, s / "tmp"); }},
+        {"minimise", [](pid_t, const fs::path& s) { return helper_running(s, {"e2fsck", "resize2fs"}); }},
+    };
+    for (const auto& point : points) {
+        for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
+            INFO(signal_name(sig) << " during " << point.phase);
+            ScratchDir tmp;
+            SlowServer server(repo, 0.5, tmp.path / "download-started");
+            CreatorOptions options;
+            options.name = "killed";
+            options.tmpdir = tmp.path / "tmp";
+            options.outdir = tmp.path / "out";
+            options.cache_dir = tmp.path / "cache";
+            fs::create_directories(options.tmpdir);
+            const std::string ks = "repo --name=slow --baseurl=" + server.url() +
+                                   "\npart / --size 3072\n%packages --nocore\nbusybox-sh\nslow-scriptlet\n%end\n";
+            Child child([&] {
+                InterruptGuard guard;
+                std::string outcome;
+                {
+                    LoopImage creator(std::make_shared<kickstart::Kickstart>(kickstart::parse_string(ks)), options);
+                    try {
+                        creator.create();
+                        outcome = "built";
+                    } catch (const std::exception& e) {
+                        outcome = e.what();
+                        outcome = outcome.substr(0, outcome.find('\n'));
+                    }
+                }
+                return outcome + "\nmounts left in the build's namespace: " +
+                       std::to_string(mount_points_below(options.tmpdir).size());
+            });
+            REQUIRE(poll([&] { return point.reached(child.pid(), tmp.path); }));
+            child.signal(sig);
+            ++kill_points_tried;
+            const auto report = child.wait();
+            if (sig == SIGKILL) {
+                CHECK(child.exit_code() == 128 + SIGKILL);
+            } else {
+                CHECK(report == std::string("interrupted by ") + signal_name(sig) + "\nmounts left in the build's namespace: 0");
+            }
+            CHECK(mount_points_below(tmp.path).empty());
+            CHECK(loops_below_after_settling(tmp.path).empty());
+            CHECK(processes_on_after_settling(tmp.path).empty());
+            CHECK(entries_of(tmp.path / "out").empty());
+            if (sig != SIGKILL) CHECK(entries_of(tmp.path / "tmp").empty());
+        }
+    }
+    std::printf("kill points tried inside long phases: %d\n", kill_points_tried);
+}
