@@ -198,11 +198,12 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
     fs::remove_all(work);
     fs::create_directories(work / "conf.d");
     std::ofstream(work / "conf.d" / "99-liveos.conf") << conf;
-    fs::create_directory_symlink(moddir, work / job.kernel_version);
+    fs::create_directories(work / "lib/modules");  // dracut insists on a .../lib/modules/<version> path
+    fs::create_directory_symlink(moddir, work / "lib/modules" / job.kernel_version);
     Command cmd;
     cmd.argv = host_dracut_argv(job, work / "conf.d", work / "initramfs.img");
     for (std::size_t i = 0; i + 1 < cmd.argv.size(); ++i)
-        if (cmd.argv[i] == "--kmoddir") cmd.argv[i + 1] = (work / job.kernel_version).string();
+        if (cmd.argv[i] == "--kmoddir") cmd.argv[i + 1] = (work / "lib/modules" / job.kernel_version).string();
     cmd.env = clean_environment();
     (*cmd.env)["TMPDIR"] = work.string();
     if (job.epoch) (*cmd.env)["SOURCE_DATE_EPOCH"] = std::to_string(*job.epoch);
