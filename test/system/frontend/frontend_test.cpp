@@ -141,7 +141,7 @@ TEST_CASE("a kickstart error is shown with its file and line") {
     CHECK(r.err.rfind("livecd-creator: error: " + ks.string() + ":2: ", 0) == 0);
 }
 
-TEST_CASE("--print-includes lists the kickstart and its %include files") {
+TEST_CASE("the --print-includes option lists the kickstart and its %include files") {
     require_program_built("image-creator");
     Scratch s;
     std::ofstream(s.path / "part.ks") << "lang en_US.UTF-8\n";
@@ -151,7 +151,7 @@ TEST_CASE("--print-includes lists the kickstart and its %include files") {
     CHECK(r.out == (s.path / "top.ks").string() + "\n" + (s.path / "part.ks").string() + "\n");
 }
 
-TEST_CASE("an fs build writes the tree, a report and a lockfile; a build from the lockfile installs the same set") {
+TEST_CASE("an fs build writes the tree, a report and a lockfile, and a build from the lockfile installs the same set") {
     IMGCREATE_REQUIRE_ROOT();
     for (const char* p : {"rpmbuild", "createrepo_c", "python3"}) IMGCREATE_REQUIRE_PROGRAM(p);
     require_program_built("image-creator");
