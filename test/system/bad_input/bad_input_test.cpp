@@ -17,6 +17,7 @@
 #include <imgcreate/mount/libmount.hpp>
 #include <imgcreate/mount/namespace.hpp>
 #include <imgcreate/support/interrupt.hpp>
+#include <support/local_server.hpp>
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
 
@@ -59,51 +60,7 @@ fs::path rpm_of(const fs::path& repo, const std::string& name) {
     throw Error("no " + name + " rpm in " + repo.string());
 }
 
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-// python3 -m http.server on 127.0.0.1, stopped when it goes.
-struct HttpServer {
-    int port = free_port();
-    pid_t pid = -1;
-    explicit HttpServer(const fs::path& dir) {
-        pid = ::fork();
-        if (pid == 0) {
-            int devnull = ::open("/dev/null", O_RDWR);
-            ::dup2(devnull, 1);
-            ::dup2(devnull, 2);
-            const auto p = std::to_string(port);
-            ::execl("/usr/bin/python3", "python3", "-m", "http.server", p.c_str(), "--bind", "127.0.0.1", "--directory",
-                    dir.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (int i = 0; i < 200; ++i) {
-            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(static_cast<uint16_t>(port));
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-            ::close(fd);
-            if (up) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-    }
-    ~HttpServer() {
-        ::kill(pid, SIGTERM);
-        ::waitpid(pid, nullptr, 0);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
-};
+using imgcreate::test::HttpServer;  // python3 -m http.server on 127.0.0.1, stopped when it goes
 
 // What a row works with: the scratch dir and the options the build will get.
 struct Env {

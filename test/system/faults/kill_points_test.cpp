@@ -12,6 +12,7 @@
 #include <imgcreate/imgcreate.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/support/interrupt.hpp>
+#include <support/local_server.hpp>
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
 
@@ -38,48 +39,11 @@ fs::path slow_repo() {
                       fs::path(IMGCREATE_BINARY_DIR) / "test-repos/faults-slow");
 }
 
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 // The slow server, stopped when it goes.
-struct SlowServer {
-    int port = free_port();
-    pid_t pid = -1;
-    SlowServer(const fs::path& dir, double delay, const fs::path& marker) {
-        const auto script = std::string(IMGCREATE_TEST_SOURCE_DIR) + "/system/faults/slow-http-server.py";
-        pid = ::fork();
-        if (pid == 0) {
-            const auto p = std::to_string(port), d = std::to_string(delay);
-            ::execl("/usr/bin/python3", "python3", script.c_str(), dir.c_str(), p.c_str(), d.c_str(), marker.c_str(),
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (int i = 0; i < 200; ++i) {
-            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(static_cast<uint16_t>(port));
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-            ::close(fd);
-            if (up) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-    }
-    ~SlowServer() {
-        ::kill(pid, SIGTERM);
-        ::waitpid(pid, nullptr, 0);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+struct SlowServer : imgcreate::test::LocalServer {
+    SlowServer(const fs::path& dir, double delay, const fs::path& marker)
+        : LocalServer({"/usr/bin/python3", std::string(IMGCREATE_TEST_SOURCE_DIR) + "/system/faults/slow-http-server.py",
+                       dir.string(), "{port}", std::to_string(delay), marker.string()}) {}
 };
 
 // Processes (other than the build itself) working on something below `dir`: named in their
@@ -208,7 +172,7 @@ TEST_CASE("SIGINT, SIGTERM or SIGKILL inside mkfs, download, the rpm transaction
             CHECK(mount_points_below(tmp.path).empty());
             CHECK(loops_below_after_settling(tmp.path).empty());
             // the slow server names the scratch dir on its command line: not the build's
-            CHECK(processes_on_after_settling(tmp.path, server.pid).empty());
+            CHECK(processes_on_after_settling(tmp.path, server.pid()).empty());
             CHECK(entries_of(tmp.path / "out").empty());
             if (sig != SIGKILL) CHECK(entries_of(tmp.path / "tmp").empty());
         }

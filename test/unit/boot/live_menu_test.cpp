@@ -79,7 +79,7 @@ TEST_CASE("the EFI GRUB menu loads the EFI video drivers and has no local-drive 
     CHECK(cfg.find("menuentry 'Start Demo' ") != std::string::npos);
 }
 
-TEST_CASE("every installed kernel gets entries; only the default one is named by the product alone") {
+TEST_CASE("every installed kernel gets entries, and only the default one is named by the product alone") {
     auto menu = demo_menu();
     menu.kernels.push_back({"kernel-debug", "6.1.0-57-amd64", false});
     menu.check_media = true;

@@ -86,7 +86,7 @@ TEST_CASE("a given label is the live ISO's name too, and must fit a CD") {
           "the label '123456789012345678901234567890123' has 33 characters; a CD label has at most 32");
 }
 
-TEST_CASE("images and trees are named after the kickstart unless -n names them; -f labels them") {
+TEST_CASE("images and trees are named after the kickstart unless -n names them, and -f labels them") {
     auto o = parse({"image-creator", "-f", "Demo-Image-Label", "small-image.ks"});
     CHECK(o.creator.name == "small-image");
     CHECK(o.creator.fslabel == "Demo-Image-Label");

@@ -158,7 +158,7 @@ TEST_CASE("a bad repository is a clear error naming it, and leaves nothing half-
                           StartsWith("repository 'broken': cannot read: " + copy.string() + "/repodata/"));
     }
     SECTION("unreachable URL") {
-        const int port = HttpServer::free_port();
+        const int port = imgcreate::test::free_port();
         const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/repo";
         CHECK_THROWS_WITH(resolve({http_repo("far", url)}, request({"chain-a"}), o),
                           StartsWith("repository 'far': cannot download repository metadata: "));

@@ -6,6 +6,7 @@
 #include <imgcreate/support/process.hpp>
 
 #include "support/rpmrepo.hpp"
+#include "support/local_server.hpp"
 #include "support/skip.hpp"
 
 #include <arpa/inet.h>
@@ -170,63 +171,6 @@ inline std::vector<std::string> ours_or_error(const std::vector<RepoConfig>& rep
     }
 }
 
-// `python3 -m http.server` serving `dir` on 127.0.0.1 at a free port, stopped on destruction.
-class HttpServer {
-public:
-    explicit HttpServer(const fs::path& dir) {
-        port_ = free_port();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::setpgid(0, 0);
-            int devnull = ::open("/dev/null", O_RDWR);
-            ::dup2(devnull, 1);
-            ::dup2(devnull, 2);
-            const std::string port = std::to_string(port_);
-            ::execl("/usr/bin/python3", "python3", "-m", "http.server", port.c_str(), "--bind", "127.0.0.1",
-                    "--directory", dir.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (int i = 0; i < 100 && !accepting(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ~HttpServer() { stop(); }
-    HttpServer(const HttpServer&) = delete;
-    HttpServer& operator=(const HttpServer&) = delete;
-
-    void stop() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    int port() const { return port_; }
-
-    static int free_port() {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        ::close(fd);
-        return ntohs(a.sin_port);
-    }
-
-private:
-    bool accepting() const {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port_));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(fd);
-        return ok;
-    }
-    int port_ = 0;
-    pid_t pid_ = -1;
-};
+using imgcreate::test::HttpServer;  // python3 -m http.server on 127.0.0.1, stopped on destruction
 
 }  // namespace resolve_test

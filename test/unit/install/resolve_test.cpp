@@ -62,7 +62,7 @@ TEST_CASE("%packages resolves to the same package set livecd-tools gets from dnf
     }
 }
 
-TEST_CASE("a group brings its mandatory and default members; --nodefaults only mandatory; --optional adds optional") {
+TEST_CASE("a group brings its mandatory and default members, with --nodefaults only mandatory, with --optional the optional ones too") {
     auto full = resolve_names(request({"@desktop"}));
     CHECK(has(full, "desk-shell-1.0-1.x86_64"));
     CHECK(has(full, "desk-editor-1.0-1.x86_64"));
