@@ -43,7 +43,10 @@ int main(int argc, char** argv) {
     }
     std::string text;
     try {
-        text = ks::flatten(config);
+        // pykickstart's ksflatten reads without preprocessing: %ksappend lines are not spliced in
+        ks::ParseOptions options;
+        options.process_ksappend = false;
+        text = ks::flatten(config, options);
     } catch (const imgcreate::KickstartError& e) {
         std::cerr << "Failed to parse kickstart file '" << config << "' : " << e.what() << "\n";
         return 1;

@@ -16,12 +16,16 @@ struct Origin {
     bool operator==(const Origin&) const = default;
 };
 
-// A problem that does not stop parsing: a deprecated option or command, a later single-use
-// command overriding an earlier one, a duplicate item, ...
+// A problem that does not stop parsing: a deprecated option or command, a duplicate item, a
+// later single-use command overriding an earlier one, ...
 struct KickstartWarning {
     std::string file;
     std::size_t line = 0;
     std::string message;
+    // true: pykickstart warns too (a KickstartParseWarning), and its ksvalidator counts it as
+    // an error; false: a note of imgcreate's own that pykickstart takes silently (a later
+    // single-use command overriding an earlier one).
+    bool parse_warning = true;
 
     // "FILE:LINE: warning: message"
     std::string to_string() const {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,18 +55,10 @@ inline std::vector<const CommandData*> data_of(const std::vector<Command>& comma
 
 }  // namespace detail
 
-struct Kickstart {
-    std::string platform;                    // from a "#platform=" comment
-    std::vector<Command> commands;           // in order of first appearance
-    Packages packages;
-    std::vector<Script> scripts;             // all script sections, in order
-    std::vector<Addon> addons;               // %addon and %anaconda sections, verbatim
-    std::vector<Certificate> certificates;
-    std::vector<KickstartWarning> warnings;  // deprecated options, overridden commands, duplicates
-    std::vector<KickstartError> errors;      // only filled when ParseOptions::keep_going is set
-    std::vector<std::string> files;          // every file read (the top one first)
-
-    // ---- typed view of the commands creators use (filled when parsing ends) ----
+// The typed view of the commands creators use. It is filled from Kickstart::commands when
+// parsing ends and after each edit (set_command, remove_command): it says what the commands
+// say, and the writer writes the commands. To change a kickstart, change its commands.
+struct KickstartModel {
     std::optional<RootPw> rootpw;
     std::optional<Timezone> timezone;
     std::vector<TimesourceData> timesources;
@@ -102,6 +95,19 @@ struct Kickstart {
     std::optional<Logging> logging;
     std::optional<Liveimg> liveimg;
     std::optional<OstreeSetup> ostreesetup;
+
+};
+
+struct Kickstart : KickstartModel {
+    std::string platform;                    // from a "#platform=" comment
+    std::vector<Command> commands;           // in order of first appearance
+    Packages packages;
+    std::vector<Script> scripts;             // all script sections, in order
+    std::vector<Addon> addons;               // %addon and %anaconda sections, verbatim
+    std::vector<Certificate> certificates;
+    std::vector<KickstartWarning> warnings;  // deprecated options, overridden commands, duplicates
+    std::vector<KickstartError> errors;      // only filled when ParseOptions::keep_going is set
+    std::vector<std::string> files;          // every file read (the top one first)
 
     // The command record of a single-use command (by any of its names), or null.
     const Command* find(std::string_view name) const {
@@ -151,35 +157,90 @@ struct Kickstart {
 
 struct ParseOptions {
     bool follow_includes = true;   // read %include files (ksvalidator without -i does not)
-    bool process_ksappend = true;  // splice %ksappend files in
+    // Splice in the files named by %ksappend lines of the top file, as pykickstart's
+    // preprocessing does (anaconda, ksvalidator); its ksflatten and livecd-tools do not, and
+    // then the lines are skipped. %ksappend lines of included or appended files are never
+    // spliced (pykickstart preprocesses the top file only).
+    bool process_ksappend = true;
     // Record errors of single commands and section headers in Kickstart::errors and go on
     // (what ksvalidator does); structural errors (unknown section, missing %end, unreadable
     // include, bad quoting) still throw.
     bool keep_going = false;
+    // Throw (or with keep_going, record) each parse warning as an error, as pykickstart's
+    // ksvalidator does; imgcreate's own notes stay warnings.
+    bool warnings_are_errors = false;
     std::size_t max_include_depth = 64;
 };
 
 namespace detail {
 
-inline bool py_isspace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
-
 inline bool blank_or_comment(std::string_view line) {
-    std::size_t i = 0;
-    while (i < line.size() && py_isspace(static_cast<unsigned char>(line[i]))) ++i;
+    std::size_t i = 0, n = 0;
+    while (i < line.size() && (n = py_space_len(line, i)) != 0) i += n;
     return i == line.size() || line[i] == '#';
 }
 
 inline std::string_view lstrip_view(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size() && py_isspace(static_cast<unsigned char>(s[i]))) ++i;
+    std::size_t i = 0, n = 0;
+    while (i < s.size() && (n = py_space_len(s, i)) != 0) i += n;
     return s.substr(i);
 }
 
 inline std::string_view first_word(std::string_view s) {
     s = lstrip_view(s);
     std::size_t j = 0;
-    while (j < s.size() && !py_isspace(static_cast<unsigned char>(s[j]))) ++j;
+    while (j < s.size() && py_space_len(s, j) == 0) ++j;
     return s.substr(0, j);
+}
+
+// Where the line that starts at `pos` ends (past its line break), as Python's splitlines()
+// breaks lines: at \n, \r\n, \r, \v, \f, \x1c, \x1d, \x1e, U+0085, U+2028 and U+2029.
+inline std::size_t line_end(std::string_view text, std::size_t pos) {
+    const std::size_t n = text.size();
+    for (std::size_t i = pos; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x80) continue;  // the common case
+        if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) return i + 1;
+        if (c == '\r') return i + 1 < n && text[i + 1] == '\n' ? i + 2 : i + 1;
+        if (c == 0xC2 && i + 1 < n && static_cast<unsigned char>(text[i + 1]) == 0x85) return i + 2;
+        if (c == 0xE2 && i + 2 < n && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+            (static_cast<unsigned char>(text[i + 2]) == 0xA8 || static_cast<unsigned char>(text[i + 2]) == 0xA9))
+            return i + 3;
+    }
+    return n;
+}
+
+// The offset of the first byte that is not part of well-formed UTF-8, or npos.
+inline std::size_t invalid_utf8(std::string_view s) {
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len;
+        unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;  // no surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else
+            return i;
+        if (i + len > n) return i;
+        const auto c1 = static_cast<unsigned char>(s[i + 1]);
+        if (c1 < lo || c1 > hi) return i;
+        for (std::size_t k = 2; k < len; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+        i += len;
+    }
+    return std::string_view::npos;
 }
 
 inline bool is_section(std::string_view w) {
@@ -220,21 +281,62 @@ public:
         if (stack_.empty()) finish();
     }
 
+    // Adds one command line to a kickstart parsed before, as if it stood at the end of the
+    // file; `name` names it in messages.
+    void edit_line(std::string_view line, const std::string& name) {
+        for (std::size_t i = 0; i < ks_.commands.size(); ++i) {
+            const std::size_t idx = spec_index(ks_.commands[i].spec);
+            seen_[idx] = true;
+            if (!ks_.commands[i].spec->multi) single_[idx] = i;
+        }
+        names_.push_back(std::make_unique<std::string>(name));
+        const std::string* file = names_.back().get();
+        line_ = line;
+        ctx_.file = file;
+        ctx_.line = 1;
+        ctx_.warnings = &ks_.warnings;
+        ctx_.warnings_are_errors = true;  // an edit leaves a kickstart ksvalidator accepts
+        if (line.find('\n') != std::string_view::npos && line.find('\n') + 1 != line.size())
+            ctx_.fail("Give one command line at a time, not several.");
+        SplitError err = split_words(line, words_, true);
+        if (err != SplitError::none) ctx_.fail(to_message(err));
+        if (words_.empty()) ctx_.fail("The command line is empty.");
+        if (words_[0][0] == '%') ctx_.fail(words_[0] + " is not a command: sections are edited through Kickstart::packages and Kickstart::scripts.");
+        editing_ = true;
+        // a single-use command is replaced: the line's values, not merged with the old ones
+        if (const CommandSpec* spec = find_command(words_[0]); spec && !spec->multi && !spec->removed)
+            if (auto it = single_.find(spec_index(spec)); it != single_.end())
+                ks_.commands[it->second].data = CommandData(spec->attrs);
+        command(line, *file, 1);
+    }
+
 private:
     enum class State { commands, packages, script, certificate, addon };
 
-    // Reads the text of one file (or %ksappend'ed text) line by line, each line with its '\n'.
-    void read_lines(std::string_view text, const std::string& name) {
+    // Reads the text of one file (or %ksappend'ed text) line by line, each line with its line
+    // break, lines broken where Python's splitlines() breaks them (pykickstart reads so).
+    // `appended`: text spliced in by %ksappend, which is not searched for %ksappend again.
+    void read_lines(std::string_view text, const std::string& name, bool appended = false) {
+        // %ksappend is done by pykickstart's preprocessing of the top file only
+        const bool ksappend_here = opts_.process_ksappend && stack_.empty() && !appended;
         stack_.push_back(name);
         ks_.files.push_back(name);
         // ks_.files may reallocate; keep our own copy of the name for origins
         names_.push_back(std::make_unique<std::string>(name));
         const std::string* file = names_.back().get();
+        if (std::size_t bad = invalid_utf8(text); bad != std::string_view::npos) {
+            std::size_t lineno = 1;
+            for (std::size_t p = 0; (p = line_end(text, p)) <= bad && p < text.size();) ++lineno;
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
+            throw KickstartError(*file, lineno,
+                                 "The file is not valid UTF-8: byte " + std::string(hex) + " at offset " + std::to_string(bad) +
+                                     " cannot be decoded. Kickstart files are read as UTF-8; convert it (iconv -t UTF-8).");
+        }
         std::size_t lineno = 0;
         std::size_t pos = 0;
         while (pos < text.size()) {
-            std::size_t nl = text.find('\n', pos);
-            std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+            const std::size_t end = line_end(text, pos);
             std::string_view line = text.substr(pos, end - pos);
             pos = end;
             ++lineno;
@@ -242,13 +344,14 @@ private:
             ctx_.file = file;
             ctx_.line = lineno;
             ctx_.warnings = &ks_.warnings;
-            handle_line(line, *file, lineno);
+            ctx_.warnings_are_errors = opts_.warnings_are_errors;
+            handle_line(line, *file, lineno, ksappend_here);
         }
         stack_.pop_back();
     }
 
-    void handle_line(std::string_view line, const std::string& file, std::size_t lineno) {
-        if (opts_.process_ksappend && lstrip_view(line).substr(0, 9) == "%ksappend") {
+    void handle_line(std::string_view line, const std::string& file, std::size_t lineno, bool ksappend_here) {
+        if (ksappend_here && lstrip_view(line).substr(0, 9) == "%ksappend") {
             ksappend(line, file, lineno);
             return;
         }
@@ -267,7 +370,7 @@ private:
             include(file, lineno);
             return;
         }
-        if (words_[0] == "%ksappend") return;
+        if (words_[0] == "%ksappend") return;  // not preprocessed here: pykickstart skips the line
         if (!words_[0].empty() && words_[0][0] == '%') {
             open_section(line, file, lineno);
             return;
@@ -313,10 +416,9 @@ private:
         } catch (const Error& e) {
             throw KickstartError(file, lineno, "Unable to open %ksappend file: " + std::string(e.what()));
         }
-        // the appended text is read as if it stood in place of the line
-        for (const auto& open : stack_)
-            if (open == where) throw KickstartError(file, lineno, "%ksappend cycle: " + where);
-        read_lines(text, where);
+        // the appended text is read as if it stood in place of the line (a file that appends
+        // itself is read twice, once: appended text is not searched for %ksappend again)
+        read_lines(text, where, true);
         ctx_ = saved;
     }
 
@@ -375,7 +477,7 @@ private:
                 if (post) script_.chroot = !ns_flag(ns, "nochroot");
             });
             if (script_.type == ScriptType::traceback)
-                ctx_.warn("The %traceback section is deprecated and may be removed in a future release; use %onerror instead.");
+                guarded([&] { ctx_.warn("The %traceback section is deprecated and may be removed in a future release; use %onerror instead."); });
         }
     }
 
@@ -420,7 +522,7 @@ private:
         switch (state_) {
             case State::script: {
                 // pykickstart drops scripts with nothing but blanks in them
-                bool empty = std::all_of(body_.begin(), body_.end(), [](char c) { return py_isspace(static_cast<unsigned char>(c)); });
+                const bool empty = lstrip_view(body_).empty();
                 if (!empty) {
                     script_.body = body_;
                     ks_.scripts.push_back(std::move(script_));
@@ -481,9 +583,9 @@ private:
         if (it == single_.end()) {
             ks_.commands.push_back(new_command(word, spec, file, lineno));
             it = single_.emplace(idx, ks_.commands.size() - 1).first;
-        } else if (seen_before) {
+        } else if (seen_before && !editing_) {
             const Command& prev = ks_.commands[it->second];
-            ctx_.warn("The " + word + " command overrides the " + prev.name + " command given at " + prev.origin.file + ":" +
+            ctx_.note("The " + word + " command overrides the " + prev.name + " command given at " + prev.origin.file + ":" +
                       std::to_string(prev.origin.line) + "; the later one wins.");
         }
         Command& c = ks_.commands[it->second];
@@ -509,6 +611,7 @@ private:
     Addon addon_;
     std::array<bool, command_count> seen_{};
     std::map<std::size_t, std::size_t> single_;
+    bool editing_ = false;
 };
 
 inline std::string text_of(const CommandData& d, std::string_view n) { return d.is_none(n) ? std::string() : d.str(n); }
@@ -737,6 +840,12 @@ inline void fill_model(Kickstart& ks) {
     }
 }
 
+// Fills the typed view again after the commands changed.
+inline void refresh_model(Kickstart& ks) {
+    static_cast<KickstartModel&>(ks) = KickstartModel{};
+    fill_model(ks);
+}
+
 // Runs `read` on a parser for a new Kickstart, then fills its typed view.
 template <typename Read> Kickstart parse(const ParseOptions& options, Read&& read) {
     Kickstart ks;
@@ -758,6 +867,38 @@ inline Kickstart parse_file(const std::string& location, const ParseOptions& opt
 // %include paths are taken from ("" = the working folder).
 inline Kickstart parse_string(std::string_view text, const std::string& name = "<string>", const ParseOptions& options = {}) {
     return detail::parse(options, [&](detail::Parser& parser) { parser.read_text(text, name); });
+}
+
+// ---- editing ----
+// A kickstart is changed through its commands; the typed view and the writer follow.
+//
+//   kickstart::set_command(ks, "rootpw --lock");   // a single-use command: these values now
+//   kickstart::set_command(ks, "repo --name=extra --baseurl=file:///srv/extra");  // one more
+//   kickstart::remove_command(ks, "firewall");
+//   std::string text = kickstart::to_string(ks);
+//
+// set_command() takes one command line: a single-use command (rootpw, lang, bootloader, ...)
+// gets the line's values (the old ones are dropped, not merged), a multi-use one (repo,
+// network, part, user, ...) one more record. The line is checked as ksvalidator checks a
+// line: a mistake, a deprecated option or a duplicate (a second repo of the same name) is a
+// KickstartError and `ks` is left as it was. `origin` names the line in messages and in
+// Command::origin.
+inline void set_command(Kickstart& ks, std::string_view line, const std::string& origin = "<set_command>") {
+    Kickstart edited = ks;
+    ParseOptions options;
+    detail::Parser parser(edited, options);
+    parser.edit_line(line, origin);
+    detail::refresh_model(edited);
+    ks = std::move(edited);
+}
+
+// Removes every record of a command (by any of its names); returns how many there were.
+inline std::size_t remove_command(Kickstart& ks, std::string_view name) {
+    const detail::CommandSpec* spec = detail::find_command(name);
+    if (!spec) throw KickstartError("", 0, "Unknown command: " + std::string(name));
+    const auto removed = std::erase_if(ks.commands, [&](const Command& c) { return c.spec == spec; });
+    if (removed) detail::refresh_model(ks);
+    return static_cast<std::size_t>(removed);
 }
 
 }  // namespace imgcreate::kickstart

@@ -20,17 +20,26 @@
 
 namespace imgcreate::kickstart::detail {
 
+inline bool py_isspace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
+
+
 // Where errors and warnings of the line being parsed go.
 struct LineContext {
     const std::string* file = nullptr;
     std::size_t line = 0;
     std::vector<KickstartWarning>* warnings = nullptr;
+    bool warnings_are_errors = false;  // a parse warning is thrown as a KickstartError
 
     [[noreturn]] void fail(std::string message) const {
         throw KickstartError(file ? *file : std::string(), line, std::move(message));
     }
     void warn(std::string message) const {
-        if (warnings) warnings->push_back({file ? *file : std::string(), line, std::move(message)});
+        if (warnings_are_errors) fail(std::move(message));
+        if (warnings) warnings->push_back({file ? *file : std::string(), line, std::move(message), true});
+    }
+    // a note of our own (never an error)
+    void note(std::string message) const {
+        if (warnings) warnings->push_back({file ? *file : std::string(), line, std::move(message), false});
     }
 };
 
@@ -66,10 +75,34 @@ inline std::string py_list_repr(const std::vector<std::string>& items) {
     return out + "]";
 }
 
+// Length of the whitespace character (Python's str.isspace) that starts at s[i], or 0. The
+// text is UTF-8: besides the ASCII ones, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+// U+2029, U+202F, U+205F and U+3000 are whitespace to Python's strip(), split() and isspace().
+inline std::size_t py_space_len(std::string_view s, std::size_t i) {
+    const auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    const unsigned c = b(0);
+    if (c < 0x80) return py_isspace(static_cast<unsigned char>(c)) ? 1 : 0;
+    if (c == 0xC2) return (b(1) == 0x85 || b(1) == 0xA0) ? 2 : 0;
+    if (c == 0xE1) return (b(1) == 0x9A && b(2) == 0x80) ? 3 : 0;
+    if (c == 0xE2) {
+        if (b(1) == 0x80) return (b(2) >= 0x80 && b(2) <= 0x8A) || b(2) == 0xA8 || b(2) == 0xA9 || b(2) == 0xAF ? 3 : 0;
+        if (b(1) == 0x81) return b(2) == 0x9F ? 3 : 0;
+        return 0;
+    }
+    if (c == 0xE3) return (b(1) == 0x80 && b(2) == 0x80) ? 3 : 0;
+    return 0;
+}
+
+// Python's str.strip(): whitespace as Python sees it, both ends.
 inline std::string_view trim(std::string_view s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+    std::size_t b = 0, e = s.size(), n = 0;
+    while (b < e && (n = py_space_len(s, b)) != 0) b += n;
+    while (e > b) {
+        std::size_t k = 1;
+        while (k <= 3 && k <= e - b && py_space_len(s, e - k) != k) ++k;
+        if (k > 3 || k > e - b) break;
+        e -= k;
+    }
     return s.substr(b, e - b);
 }
 

@@ -7,6 +7,7 @@
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -292,4 +293,133 @@ TEST_CASE("Ctrl-C during a build exits 130 with a line saying what was cleaned u
     CHECK(build_dir.rfind((s.path / "imgcreate-").string(), 0) == 0);
     CHECK_FALSE(fs::exists(build_dir.substr(0, build_dir.size() - 1)));
     CHECK_FALSE(fs::exists(s.path / "slow"));
+}
+
+// ---- ksvalidator and ksflatten, as pykickstart's users run them ----
+
+TEST_CASE("ksvalidator exits 0 on a valid kickstart and 1 on one with errors, listing them all") {
+    require_program_built("ksvalidator");
+    Scratch s;
+    const auto good = (s.path / "good.ks").string(), bad = (s.path / "bad.ks").string();
+    std::ofstream(good) << "lang en_US\nkeyboard us\n%packages\n@core\n%end\n";
+    std::ofstream(bad) << "lang\nkeyboard us\npart / --size=x\n";
+    auto ok = run_program("ksvalidator", {good}, s.path);
+    CHECK(ok.status == 0);
+    CHECK(ok.out == "\nChecking kickstart file " + good + "\n\n");
+    auto r = run_program("ksvalidator", {bad}, s.path);
+    CHECK(r.status == 1);
+    CHECK(r.out == "\nChecking kickstart file " + bad + "\n\n" + bad + ":1: the following arguments are required: <lang>\n" + bad +
+                       ":3: argument --size: invalid int value: 'x'\n");
+    // -e: the first one only
+    auto first = run_program("ksvalidator", {"-e", bad}, s.path);
+    CHECK(first.status == 1);
+    CHECK(first.out.find(":3:") == std::string::npos);
+    CHECK(first.out.find(":1: the following arguments are required") != std::string::npos);
+    // several files and a pattern: every file checked, one bad one fails the run
+    auto both = run_program("ksvalidator", {(s.path / "*.ks").string()}, s.path);
+    CHECK(both.status == 1);
+    CHECK(both.out.find("Checking kickstart file " + good) != std::string::npos);
+    CHECK(both.out.find("Checking kickstart file " + bad) != std::string::npos);
+    auto none = run_program("ksvalidator", {(s.path / "*.cfg").string()}, s.path);
+    CHECK(none.status == 1);
+    CHECK(none.out == "No files match the patterns.\n");
+}
+
+TEST_CASE("ksvalidator counts deprecated options as errors as pykickstart does, unless --allow-warnings") {
+    require_program_built("ksvalidator");
+    Scratch s;
+    const auto ks = (s.path / "old.ks").string();
+    std::ofstream(ks) << "timezone UTC --isUtc\nlang en_US\nlang de_DE\n";
+    auto r = run_program("ksvalidator", {ks}, s.path);
+    CHECK(r.status == 1);
+    CHECK(r.out.find(ks + ":1: The --isUtc option of timezone is deprecated") != std::string::npos);
+    // the override of one lang by another is a note, printed, never an error
+    CHECK(r.out.find(ks + ":3: warning: The lang command overrides the lang command given at " + ks + ":2") != std::string::npos);
+    auto lenient = run_program("ksvalidator", {"--allow-warnings", ks}, s.path);
+    CHECK(lenient.status == 0);
+    CHECK(lenient.out.find(ks + ":1: warning: The --isUtc option of timezone is deprecated") != std::string::npos);
+}
+
+TEST_CASE("ksvalidator reads %include files only with -i") {
+    require_program_built("ksvalidator");
+    Scratch s;
+    std::ofstream(s.path / "top.ks") << "lang en_US\n%include part.ks\n";
+    std::ofstream(s.path / "part.ks") << "keyboard\n";
+    const auto top = (s.path / "top.ks").string();
+    CHECK(run_program("ksvalidator", {top}, s.path).status == 0);
+    auto r = run_program("ksvalidator", {"-i", top}, s.path);
+    CHECK(r.status == 1);
+    CHECK(r.out.find((s.path / "part.ks").string() + ":1: One of --xlayouts, --vckeymap options with value(s) or argument is expected for the keyboard command") != std::string::npos);
+}
+
+TEST_CASE("ksvalidator knows its syntax versions and refuses others") {
+    require_program_built("ksvalidator");
+    Scratch s;
+    auto l = run_program("ksvalidator", {"-l"}, s.path);
+    CHECK(l.status == 0);
+    CHECK(l.out.find("DEVEL\n") != std::string::npos);
+    std::ofstream(s.path / "a.ks") << "lang en_US\n";
+    auto v = run_program("ksvalidator", {"-v", "RHEL3", (s.path / "a.ks").string()}, s.path);
+    CHECK(v.status == 1);
+    CHECK(v.out.find("The version RHEL3 is not supported") != std::string::npos);
+    auto u = run_program("ksvalidator", {"--frob"}, s.path);
+    CHECK(u.status == 2);
+    CHECK(u.err.rfind("usage: ksvalidator", 0) == 0);
+}
+
+TEST_CASE("ksvalidator fails exactly the real Fedora kickstarts pykickstart's validator fails") {
+    require_program_built("ksvalidator");
+    const fs::path root = fs::path(IMGCREATE_SHARED_DIR) / "kickstarts" / "fedora";
+    if (!fs::exists(root)) IMGCREATE_SKIP(root.string() + " is not there");
+    Scratch s;
+    std::vector<std::string> failing;
+    std::size_t checked = 0;
+    for (const auto& e : fs::directory_iterator(root)) {
+        if (e.path().extension() != ".ks") continue;
+        ++checked;
+        auto r = run_program("ksvalidator", {e.path().string()}, s.path);
+        if (r.status != 0) {
+            failing.push_back(e.path().filename().string());
+            // only for deprecated options
+            CHECK(r.out.find("is deprecated") != std::string::npos);
+        }
+    }
+    std::sort(failing.begin(), failing.end());
+    CHECK(checked >= 60);
+    // pykickstart 3.74's ksvalidator (newest syntax) exits 1 on these seven, for deprecated options
+    CHECK(failing == std::vector<std::string>{"fedora-cloud-base.ks", "fedora-container-base-minimal.ks",
+                                              "fedora-container-base.ks", "fedora-container-common.ks",
+                                              "fedora-container-toolbox.ks", "fedora-eln-container-base.ks",
+                                              "fedora-modular-disk-minimal.ks"});
+}
+
+TEST_CASE("ksflatten writes one stand-alone file, to stdout or -o, and skips %ksappend as pykickstart's does") {
+    require_program_built("ksflatten");
+    require_program_built("ksvalidator");
+    Scratch s;
+    std::ofstream(s.path / "top.ks") << "%include part.ks\n%ksappend " << (s.path / "extra.ks").string()
+                                     << "\n%packages\nvim\n%end\n";
+    std::ofstream(s.path / "part.ks") << "lang en_US\nkeyboard us\n";
+    std::ofstream(s.path / "extra.ks") << "timezone UTC\n";
+    const auto top = (s.path / "top.ks").string(), out = (s.path / "flat.ks").string();
+    auto r = run_program("ksflatten", {"-c", top}, s.path);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("lang en_US\n") != std::string::npos);
+    CHECK(r.out.find("# Keyboard layouts\nkeyboard 'us'\n") != std::string::npos);
+    CHECK(r.out.find("%include") == std::string::npos);
+    CHECK(r.out.find("timezone") == std::string::npos);
+    CHECK(r.out.find("%packages\nvim\n\n%end\n") != std::string::npos);
+    auto o = run_program("ksflatten", {"--config", top, "-o", out}, s.path);
+    CHECK(o.status == 0);
+    CHECK(o.out.empty());
+    CHECK(slurp(out) == r.out);
+    // what it wrote is a valid kickstart on its own
+    CHECK(run_program("ksvalidator", {out}, s.path).status == 0);
+    auto missing = run_program("ksflatten", {}, s.path);
+    CHECK(missing.status == 2);
+    CHECK(missing.err.find("the following arguments are required: -c/--config") != std::string::npos);
+    std::ofstream(s.path / "broken.ks") << "lang en_US\n%post\necho\n";
+    auto broken = run_program("ksflatten", {"-c", (s.path / "broken.ks").string()}, s.path);
+    CHECK(broken.status == 1);
+    CHECK(broken.err.find((s.path / "broken.ks").string() + ":2: Section %post does not end with %end.") != std::string::npos);
 }

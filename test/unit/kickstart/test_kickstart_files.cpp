@@ -237,15 +237,67 @@ TEST_CASE("A missing or cyclic %include is an error at the %include line", "[kic
     CHECK(error_of((t.path / "none.ks").string()).rfind((t.path / "none.ks").string() + ": Unable to open input kickstart file: ", 0) == 0);
 }
 
-TEST_CASE("%ksappend splices another file in where it stands", "[kickstart][include]") {
+TEST_CASE("%ksappend splices another file in where it stands, in the top file only", "[kickstart][include]") {
     TempDir t;
-    write(t.path / "extra.ks", "keyboard us\n");
+    write(t.path / "extra.ks", "keyboard us\n%ksappend " + (t.path / "more.ks").string() + "\n");
+    write(t.path / "more.ks", "timezone UTC\n");
     write(t.path / "main.ks", "lang en_US\n%ksappend " + (t.path / "extra.ks").string() + "\n");
     const ks::Kickstart k = ks::parse_file((t.path / "main.ks").string());
     REQUIRE(k.keyboard);
     CHECK(k.keyboard->origin.file == (t.path / "extra.ks").string());
+    // appended text is not searched for %ksappend again (pykickstart preprocesses once)
+    CHECK_FALSE(k.timezone);
+    // a file appending itself is read once more, not forever
+    write(t.path / "self.ks", "lang en_US\n%ksappend " + (t.path / "self.ks").string() + "\n");
+    CHECK(ks::parse_file((t.path / "self.ks").string()).files.size() == 2);
+    // in an included file the line is skipped, as pykickstart skips it
+    write(t.path / "top.ks", "%include inc.ks\n");
+    write(t.path / "inc.ks", "lang en_US\n%ksappend " + (t.path / "extra.ks").string() + "\n");
+    const ks::Kickstart inc = ks::parse_file((t.path / "top.ks").string());
+    CHECK(inc.lang);
+    CHECK_FALSE(inc.keyboard);
+    // without preprocessing (pykickstart's ksflatten, livecd-tools) it is skipped too
+    ks::ParseOptions raw;
+    raw.process_ksappend = false;
+    CHECK_FALSE(ks::parse_file((t.path / "main.ks").string(), raw).keyboard);
+    CHECK(ks::flatten((t.path / "main.ks").string(), raw).find("keyboard") == std::string::npos);
     write(t.path / "bad.ks", "%ksappend\n");
     CHECK(error_of((t.path / "bad.ks").string()) == (t.path / "bad.ks").string() + ":1: Illegal url for %ksappend: %ksappend");
+}
+
+TEST_CASE("Lines end where Python's splitlines ends them, and blanks are Python's whitespace", "[kickstart][lines]") {
+    // \r\n, \f, \x1c, \x1d, \x1e, U+0085, U+2028, U+2029, \r and \v each end a line; all those lines are blank
+    const std::string text = "lang en_US\r\n\f\x1c\x1d\x1e\xc2\x85\xe2\x80\xa8\xe2\x80\xa9\r\x0b\xe3\x80\x80# a comment after U+3000\nfrob\n";
+    try {
+        ks::parse_string(text, "nl.ks");
+        FAIL("frob was accepted");
+    } catch (const imgcreate::KickstartError& e) {
+        CHECK(std::string(e.what()) == "nl.ks:12: Unknown command: frob");
+    }
+    // an old Mac file (\r only) is three lines, not one
+    const ks::Kickstart mac = ks::parse_string("lang en_US\rkeyboard us\rtimezone UTC\r", "mac.ks");
+    CHECK(mac.lang->lang == "en_US");
+    CHECK(mac.keyboard->keyboard == "us");
+    CHECK(mac.timezone->origin.line == 3);
+    // a script keeps its line breaks as they were
+    const ks::Kickstart post = ks::parse_string("%post\r\necho a\r\necho b\r\n%end\r\n", "crlf.ks");
+    REQUIRE(post.scripts.size() == 1);
+    CHECK(post.scripts[0].body == "echo a\r\necho b\r\n");
+}
+
+TEST_CASE("A kickstart that is not UTF-8 is refused at the line of the first bad byte", "[kickstart][lines][errors]") {
+    try {
+        ks::parse_string("lang en_US\n# caf\xe9 in Latin-1\nkeyboard us\n", "latin1.ks");
+        FAIL("Latin-1 text was accepted");
+    } catch (const imgcreate::KickstartError& e) {
+        CHECK(std::string(e.what()) ==
+              "latin1.ks:2: The file is not valid UTF-8: byte 0xe9 at offset 16 cannot be decoded. Kickstart files are read "
+              "as UTF-8; convert it (iconv -t UTF-8).");
+    }
+    // well-formed multi-byte text is fine, a truncated sequence at the end is not
+    CHECK(ks::parse_string("# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\nlang en_US\n", "ok.ks").lang);
+    CHECK_THROWS_AS(ks::parse_string("lang en_US\n\xe2\x82", "cut.ks"), imgcreate::KickstartError);
+    CHECK_THROWS_AS(ks::parse_string("lang en_US\n# \xed\xa0\x80 surrogate\n", "sur.ks"), imgcreate::KickstartError);
 }
 
 TEST_CASE("Kickstarts are read from file:// and http:// URLs, with relative %include, and a 404 is a clear error",

@@ -204,6 +204,10 @@ TEST_CASE("Deprecated options and repeated commands are warnings, as pykickstart
     CHECK(k.warnings[1].to_string() ==
           "t.ks:3: warning: The lang command overrides the lang command given at t.ks:2; the later one wins.");
     CHECK(k.warnings[2].line == 4);
+    // the deprecations are pykickstart's warnings (its ksvalidator fails on them); the override is ours
+    CHECK(k.warnings[0].parse_warning);
+    CHECK_FALSE(k.warnings[1].parse_warning);
+    CHECK(k.warnings[2].parse_warning);
     REQUIRE(k.lang);
     CHECK(k.lang->lang == "de_DE");
     CHECK(k.lang->origin == ks::Origin{"t.ks", 3});
@@ -379,4 +383,83 @@ TEST_CASE("Validation lists every error, the structural one that ends parsing la
     REQUIRE(first.errors.size() == 1);
     CHECK(first.errors[0].line() == 1);
     CHECK(ks::validate_string("lang en_US\n", "ok.ks").ok());
+}
+
+TEST_CASE("With warnings_are_errors a deprecated option is an error where it stands and parsing goes on",
+          "[kickstart][validate][warnings]") {
+    ks::ParseOptions strict;
+    strict.warnings_are_errors = true;
+    const ks::Validation v =
+        ks::validate_string("timezone UTC --isUtc\nlang en_US\nlang de_DE\npart / --size=1\npart / --size=2\n%traceback\necho\n%end\n",
+                            "w.ks", strict);
+    REQUIRE(v.errors.size() == 3);
+    CHECK(std::string(v.errors[0].what()) ==
+          "w.ks:1: The --isUtc option of timezone is deprecated and has no effect; a future release may refuse it. "
+          "Remove it from the kickstart file.");
+    CHECK(std::string(v.errors[1].what()) == "w.ks:5: A partition with the mountpoint / has already been defined.");
+    CHECK(v.errors[2].line() == 6);
+    CHECK(std::string(v.errors[2].what()).find("%traceback section is deprecated") != std::string::npos);
+    // a later single-use command overriding an earlier one stays a note
+    REQUIRE(v.warnings.size() == 1);
+    CHECK_FALSE(v.warnings[0].parse_warning);
+    CHECK(v.warnings[0].line == 3);
+    // the first error only (ksvalidator -e): the deprecation ends it
+    const ks::Validation first = ks::validate_string("timezone UTC --isUtc\nfrob\n", "w.ks", strict, true);
+    REQUIRE(first.errors.size() == 1);
+    CHECK(first.errors[0].line() == 1);
+    // parse_string throws at the first one
+    CHECK_THROWS_AS(ks::parse_string("lang en_US\ntimezone UTC --isUtc\n", "w.ks", strict), imgcreate::KickstartError);
+}
+
+TEST_CASE("A kickstart is edited through its commands, and the typed view and the writer follow", "[kickstart][edit]") {
+    ks::Kickstart k = ks::parse_string(
+        "rootpw --plaintext secret\nrepo --name=base --baseurl=file:///srv/base\nfirewall --enabled --service=ssh\nlang en_US\n",
+        "e.ks");
+    REQUIRE(k.rootpw);
+    CHECK(k.rootpw->password == "secret");
+
+    ks::set_command(k, "rootpw --lock");
+    REQUIRE(k.rootpw);
+    CHECK(k.rootpw->lock);
+    CHECK(k.rootpw->password.empty());
+    ks::set_command(k, "repo --name=extra --baseurl=file:///srv/extra --cost=5");
+    REQUIRE(k.repos.size() == 2);
+    CHECK(k.repos[1].name == "extra");
+    CHECK(k.repos[1].cost == 5);
+    CHECK(k.find_all("repo").back()->origin == ks::Origin{"<set_command>", 1});
+    CHECK(ks::remove_command(k, "firewall") == 1);
+    CHECK_FALSE(k.firewall);
+    CHECK(ks::remove_command(k, "firewall") == 0);
+    ks::set_command(k, "lang de_DE --addsupport=fr_FR", "edits");
+    CHECK(k.lang->lang == "de_DE");
+    CHECK(k.lang->addsupport == std::vector<std::string>{"fr_FR"});
+
+    const std::string text = ks::to_string(k);
+    CHECK(text.find("rootpw --lock\n") != std::string::npos);
+    CHECK(text.find("secret") == std::string::npos);
+    CHECK(text.find("repo --name=\"extra\" --baseurl=file:///srv/extra --cost=5\n") != std::string::npos);
+    CHECK(text.find("firewall") == std::string::npos);
+    CHECK(text.find("lang de_DE --addsupport=fr_FR\n") != std::string::npos);
+    // what was written reads back as the edited kickstart
+    CHECK(ks::parse_string(text, "again.ks") == k);
+
+    // a bad edit is an error like a bad line, and leaves the kickstart as it was
+    const ks::Kickstart before = k;
+    auto edit_error = [&](const std::string& line) {
+        try {
+            ks::set_command(k, line);
+        } catch (const imgcreate::KickstartError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    CHECK(edit_error("repo --name=extra --baseurl=file:///x") == "<set_command>:1: A repo with the name extra has already been defined.");
+    CHECK(edit_error("rootpw --frob") == "<set_command>:1: A single argument is expected for the rootpw command");
+    CHECK(edit_error("timezone UTC --isUtc").find("--isUtc option of timezone is deprecated") != std::string::npos);
+    CHECK(edit_error("frob") == "<set_command>:1: Unknown command: frob");
+    CHECK(edit_error("%post") == "<set_command>:1: %post is not a command: sections are edited through Kickstart::packages and Kickstart::scripts.");
+    CHECK(edit_error("lang en_US\nkeyboard us\n") == "<set_command>:1: Give one command line at a time, not several.");
+    CHECK(k == before);
+    CHECK(k.repos.size() == 2);
+    CHECK_THROWS_AS(ks::remove_command(k, "frob"), imgcreate::KickstartError);
 }
