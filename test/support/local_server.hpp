@@ -88,4 +88,40 @@ public:
         : LocalServer({"/usr/bin/python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1", "--directory", dir}) {}
 };
 
+// An HTTP proxy: answers absolute-URI requests ("GET http://any-host/path HTTP/1.1") with the
+// file `dir`/path, appending each requested URI to `log`; other requests get 400.
+class ProxyServer : public LocalServer {
+public:
+    ProxyServer(const std::string& dir, const std::string& log)
+        : LocalServer({"/usr/bin/python3", "-c", script(), "{port}", dir, log}) {}
+
+private:
+    static std::string script() {
+        return "import http.server, sys, urllib.parse\n"
+               "root, log = sys.argv[2], sys.argv[3]\n"
+               "class H(http.server.SimpleHTTPRequestHandler):\n"
+               "    def __init__(s, *a, **k): super().__init__(*a, directory=root, **k)\n"
+               "    def do_GET(s):\n"
+               "        u = urllib.parse.urlsplit(s.path)\n"
+               "        if not u.scheme or not u.netloc:\n"
+               "            s.send_error(400, 'not a proxy request'); return\n"
+               "        with open(log, 'a') as f: f.write(s.path + '\\n')\n"
+               "        s.path = u.path\n"
+               "        super().do_GET()\n"
+               "    def log_message(s, *a): pass\n"
+               "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n";
+    }
+};
+
+// `openssl s_server -WWW` serving `dir` over TLS with the given certificate and key
+// (one connection at a time, HTTP/1.0).
+class TlsServer : public LocalServer {
+public:
+    TlsServer(const std::string& dir, const std::string& cert, const std::string& key)
+        : LocalServer({"/bin/sh", "-c",
+                       "cd '" + dir + "' && exec openssl s_server -quiet -WWW -accept 127.0.0.1:{port} -cert '" + cert +
+                           "' -key '" + key + "'"}) {}
+    std::string url() const { return "https://127.0.0.1:" + std::to_string(port()); }
+};
+
 }  // namespace imgcreate::test

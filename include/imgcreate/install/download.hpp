@@ -46,14 +46,7 @@ inline bool checksum_matches(const Package& pkg, const std::filesystem::path& fi
     return ok && matches;
 }
 
-inline std::string human_size(double bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 3) { bytes /= 1024; ++u; }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
-    return buf;
-}
+inline std::string human_size(double bytes) { return lr::human_size(bytes); }
 
 // Totals over all transfers, redrawn as one status line on a terminal.
 class DownloadProgress {

@@ -4,9 +4,14 @@
 
 #include <imgcreate/install/repo_config.hpp>
 #include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
 
 #include <librepo/librepo.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,5 +111,89 @@ inline HandlePtr make_handle(const RepoConfig& repo, const std::vector<std::stri
     detail::setopt(h.get(), id, LRO_INTERRUPTIBLE, 0L);
     return h;
 }
+
+// 1536 -> "1.5 KiB".
+inline std::string human_size(double bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 3) { bytes /= 1024; ++u; }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    return buf;
+}
+
+// Why downloads from a repository failed: librepo's summary, then each mirror's own failure
+// (which librepo's summary, "All mirrors were tried", leaves out), then where the repository
+// was defined. The first line says what to do for the causes a user can fix.
+inline std::string failure_message(const RepoConfig& repo, const std::string& what, const std::string& summary,
+                                   const std::vector<std::string>& failures) {
+    auto any = [&](std::initializer_list<const char*> needles) {
+        for (const auto& f : failures)
+            for (const char* n : needles)
+                if (f.find(n) != std::string::npos) return true;
+        for (const char* n : needles)
+            if (summary.find(n) != std::string::npos) return true;
+        return false;
+    };
+    std::string first = summary;
+    if (any({"SSL certificate problem", "Curl error (60)", "Curl error (77)"}))
+        first = "the server's TLS certificate is not trusted: pass --sslcacert=CA-FILE (sslcacert= in a .repo file) "
+                "naming the certificate that signed it, or --noverifyssl (sslverify=0) to skip the check";
+    else if (any({"checksum doesn't match", "Checksum doesn't match", "checksum mismatch"}))
+        first = "repomd.xml does not match the checksum the metalink gives: the mirrors are out of date or the "
+                "metalink is wrong; try again later or use a baseurl";
+    else if (any({"Curl error (7)"}))
+        first = "no mirror accepted a connection: check the URLs and that the servers are up";
+    else if (any({"Could not resolve host", "Couldn't resolve host"}))
+        first = "a host name cannot be resolved: check the URL, or set a proxy (--proxy=, proxy= in a .repo file) "
+                "if this network needs one";
+    std::string msg = what + ": " + first;
+    if (first != summary) msg += "\n  " + summary;
+    for (const auto& f : failures) msg += "\n  " + f;
+    if (!repo.where().empty()) msg += "\n  (repository defined at " + repo.where() + ")";
+    return msg;
+}
+
+// Progress and per-mirror failures of one lr_handle_perform (LRO_PROGRESSDATA, LRO_PROGRESSCB,
+// LRO_HMFCB). On a terminal the progress is one status line; off it, nothing.
+class PerformWatch {
+public:
+    PerformWatch(LrHandle* h, const std::string& repo, std::string label) : repo_(repo), label_(std::move(label)) {
+        detail::setopt(h, repo, LRO_PROGRESSDATA, static_cast<void*>(this));
+        detail::setopt(h, repo, LRO_PROGRESSCB, static_cast<LrProgressCb>(&PerformWatch::on_progress));
+        detail::setopt(h, repo, LRO_HMFCB, static_cast<LrHandleMirrorFailureCb>(&PerformWatch::on_failure));
+    }
+    ~PerformWatch() { finish(); }
+    PerformWatch(const PerformWatch&) = delete;
+    PerformWatch& operator=(const PerformWatch&) = delete;
+
+    const std::vector<std::string>& failures() const noexcept { return failures_; }
+    void finish() {
+        if (drawn_) Logger::instance().clear_status();
+        drawn_ = false;
+    }
+
+private:
+    static int on_progress(void* data, double total, double now) {
+        auto* self = static_cast<PerformWatch*>(data);
+        if (!Logger::instance().interactive()) return LR_CB_OK;
+        self->drawn_ = true;
+        Logger::instance().status(self->label_ + " for " + self->repo_ + ": " + human_size(now) +
+                                  (total > 0 ? "/" + human_size(total) : std::string()));
+        return LR_CB_OK;
+    }
+    static int on_failure(void* data, const char* msg, const char* url, const char*) {
+        auto* self = static_cast<PerformWatch*>(data);
+        std::string line = std::string(url ? url : "?") + ": " + (msg ? msg : "failed");
+        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+        if (std::find(self->failures_.begin(), self->failures_.end(), line) == self->failures_.end())
+            self->failures_.push_back(std::move(line));
+        return LR_CB_OK;
+    }
+
+    std::string repo_, label_;
+    std::vector<std::string> failures_;
+    bool drawn_ = false;
+};
 
 }  // namespace imgcreate::install::lr

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <chrono>
 #include <fstream>
 #include <cstdio>
@@ -163,10 +164,14 @@ inline bool download_metadata(const RepoConfig& repo, const MetadataOptions& opt
     std::vector<std::string> none;
     lr::CStrings only_repomd(none);
     lr::detail::setopt(handle.get(), repo.id, LRO_YUMDLIST, only_repomd.get());
+    lr::PerformWatch watch(handle.get(), repo.id, "Downloading metadata");
     lr::ResultPtr result(lr_result_init());
     lr::ErrorSlot err;
-    if (!lr_handle_perform(handle.get(), result.get(), err.out()))
-        throw RepoError(repo.id, "cannot download repository metadata: " + err.message());
+    if (!lr_handle_perform(handle.get(), result.get(), err.out())) {
+        watch.finish();
+        throw RepoError(repo.id, lr::failure_message(repo, "cannot download repository metadata", err.message(),
+                                                     watch.failures()));
+    }
     if (fs::exists(cached_repomd) &&
         file_checksum(repo.id, cached_repomd, LR_CHECKSUM_SHA256) ==
             file_checksum(repo.id, work / "repodata/repomd.xml", LR_CHECKSUM_SHA256))
@@ -177,8 +182,17 @@ inline bool download_metadata(const RepoConfig& repo, const MetadataOptions& opt
     lr::detail::setopt(handle.get(), repo.id, LRO_YUMDLIST, wanted_list.get());
     lr::detail::setopt(handle.get(), repo.id, LRO_UPDATE, 1L);
     lr::ErrorSlot err2;
-    if (!lr_handle_perform(handle.get(), result.get(), err2.out()))
-        throw RepoError(repo.id, "cannot download repository metadata: " + err2.message());
+    if (!lr_handle_perform(handle.get(), result.get(), err2.out())) {
+        watch.finish();
+        throw RepoError(repo.id, lr::failure_message(repo, "cannot download repository metadata", err2.message(),
+                                                     watch.failures()));
+    }
+    watch.finish();
+    std::uintmax_t bytes = 0;
+    std::size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(work))
+        if (e.is_regular_file()) bytes += e.file_size(), ++files;
+    log::info("repository '", repo.id, "': downloaded ", files, " metadata files (", lr::human_size(static_cast<double>(bytes)), ")");
     // The mirrors librepo resolved become the bases packages are fetched from in cache-only runs.
     char** mirrors = nullptr;
     lr::ErrorSlot err3;
