@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,9 @@ inline std::string human_size(double bytes) { return lr::human_size(bytes); }
 // Totals over all transfers, redrawn as one status line on a terminal.
 class DownloadProgress {
 public:
-    DownloadProgress(std::size_t count, std::uint64_t bytes) : count_(count), total_(bytes), start_(clock::now()) {}
+    // `source`: the repository the packages come from ("'fedora'", "3 repositories").
+    DownloadProgress(std::size_t count, std::uint64_t bytes, std::string source)
+        : count_(count), total_(bytes), source_(std::move(source)), start_(clock::now()) {}
 
     struct Slot {
         DownloadProgress* progress;
@@ -88,14 +91,18 @@ private:
         const double secs = std::chrono::duration<double>(clock::now() - start_).count();
         const double rate = secs > 0 ? received_ / secs : 0;
         const double left = rate > 0 && total_ > received_ ? (static_cast<double>(total_) - received_) / rate : 0;
-        char line[160];
-        std::snprintf(line, sizeof line, "Downloading packages: %zu/%zu  %s/%s  %s/s  ETA %d:%02d", done_, count_,
+        char line[256];
+        std::snprintf(line, sizeof line, "Downloading packages from %s: %zu/%zu  %s/%s  %s/s  ETA %d:%02d",
+                      source_.c_str(), done_, count_,
                       human_size(received_).c_str(), human_size(static_cast<double>(total_)).c_str(),
                       human_size(rate).c_str(), static_cast<int>(left) / 60, static_cast<int>(left) % 60);
+        if (line == last_) return;  // curl reports far more often than the line changes
+        last_ = line;
         Logger::instance().status(line);
     }
     std::size_t count_, done_ = 0;
     std::uint64_t total_;
+    std::string source_, last_;
     double received_ = 0;
     clock::time_point start_;
 };
@@ -116,7 +123,10 @@ inline std::vector<std::pair<Package*, std::string>> download_round(const std::v
     std::map<std::string, lr::HandlePtr> handles;
     std::uint64_t bytes = 0;
     for (auto* p : pkgs) bytes += p->download_size;
-    DownloadProgress progress(pkgs.size(), bytes);
+    std::set<std::string> from;
+    for (auto* p : pkgs) from.insert(p->repo);
+    DownloadProgress progress(pkgs.size(), bytes,
+                              from.size() == 1 ? "'" + *from.begin() + "'" : std::to_string(from.size()) + " repositories");
     std::vector<std::unique_ptr<DownloadProgress::Slot>> slots;
     lr::TargetList targets;
     std::vector<std::pair<Package*, LrPackageTarget*>> owned;

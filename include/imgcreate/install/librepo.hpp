@@ -177,9 +177,12 @@ private:
     static int on_progress(void* data, double total, double now) {
         auto* self = static_cast<PerformWatch*>(data);
         if (!Logger::instance().interactive()) return LR_CB_OK;
+        std::string line = self->label_ + " for " + self->repo_ + ": " + human_size(now) +
+                           (total > 0 ? "/" + human_size(total) : std::string());
+        if (self->drawn_ && line == self->last_) return LR_CB_OK;
         self->drawn_ = true;
-        Logger::instance().status(self->label_ + " for " + self->repo_ + ": " + human_size(now) +
-                                  (total > 0 ? "/" + human_size(total) : std::string()));
+        Logger::instance().status(line);
+        self->last_ = std::move(line);
         return LR_CB_OK;
     }
     static int on_failure(void* data, const char* msg, const char* url, const char*) {
@@ -191,7 +194,7 @@ private:
         return LR_CB_OK;
     }
 
-    std::string repo_, label_;
+    std::string repo_, label_, last_;
     std::vector<std::string> failures_;
     bool drawn_ = false;
 };

@@ -283,3 +283,38 @@ TEST_CASE("a repository served over TLS with a self-signed certificate needs --s
         CHECK(error_of(read_repo_files(file, RepoVariables{})[0], c) == untrusted(server.url(), file.string() + ":1"));
     }
 }
+
+TEST_CASE("downloads show a progress line on a terminal and only log lines otherwise") {
+    IMGCREATE_REQUIRE_PROGRAM("script");
+    HttpServer server(repo_path("main"));
+    auto run_driver = [&](const std::string& cache, bool terminal) {
+        fs::remove_all(work_dir() / cache);
+        const std::string cmd = std::string(DOWNLOAD_DRIVER) + " " + server.url() + " " + (work_dir() / cache).string() +
+                                " chain-a";
+        imgcreate::Command c;
+        c.argv = terminal ? Strings{"script", "-qec", cmd, "/dev/null"} : Strings{"/bin/sh", "-c", cmd};
+        c.log_output = false;
+        c.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"TERM", "xterm"}};
+        return imgcreate::run(c).output;
+    };
+    const auto tty = run_driver("net-progress-tty", true);
+    const auto piped = run_driver("net-progress-pipe", false);
+    INFO("terminal:\n" << tty << "\npiped:\n" << piped);
+
+    // On a terminal: status lines redrawn in place (\r, erase line), no per-package log lines.
+    CHECK_THAT(tty, Contains("\r\033[KDownloading metadata for web: "));
+    CHECK_THAT(tty, Contains("\r\033[KDownloading packages from 'web': 3/3  "));
+    CHECK_THAT(tty, Contains("\r\033[Krepository 'web': downloaded 4 metadata files ("));
+    CHECK_THAT(tty, Contains("3 packages ready"));
+    CHECK_THAT(tty, !Contains("downloaded chain-a-1.0-1.x86_64"));
+
+    // Piped: the same events as log lines, and no terminal control sequences.
+    CHECK_THAT(piped, !Contains("Downloading metadata"));
+    CHECK_THAT(piped, !Contains("Downloading packages"));
+    CHECK_THAT(piped, !Contains("\033"));
+    CHECK_THAT(piped, Contains("repository 'web': downloaded 4 metadata files ("));
+    CHECK_THAT(piped, Contains("downloading 3 packages\n"));
+    CHECK_THAT(piped, Contains("downloaded chain-a-1.0-1.x86_64 (5.5 KiB) ["));
+    CHECK_THAT(piped, Contains(") [3/3]\n"));  // one line per package, counted
+    CHECK_THAT(piped, Contains("3 packages ready\n"));
+}
