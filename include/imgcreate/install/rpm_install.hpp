@@ -9,6 +9,7 @@
 #include <imgcreate/context.hpp>
 #include <imgcreate/install/download.hpp>
 #include <imgcreate/install/kernel_versions.hpp>
+#include <imgcreate/install/librepo.hpp>
 #include <imgcreate/install/lockfile.hpp>
 #include <imgcreate/install/package_request.hpp>
 #include <imgcreate/install/repo_config.hpp>
@@ -21,7 +22,12 @@
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -101,11 +107,56 @@ inline PackageRequest package_request(const kickstart::Packages& packages) {
     return request;
 }
 
-// The local path of a gpgkey URL: file:///etc/pki/... or a plain path.
-inline std::filesystem::path key_file(const RepoConfig& repo, const std::string& url) {
+// A gpgkey URL as a local file. file:// URLs and absolute paths are used where they are;
+// http://, https:// and ftp:// keys are downloaded (through the repository's proxy, with its
+// TLS settings) into `key_dir`, where a cache-only build finds them again.
+inline std::filesystem::path key_file(const RepoConfig& repo, const std::string& url, const std::filesystem::path& key_dir,
+                                      bool cache_only = false) {
     if (url.rfind("file://", 0) == 0) return url.substr(7);
     if (!url.empty() && url.front() == '/') return url;
-    throw RepoError(repo.id, "gpgkey " + url + " is not a local file: copy the key to this host and name it with file://");
+    const bool remote = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0 || url.rfind("ftp://", 0) == 0;
+    if (!remote)
+        throw RepoError(repo.id, "gpgkey " + url + " is neither a file:// URL, an absolute path nor an http(s)/ftp URL");
+    // one file per URL: the last path element, made unique by a hash of the whole URL
+    std::string base = url.substr(url.find_last_of('/') + 1);
+    base = base.substr(0, base.find_first_of("?#"));
+    if (base.empty() || base == "." || base == "..") base = "key";
+    std::uint64_t h = 14695981039346656037ULL;  // FNV-1a: the same name on every run
+    for (unsigned char c : url) h = (h ^ c) * 1099511628211ULL;
+    char tag[17];
+    std::snprintf(tag, sizeof tag, "%016llx", static_cast<unsigned long long>(h));
+    const std::filesystem::path target = key_dir / repo.id / (std::string(tag, 8) + "-" + base);
+    if (cache_only) {
+        if (std::filesystem::exists(target)) return target;
+        throw RepoError(repo.id, "gpgkey " + url + " is not in the cache (" + target.string() +
+                                     ") and --cacheonly forbids downloading it: run once without --cacheonly");
+    }
+    std::filesystem::create_directories(target.parent_path());
+    const std::filesystem::path partial = target.string() + ".part";
+    lr::HandlePtr handle(lr_handle_init());
+    if (!repo.proxy.empty()) lr::detail::setopt(handle.get(), repo.id, LRO_PROXY, repo.proxy.c_str());
+    if (repo.noverifyssl) {
+        lr::detail::setopt(handle.get(), repo.id, LRO_SSLVERIFYPEER, 0L);
+        lr::detail::setopt(handle.get(), repo.id, LRO_SSLVERIFYHOST, 0L);
+    }
+    if (!repo.sslcacert.empty()) lr::detail::setopt(handle.get(), repo.id, LRO_SSLCACERT, repo.sslcacert.c_str());
+    lr::detail::setopt(handle.get(), repo.id, LRO_CONNECTTIMEOUT, 30L);
+    lr::detail::setopt(handle.get(), repo.id, LRO_INTERRUPTIBLE, 0L);
+    const int fd = ::open(partial.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);  // librepo fdopen()s it "w+"
+    if (fd < 0) throw RepoError(repo.id, errno_message("cannot write the gpgkey download", partial, errno));
+    GError* gerr = nullptr;
+    const gboolean ok = lr_download_url(handle.get(), url.c_str(), fd, &gerr);
+    ::close(fd);
+    if (!ok) {
+        std::string why = gerr && gerr->message ? gerr->message : "download failed";
+        if (gerr) g_error_free(gerr);
+        std::error_code ec;
+        std::filesystem::remove(partial, ec);
+        throw RepoError(repo.id, "cannot download its gpgkey " + url + ": " + why);
+    }
+    std::filesystem::rename(partial, target);
+    log::debug("repo " + repo.id + ": gpgkey " + url + " downloaded to " + target.string());
+    return target;
 }
 
 }  // namespace detail
@@ -164,7 +215,9 @@ private:
                 options.repos_without_gpgcheck.insert(repo.id);
                 continue;
             }
-            for (const auto& url : repo.gpgkeys) options.repo_keys[repo.id].push_back(detail::key_file(repo, url));
+            for (const auto& url : repo.gpgkeys)
+                options.repo_keys[repo.id].push_back(
+                    detail::key_file(repo, url, ctx.cache_dir() / "gpgkeys", ctx.options.cacheonly));
         }
         return options;
     }

@@ -9,6 +9,7 @@
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/stage/tree_stage.hpp>
 
+#include <support/local_server.hpp>
 #include <support/rpmrepo.hpp>
 
 #include <catch2/catch.hpp>
@@ -119,4 +120,70 @@ TEST_CASE("a tree built from a kickstart has the same packages and files as dnf 
     const fs::path dnf_cache = dir / "dnf-cache";
     CHECK(tree_listing(tree, dnf_cache) == tree_listing(dnf_root, dnf_cache));
     CHECK(read_text(tree / "var/log/hello-watcher.log") == read_text(dnf_root / "var/log/hello-watcher.log"));
+}
+
+TEST_CASE("a repository's gpgkey on an http server is downloaded, imported and enforced, and kept for --cacheonly") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("createrepo_c");
+    IMGCREATE_REQUIRE_PROGRAM("python3");
+    auto key = SigningKey::make("remote");
+    auto other = SigningKey::make("other");
+    ScratchDir dir("remote-gpgkey");
+    // a signed repository and its key, served from 127.0.0.1
+    const fs::path served = dir / "served";
+    fs::create_directories(served / "repo");
+    for (const char* spec : {"busybox-sh", "test-setup", "hello"})
+        fs::copy_file(key.sign_copy(build_rpm(spec)), served / "repo" / key.sign_copy(build_rpm(spec)).filename());
+    run({"createrepo_c", "--quiet", (served / "repo").string()});
+    fs::copy_file(key.public_key, served / "key.asc");
+    fs::copy_file(other.public_key, served / "other.asc");
+    test::HttpServer server(served.string());
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+
+    auto build = [&](const std::string& gpgkey, bool cacheonly, const std::string& name) {
+        write_text(dir / (name + ".repo"), "[signed]\nname=signed\nbaseurl=" + base + "/repo\ngpgcheck=1\ngpgkey=" + gpgkey + "\n");
+        CreatorOptions options;
+        options.name = name;
+        options.tmpdir = dir / "tmp";
+        options.outdir = dir / ("out-" + name);
+        options.cache_dir = dir / "cache";
+        options.cacheonly = cacheonly;
+        options.pkgverify_level = "all";
+        options.repo_files = {dir / (name + ".repo")};
+        fs::create_directories(options.tmpdir);
+        auto ks = std::make_shared<const kickstart::Kickstart>(
+            kickstart::parse_string("%packages --nocore\nhello\n%end\n", name + ".ks"));
+        TreeCreator creator(ks, options);
+        return creator.create();
+    };
+    auto failure = [&](const std::string& gpgkey, bool cacheonly, const std::string& name) {
+        try {
+            build(gpgkey, cacheonly, name);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+
+    const fs::path tree = build(base + "/key.asc", false, "good");
+    auto qa = rpm_qa(tree);
+    CHECK(std::find(qa.begin(), qa.end(), "hello-1:2.12-3.noarch") != qa.end());
+    CHECK(std::count_if(qa.begin(), qa.end(), [&](const std::string& n) {
+              return n.rfind("gpg-pubkey-" + key.key_id.substr(8) + "-", 0) == 0;
+          }) == 1);
+    // the wrong key, downloaded the same way, stops the build naming the package's key and the repo
+    const std::string wrong = failure(base + "/other.asc", false, "wrong");
+    CHECK(wrong.find(key.key_id) != std::string::npos);
+    CHECK(wrong.find("signed") != std::string::npos);
+    // a key URL that 404s is an error naming the repo and the URL
+    const std::string missing = failure(base + "/nothere.asc", false, "missing");
+    CHECK(missing.find("signed") != std::string::npos);
+    CHECK(missing.find("cannot download its gpgkey " + base + "/nothere.asc") != std::string::npos);
+    // --cacheonly: the key downloaded before is used without the server
+    server.stop();
+    const fs::path again = build(base + "/key.asc", true, "again");
+    CHECK(rpm_qa(again) == rpm_qa(tree));
+    // ...and one never downloaded is an error saying so
+    const std::string uncached = failure(base + "/never.asc", true, "uncached");
+    CHECK(uncached.find("is not in the cache") != std::string::npos);
 }
