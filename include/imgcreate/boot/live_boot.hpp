@@ -149,8 +149,10 @@ public:
 
 private:
     static std::string compressor(const BuildContext& ctx) {
+        // The squashfs compressor's name (xz1m is xz with other settings); xz when there is none.
         auto c = ctx.options.compression.substr(0, ctx.options.compression.find(' '));
-        return c.empty() || c == "none" ? "xz" : c;
+        if (c == "xz1m" || c == "xz1M") return "xz";
+        return c.empty() || c == "none" || c == "None" ? "xz" : c;
     }
 
     boot::LiveMenu menu_for(const BuildContext& ctx) {

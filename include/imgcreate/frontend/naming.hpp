@@ -1,8 +1,10 @@
 // imgcreate — livecd-tools' naming rules for the frontends: the default image name and
-// label come from the kickstart's file name and a time stamp; a live ISO's label is at most
-// 32 characters without spaces; the default boot title is the name's first two words.
+// label come from the image type, the kickstart's file name and a time stamp; a live ISO's
+// label is at most 32 characters without spaces; the default boot title is the name's first
+// two words.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <ctime>
@@ -39,14 +41,19 @@ inline std::string timestamp(std::time_t when, bool utc) {
 
 // <prefix><stem>-<suffix>, where a stem already starting with the prefix keeps it once. Over
 // `maxlen`, the prefix goes first, then the stem is cut: the suffix always survives whole.
+// The cut is livecd-tools' slice name[:maxlen - len(suffix) - 1]: when the suffix alone is
+// longer than that allows, the count goes negative and, as in Python, that many characters
+// come off the stem's end (so the result may still be over `maxlen`).
 inline std::string build_name(const std::string& kickstart, const std::string& prefix, const std::string& suffix,
                               std::optional<std::size_t> maxlen = std::nullopt) {
     std::string stem = kickstart_stem(kickstart);
     if (stem.rfind(prefix, 0) == 0) stem.erase(0, prefix.size());
     std::string name = prefix + stem + "-" + suffix;
     if (maxlen && name.size() > *maxlen) {
-        const std::size_t room = *maxlen > suffix.size() + 1 ? *maxlen - suffix.size() - 1 : 0;
-        name = stem.substr(0, room) + "-" + suffix;
+        const long long cut = static_cast<long long>(*maxlen) - static_cast<long long>(suffix.size()) - 1;
+        const long long size = static_cast<long long>(stem.size());
+        const long long keep = cut >= 0 ? std::min(cut, size) : std::max(0LL, size + cut);
+        name = stem.substr(0, static_cast<std::size_t>(keep)) + "-" + suffix;
     }
     return name;
 }

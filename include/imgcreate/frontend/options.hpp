@@ -6,8 +6,11 @@
 #include <imgcreate/context.hpp>
 #include <imgcreate/frontend/naming.hpp>
 
+#include <imgcreate/stage/squashfs.hpp>
+
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -46,6 +49,7 @@ struct Options {
     bool debug = false, verbose = false, quiet = false;
     bool repos_from_command_line = false;    // --repo given: the kickstart's repo lines are ignored
     bool pkgverify_given = false;
+    bool names_defaulted = false;            // no -f/-n: name and label came from the kickstart's name
     std::string logfile;
     std::filesystem::path report;
 };
@@ -72,14 +76,14 @@ inline po::options_description visible_options() {
     image.add_options()
         ("config,c", po::value<std::string>()->value_name("KICKSTART"), "kickstart file (path or URL) to build from; may also be given as the only argument")
         ("base-on,b", po::value<std::string>()->value_name("IMAGE"), "start from the root of an existing live ISO or image instead of an empty one")
-        ("fslabel,f", po::value<std::string>()->value_name("LABEL"), "filesystem / volume label; for live ISOs also the name (default: from the kickstart's name)")
+        ("fslabel,f", po::value<std::string>()->value_name("LABEL"), "filesystem / volume label, and the output's name (default: <type>-<kickstart name>-<time>, the label cut to 32 characters)")
         ("title", po::value<std::string>(), "boot menu title (default: first two words of the name)")
         ("product", po::value<std::string>(), "product name in the boot menu entries (default: like --title)")
         ("releasever", po::value<std::string>(), "what $releasever stands for in repository URLs")
         ("syslinux", "boot BIOS machines with isolinux instead of GRUB 2")
-        ("nomacboot", "make no HFS+ boot image (imgcreate never makes one; accepted for compatibility)")
+        ("nomacboot", "accepted for compatibility and changes nothing: imgcreate never makes livecd-tools' HFS+ (Mac) boot image, with or without it")
         ("flat-squashfs", "squash the root tree itself rather than an ext4 image inside it (overlayfs live systems only)")
-        ("compression-type", po::value<std::string>()->default_value("xz")->value_name("TYPE"), "squashfs compressor: xz (default), zstd or lz4 (fast, for development), gzip, lzo; 'none' stores it uncompressed")
+        ("compression-type", po::value<std::string>()->default_value("xz")->value_name("\"TYPE ARG1 ...\""), "squashfs compressor and its mksquashfs options: xz (default), zstd or lz4 (fast, for development), gzip, lzo, lzma; xz1m means \"xz -b 1M -Xdict-size 1M -no-recovery\"; None takes the compressor of the --base-on ISO (kept uncompressed when the base is)")
         ("dracut-conf-args", po::value<std::string>()->value_name("ARGS"), "live initramfs dracut settings: text starting with '+' is added to the defaults, other text replaces them")
         ("plugins,p", "accepted for compatibility: imgcreate has no DNF plugins, so this only warns")
         ("image-type", po::value<std::string>()->value_name("TYPE"), "livecd (ISO), image (filesystem image) or fs (directory tree); default from the program's name")
@@ -91,7 +95,7 @@ inline po::options_description visible_options() {
         ("output,o", po::value<std::string>()->default_value(".")->value_name("DIR"), "where the result is written")
         ("cache", po::value<std::string>()->value_name("DIR"), "package and metadata cache kept between builds (default: a private one)")
         ("cacheonly", "use only what --cache holds, never the network")
-        ("shell,l", "open a root shell inside the image after it is configured; the build goes on when it exits")
+        ("shell,l", "open a root shell (bash, else sh) chrooted in the image after it is configured, with the host's /dev, /run and /etc/resolv.conf bound in, the ISO tree at /run/iso (live ISOs) and the host's root at /run/hostroot; the build goes on when it exits. With --base-on, no packages are installed: the shell edits the base")
         ("nocleanup", "keep the build directory (everything is still unmounted)");
     po::options_description extra("imgcreate options");
     extra.add_options()
@@ -121,6 +125,26 @@ inline po::options_description hidden_options() {
     return hidden;
 }
 
+// optparse's rules: an option given twice keeps its last value (only --repo and the
+// arguments collect), and -n/--name is another spelling of -f/--fslabel.
+inline void keep_last_occurrences(po::parsed_options& parsed) {
+    auto& opts = parsed.options;
+    for (auto& o : opts)
+        if (o.string_key == "name") o.string_key = "fslabel";
+    std::vector<po::option> kept;
+    std::vector<std::string> seen;
+    for (auto it = opts.rbegin(); it != opts.rend(); ++it) {
+        const auto& key = it->string_key;
+        const bool collects = key == "repo" || key == "positional" || key.empty();
+        if (!collects) {
+            if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+            seen.push_back(key);
+        }
+        kept.push_back(*it);
+    }
+    opts.assign(kept.rbegin(), kept.rend());
+}
+
 inline std::string text(const po::variables_map& vm, const char* key) {
     return vm.count(key) ? vm[key].as<std::string>() : std::string();
 }
@@ -144,27 +168,27 @@ inline std::optional<long long> source_date_epoch() {
     throw UsageError(std::string("SOURCE_DATE_EPOCH='") + sde + "' is not a number of seconds");
 }
 
-// livecd-tools' rules: a given label is the name too; otherwise the name is
-// livecd-<stem>-<stamp> and the label the same cut to 32 with <arch>-<stamp> as its suffix.
-// Images and trees are named after the kickstart (a given -n/--name wins), labelled by -f.
-inline void resolve_names(Options& o, const std::string& fslabel, const std::string& name, std::time_t now) {
+// livecd-tools' rules, for every image type: a given label (-f, or -n, its other spelling) is
+// the name too; otherwise the name is <type>-<stem>-<stamp> and the label the same cut to 32
+// characters with <arch>-<stamp> as its suffix. A live ISO's given label must fit a CD; an
+// image's is cut to 32 characters. Title and product default to the name's first two words.
+inline void resolve_names(Options& o, const std::string& fslabel, std::time_t now) {
     auto& c = o.creator;
-    const std::string stamp = timestamp(now, c.source_date_epoch.has_value());
-    if (o.type == ImageType::livecd) {
-        const std::string label = !fslabel.empty() ? fslabel : name;
-        if (!label.empty()) {
-            if (auto problem = fslabel_problem(label)) throw UsageError(*problem);
-            c.name = c.fslabel = label;
-        } else {
-            c.name = build_name(o.kickstart, "livecd-", stamp);
-            c.fslabel = build_name(o.kickstart, "livecd-", machine() + "-" + stamp, fslabel_maxlen);
+    if (!fslabel.empty()) {
+        if (o.type == ImageType::livecd) {
+            if (auto problem = fslabel_problem(fslabel)) throw UsageError(*problem);
         }
-        if (c.title.empty()) c.title = title_from(c.name);
-        if (c.product.empty()) c.product = title_from(c.name);
+        c.name = fslabel;
+        c.fslabel = fslabel.substr(0, fslabel_maxlen);
     } else {
-        c.name = !name.empty() ? name : kickstart_stem(o.kickstart);
-        c.fslabel = !fslabel.empty() ? fslabel : c.name;
+        const std::string stamp = timestamp(now, c.source_date_epoch.has_value());
+        const std::string prefix = std::string(to_string(o.type)) + "-";
+        c.name = build_name(o.kickstart, prefix, stamp);
+        c.fslabel = build_name(o.kickstart, prefix, machine() + "-" + stamp, fslabel_maxlen).substr(0, fslabel_maxlen);
+        o.names_defaulted = true;
     }
+    if (c.title.empty()) c.title = title_from(c.name);
+    if (c.product.empty()) c.product = title_from(c.name);
 }
 
 }  // namespace detail
@@ -191,7 +215,9 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
     positional.add("positional", -1);
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+        auto parsed = po::command_line_parser(argc, argv).options(all).positional(positional).run();
+        detail::keep_last_occurrences(parsed);
+        po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw UsageError(e.what());
@@ -223,13 +249,15 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
     if (c.source_date_epoch) now = static_cast<std::time_t>(*c.source_date_epoch);
     c.title = text(vm, "title");
     c.product = text(vm, "product");
-    detail::resolve_names(o, text(vm, "fslabel"), text(vm, "name"), now);
+    detail::resolve_names(o, text(vm, "fslabel"), now);
     c.releasever = text(vm, "releasever");
     c.syslinux = vm.count("syslinux") > 0;
     c.nomacboot = vm.count("nomacboot") > 0;
     c.flat_squashfs = vm.count("flat-squashfs") > 0;
     c.compression = text(vm, "compression-type");
-    c.skip_compression = vm.count("skip-compression") > 0 || c.compression == "none";
+    // livecd-tools' None: the compressor of the --base-on ISO, read when the build mounts it.
+    if (c.compression == "None" || c.compression == "none") c.compression = stage::compression_from_base;
+    c.skip_compression = vm.count("skip-compression") > 0;
     c.skip_minimize = vm.count("skip-minimize") > 0;
     c.dracut_conf_args = text(vm, "dracut-conf-args");
     if (vm.count("base-on")) {
@@ -237,6 +265,9 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
         if (!std::filesystem::is_regular_file(c.base_on))
             throw UsageError("the image to base on, " + c.base_on.string() + ", is not a file");
     }
+    if (c.compression == stage::compression_from_base && o.type == ImageType::livecd && c.base_on.empty())
+        throw UsageError("--compression-type None takes the compressor of the --base-on ISO, and there is no --base-on: "
+                         "give one, or name a compressor (xz, zstd, lz4, gzip, lzo)");
     if (vm.count("repo")) {
         for (const auto& r : vm["repo"].as<std::vector<std::string>>()) c.repo_files.push_back(absolute_path(r));
         o.repos_from_command_line = true;

@@ -8,6 +8,7 @@
 
 #include <imgcreate/frontend/options.hpp>
 #include <imgcreate/frontend/report.hpp>
+#include <imgcreate/frontend/shell.hpp>
 #include <imgcreate/imgcreate.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/mount/namespace.hpp>
@@ -53,23 +54,25 @@ inline std::string timing_summary(const std::vector<std::pair<std::string, doubl
     return line + buf;
 }
 
-inline std::string shell_program() { return std::filesystem::exists("/bin/bash") ? "/bin/bash" : "/bin/sh"; }
-
 // The steps of livecd-creator's main(), with the report's package list taken while the root is
-// still mounted and a shell (-l) between configure and unmount.
+// still mounted and a shell (-l) between configure and unmount. As in livecd-tools, -l with
+// --base-on installs nothing: the shell is there to edit the base.
 template <typename Image>
 int build(const Options& o, std::shared_ptr<const kickstart::Kickstart> ks) {
     Image creator(std::move(ks), o.creator);
     BuildReport report{o.program, to_string(o.type), o.kickstart, o.creator.name, o.creator.fslabel, {}, {}, {}};
     try {
         creator.mount();
-        creator.install();
+        if (o.shell && !o.creator.base_on.empty())
+            creator.skip_install();
+        else
+            creator.install();
         if (!o.report.empty()) {
             const auto& ctx = creator.context();
             report.packages = installed_package_sizes(ctx.install_root, creator.install_policy().dbpath);
         }
         creator.configure();
-        if (o.shell) creator.launch_shell(shell_program());
+        if (o.shell) open_shell(creator.context(), o.type == ImageType::livecd);
         creator.unmount();
         report.output = creator.package();
     } catch (const InterruptedError& e) {
@@ -145,7 +148,9 @@ inline int run_creator(int argc, const char* const* argv) {
     }
     detail::set_up_logging(o);
     if (o.plugins) log::warning("-p/--plugins is ignored: imgcreate installs with librpm and has no DNF plugins");
-    if (o.type == ImageType::livecd) log::info("label '", o.creator.fslabel, "' and name '", o.creator.name, "'");
+    if (o.names_defaulted) log::info("using label '", o.creator.fslabel, "' and name '", o.creator.name, "'");
+    if (o.type == ImageType::livecd)
+        log::info("using title '", o.creator.title, "' and product '", o.creator.product, "'");
     std::shared_ptr<const kickstart::Kickstart> ks;
     try {
         ks = detail::read_kickstart(o);

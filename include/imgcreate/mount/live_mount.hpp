@@ -1,11 +1,14 @@
 // imgcreate — LiveMount: the live root is a loop-mounted ext4 image labelled _<fslabel>
 // (LoopMount does the work). --base-on may name an existing live ISO: its root image is
 // taken out of LiveOS/squashfs.img (with xorriso and unsquashfs: no iso9660 mount needed)
-// and the build goes on from there, installing only what is missing.
+// and the build goes on from there, installing only what is missing. --compression-type None
+// (livecd-tools' "read the compressor from the base") is resolved here: the base's squashfs
+// compressor, or no compression when the base holds its root image uncompressed.
 #pragma once
 
 #include <imgcreate/context.hpp>
 #include <imgcreate/mount/loop_mount.hpp>
+#include <imgcreate/stage/squashfs.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
@@ -13,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace imgcreate {
@@ -30,8 +34,9 @@ inline bool is_iso9660(const std::filesystem::path& file) {
 
 // Takes the root image out of a live ISO into `image`: LiveOS/squashfs.img holding
 // LiveOS/rootfs.img (or the older ext3fs.img), a flat squashfs (written into a fresh ext4
-// image), or LiveOS/rootfs.img directly on the ISO (--skip-compression).
-inline void extract_live_root(const std::filesystem::path& iso, const std::filesystem::path& image,
+// image), or LiveOS/rootfs.img directly on the ISO (--skip-compression). Returns the
+// compressor of its squashfs.img, or nothing when the root image was on the ISO as it is.
+inline std::optional<std::string> extract_live_root(const std::filesystem::path& iso, const std::filesystem::path& image,
                               const std::filesystem::path& work, const std::string& label) {
     namespace fs = std::filesystem;
     require_program("xorriso", "xorriso");
@@ -42,13 +47,14 @@ inline void extract_live_root(const std::filesystem::path& iso, const std::files
     };
     if (listing.find("'/LiveOS/rootfs.img'") != std::string::npos) {
         extract("/LiveOS/rootfs.img", image);
-        return;
+        return std::nullopt;
     }
     if (listing.find("'/LiveOS/squashfs.img'") == std::string::npos)
         throw MountError("--base-on " + iso.string() + " is not a live ISO: it has neither LiveOS/squashfs.img nor "
                          "LiveOS/rootfs.img", iso.string());
     const auto squash = work / "squashfs.img";
     extract("/LiveOS/squashfs.img", squash);
+    const auto compression = stage::squashfs_compression(squash);
     require_program("unsquashfs", "squashfs-tools");
     const auto tree = work / "squashfs-root";
     run({"unsquashfs", "-no-progress", "-f", "-d", tree.string(), squash.string()});
@@ -57,7 +63,7 @@ inline void extract_live_root(const std::filesystem::path& iso, const std::files
         if (fs::is_regular_file(tree / name)) {
             fs::rename(tree / name, image);
             fs::remove_all(tree);
-            return;
+            return compression;
         }
     }
     // Flat: the tree is the root itself.
@@ -68,6 +74,7 @@ inline void extract_live_root(const std::filesystem::path& iso, const std::files
     fs::resize_file(image, (bytes + bytes / 2 + (64u << 20)) / 4096 * 4096);
     run({require_program("mkfs.ext4", "e2fsprogs").string(), "-F", "-q", "-L", label, "-d", tree.string(), image.string()});
     fs::remove_all(tree);
+    return compression;
 }
 
 }  // namespace mount
@@ -81,8 +88,9 @@ public:
         if (!base.empty() && mount::is_iso9660(base)) {
             const auto extracted = ctx.build_dir / "base-on-rootfs.img";
             log::info("--base-on: taking the root image out of ", base.string());
-            mount::extract_live_root(base, extracted, ctx.build_dir / "base-on",
-                                     mount::filesystem_label("ext4", boot_label(ctx)));
+            const auto compression = mount::extract_live_root(base, extracted, ctx.build_dir / "base-on",
+                                                              mount::filesystem_label("ext4", boot_label(ctx)));
+            resolve_compression_from_base(ctx, compression);
             ctx.options.base_on = extracted;
             try {
                 loop_.mount(ctx);
@@ -94,6 +102,7 @@ public:
             std::filesystem::remove(extracted);
             return;
         }
+        if (!base.empty()) resolve_compression_from_base(ctx, std::nullopt);
         loop_.mount(ctx);
     }
 
@@ -101,8 +110,25 @@ public:
 
     std::string fstab(const BuildContext& ctx) const { return loop_.fstab(ctx); }
     std::optional<std::string> full_root_message(const BuildContext& ctx) const { return loop_.full_root_message(ctx); }
+    const mount::FilesystemSpec& filesystem() const noexcept { return loop_.filesystem(); }
+    auto required_programs(const BuildContext& ctx) const { return loop_.required_programs(ctx); }
 
 private:
+    // --compression-type None: the base's compressor, or none when the base is not squashed.
+    static void resolve_compression_from_base(BuildContext& ctx, const std::optional<std::string>& compression) {
+        if (ctx.options.compression != stage::compression_from_base) return;
+        if (compression) {
+            ctx.options.compression = *compression;
+            log::info("--compression-type None: squashing with ", *compression, ", as ", ctx.options.base_on.string(),
+                      " is");
+        } else {
+            ctx.options.compression = "xz";  // what the initramfs is compressed with
+            ctx.options.skip_compression = true;
+            log::info("--compression-type None: ", ctx.options.base_on.string(),
+                      " holds its root image uncompressed, so this ISO does too");
+        }
+    }
+
     static std::string boot_label(const BuildContext& ctx) {
         return !ctx.options.fslabel.empty() ? ctx.options.fslabel : !ctx.options.name.empty() ? ctx.options.name : "imgcreate";
     }

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct Command {
     bool check = true;                // throw CommandError on a non-zero exit
     bool log_output = true;           // copy each output line to the debug log
     std::size_t tail_lines = 20;      // how many last lines a CommandError shows
+    // Set: output that follows a '\r' is a progress display redrawing its line (mksquashfs's
+    // bar). Each such piece goes here, without its line ending, and not into the output or log.
+    std::function<void(const std::string&)> on_redraw;
 };
 
 struct CommandResult {
@@ -184,12 +188,32 @@ inline CommandResult run(const Command& cmd) {
 
     std::string output;
     std::thread reader([&] {
-        std::string line;
-        while (std::getline(out, line)) {
+        auto keep = [&](const std::string& line) {
             if (cmd.log_output) log::debug("  | ", line);
             output += line;
             output += '\n';
+        };
+        std::string line;
+        if (!cmd.on_redraw) {
+            while (std::getline(out, line)) keep(line);
+            return;
         }
+        bool redraw = false;  // the piece being read followed a '\r'
+        auto end_piece = [&](bool next_is_redraw) {
+            if (redraw)
+                cmd.on_redraw(line);
+            else if (!line.empty() || !next_is_redraw)
+                keep(line);
+            line.clear();
+            redraw = next_is_redraw;
+        };
+        for (char c; out.get(c);) {
+            if (c == '\r' || c == '\n')
+                end_piece(c == '\r');
+            else
+                line += c;
+        }
+        if (!line.empty()) end_piece(false);
     });
     if (cmd.input) in << *cmd.input;
     in.flush();
@@ -253,13 +277,19 @@ inline CommandResult run_in_root(const std::filesystem::path& root, std::vector<
 }
 
 // Runs `argv` chrooted in `root` attached to the caller's terminal (an interactive shell).
-// It stays in the foreground process group so the user's Ctrl-C reaches it, not us.
-inline int run_interactive_in_root(const std::filesystem::path& root, const std::vector<std::string>& argv) {
+// It stays in the foreground process group so the user's Ctrl-C reaches it, not us. `vars`:
+// its whole environment (default: the clean one with an imgcreate prompt).
+inline int run_interactive_in_root(const std::filesystem::path& root, const std::vector<std::string>& argv,
+                                   const std::optional<std::map<std::string, std::string>>& vars = std::nullopt) {
     namespace bp = boost::process;
     log::debug("running interactively: ", detail::argv_string(argv), "  (chrooted in ", root.string(), ")");
     bp::environment env;
-    for (const auto& [k, v] : clean_environment()) env[k] = v;
-    env["PS1"] = "imgcreate-chroot# ";
+    if (vars) {
+        for (const auto& [k, v] : *vars) env[k] = v;
+    } else {
+        for (const auto& [k, v] : clean_environment()) env[k] = v;
+        env["PS1"] = "imgcreate-chroot# ";
+    }
     detail::ChrootSetup chroot_setup;
     chroot_setup.root = root.string();
     std::vector<std::string> args(argv.begin() + 1, argv.end());

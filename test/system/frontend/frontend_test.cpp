@@ -8,10 +8,12 @@
 #include <support/skip.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -159,8 +161,8 @@ TEST_CASE("an fs build writes the tree, a report and a lockfile, and a build fro
     Scratch s;
     const auto ks = s.path / "tree.ks";
     std::ofstream(ks) << kickstart_text(test_repo());
-    const auto common = std::vector<std::string>{"--image-type", "fs", "-q", "-t", s.path.string(), "--cache",
-                                                 (s.path / "cache").string()};
+    const auto common = std::vector<std::string>{"--image-type", "fs", "-n", "tree", "-q", "-t", s.path.string(),
+                                                 "--cache", (s.path / "cache").string()};
     auto args = common;
     args.insert(args.end(), {"-o", (s.path / "first").string(), "--lockfile-out", (s.path / "lock").string(), "--report",
                              (s.path / "first.json").string(), ks.string()});
@@ -203,8 +205,14 @@ TEST_CASE("an image build's report gives the image's size and sha256") {
                          s.path);
     INFO(r.err);
     REQUIRE(r.status == 0);
-    const auto image = s.path / "disk.img";
-    CHECK(r.out == image.string() + "\n");
+    // livecd-tools' default name: image-<kickstart>-YYYYMMDDHHMM.img.
+    const std::string prefix = (s.path / "image-disk-").string();
+    REQUIRE(r.out.size() == prefix.size() + 17);
+    CHECK(r.out.rfind(prefix, 0) == 0);
+    CHECK(std::all_of(r.out.begin() + prefix.size(), r.out.begin() + prefix.size() + 12, ::isdigit));
+    CHECK(r.out.substr(prefix.size() + 12) == ".img\n");
+    CHECK(r.err.find("using label '") != std::string::npos);
+    const fs::path image = r.out.substr(0, r.out.size() - 1);
     CHECK(r.err.find("phases: mount ") != std::string::npos);
     CHECK(report_field(s.path / "r.json", "r['output']['size'], r['output']['sha256']") ==
           std::to_string(fs::file_size(image)) + " " + run({"sha256sum", image.string()}).output.substr(0, 64) + "\n");
@@ -280,7 +288,7 @@ TEST_CASE("Ctrl-C during a build exits 130 with a line saying what was cleaned u
     const auto ks = s.path / "slow.ks";
     std::ofstream(ks) << kickstart_text(test_repo()) << "%post --nochroot\ntouch " << (s.path / "in-post").string()
                       << "\nsleep 3\n%end\n";
-    const std::string line = quote((examples / "image-creator").string()) + " --image-type fs -q -t " +
+    const std::string line = quote((examples / "image-creator").string()) + " --image-type fs -n slow -q -t " +
                              quote(s.path.string()) + " -o " + quote(s.path.string()) + " " + quote(ks.string()) +
                              " 2>" + quote((s.path / "err").string()) + " & pid=$!; while [ ! -e " +
                              quote((s.path / "in-post").string()) +
@@ -293,6 +301,137 @@ TEST_CASE("Ctrl-C during a build exits 130 with a line saying what was cleaned u
     CHECK(build_dir.rfind((s.path / "imgcreate-").string(), 0) == 0);
     CHECK_FALSE(fs::exists(build_dir.substr(0, build_dir.size() - 1)));
     CHECK_FALSE(fs::exists(s.path / "slow"));
+}
+
+// ---- live builds: mksquashfs's progress, -l, --base-on with --compression-type None ----
+
+namespace {
+
+// The demo's repository (Debian's kernel and busybox as rpms) and kickstart; the package and
+// initramfs cache stays in the build tree, so only the first run builds an initramfs.
+struct LiveSetup {
+    fs::path dir = fs::path(IMGCREATE_BINARY_DIR) / "test-data/frontend/live";
+    fs::path kickstart = dir / "demo-live.ks";
+    fs::path cache = dir / "cache";
+    LiveSetup() {
+        fs::create_directories(dir);
+        run({IMGCREATE_SOURCE_DIR "/examples/demo/make-repo", (dir / "repo").string()});
+        auto text = slurp(IMGCREATE_SOURCE_DIR "/examples/demo/demo-live.ks");
+        text.replace(text.find("@DEMO_REPO@"), 11, (dir / "repo").string());
+        std::ofstream(kickstart) << text;
+    }
+};
+
+void require_live_tools() {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"xorriso", "mksquashfs", "unsquashfs", "dracut", "grub-mkimage", "mkfs.fat", "mcopy", "rpmbuild",
+                          "createrepo_c", "debugfs", "script"})
+        IMGCREATE_REQUIRE_PROGRAM(p);
+    require_program_built("livecd-creator");
+}
+
+// The root image's squashfs compressor and the text of `file` inside it.
+std::pair<std::string, std::string> look_inside(const fs::path& iso, const fs::path& work, const std::string& file) {
+    fs::create_directories(work);
+    run({"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", "/LiveOS/squashfs.img", (work / "sq.img").string()});
+    std::string compression;
+    std::istringstream sb(run({"unsquashfs", "-s", (work / "sq.img").string()}).output);
+    for (std::string line; std::getline(sb, line);)
+        if (line.rfind("Compression ", 0) == 0) compression = line.substr(12);
+    run({"unsquashfs", "-no-progress", "-d", (work / "tree").string(), (work / "sq.img").string()});
+    Command cat;
+    cat.argv = {"debugfs", "-R", "cat " + file, (work / "tree/LiveOS/rootfs.img").string()};
+    cat.log_output = false;
+    auto text = run(cat).output;
+    // debugfs puts its version line first.
+    if (auto nl = text.find('\n'); text.rfind("debugfs ", 0) == 0 && nl != std::string::npos) text.erase(0, nl + 1);
+    fs::remove_all(work);
+    return {compression, text};
+}
+
+}  // namespace
+
+TEST_CASE("a live build on a terminal shows mksquashfs's progress, and -l runs a shell with the host's mounts in the image") {
+    require_live_tools();
+    LiveSetup live;
+    Scratch s;
+    // What the user types into the shell; it records what the shell saw in the image.
+    std::ofstream(s.path / "typed") << "echo \"mark $IMGCREATE_TEST_MARK\" > /etc/shell-result\n"
+                                       "ls /run/iso >> /etc/shell-result\n"
+                                       "test -d /run/hostroot" << s.path.string() << " && echo hostroot >> /etc/shell-result\n"
+                                       "test -c /dev/pts/ptmx && echo pts >> /etc/shell-result\n"
+                                       "echo \"PS1=$PS1\" >> /etc/shell-result\n"
+                                       "exit\n";
+    const bool had_run_iso = fs::exists("/run/iso"), had_hostroot = fs::exists("/run/hostroot");
+    const std::string creator = quote((examples / "livecd-creator").string()) + " -c " + quote(live.kickstart.string()) +
+                                " -f PTYLIVE --compression-type lz4 -l --cache " + quote(live.cache.string()) + " -t " +
+                                quote(s.path.string()) + " -o " + quote(s.path.string());
+    Command cmd;
+    cmd.argv = {"sh", "-c", "IMGCREATE_TEST_MARK=m42 script -qec " + quote(creator) + " /dev/null < " +
+                                quote((s.path / "typed").string())};
+    cmd.check = false;
+    cmd.log_output = false;
+    auto r = run(cmd);
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    // The status line: redrawn in place ("\r\033[K"), in the rpm transaction's look.
+    CHECK(r.output.find("\r\033[K[1/3] installing filesystem-") != std::string::npos);
+    CHECK(r.output.find("] squashing squashfs.img 100%") != std::string::npos);
+    CHECK(r.output.find("\r\033[K[") != std::string::npos);
+    CHECK(r.output.find("Shell (/bin/sh) in the install root ") != std::string::npos);
+    CHECK(fs::exists("/run/iso") == had_run_iso);
+    CHECK(fs::exists("/run/hostroot") == had_hostroot);
+
+    const auto [compression, result] = look_inside(s.path / "PTYLIVE.iso", s.path / "look", "/etc/shell-result");
+    CHECK(compression == "lz4");
+    CHECK(result ==
+          "mark m42\n"
+          "EFI\nLiveOS\nboot\nimages\n"
+          "hostroot\n"
+          "pts\n"
+          "PS1=[\\u@\\h install_root \\w]\\$ \n");
+    CHECK(run({"findmnt", "-rn", "-o", "TARGET"}).output.find(s.path.string()) == std::string::npos);
+
+    SECTION("on a pipe: no progress line, the log lines only; --base-on with -l installs nothing, None keeps lz4") {
+        fs::create_directories(s.path / "second");
+        std::ofstream(s.path / "typed2") << "echo edited > /etc/second-edit\n";
+        Command again;
+        again.argv = {"sh", "-c", quote((examples / "livecd-creator").string()) + " -c " + quote(live.kickstart.string()) +
+                                      " -f SECOND -b " + quote((s.path / "PTYLIVE.iso").string()) +
+                                      " --compression-type None -l --cache " + quote(live.cache.string()) + " -t " +
+                                      quote(s.path.string()) + " -o " + quote((s.path / "second").string()) + " < " +
+                                      quote((s.path / "typed2").string()) + " 2>&1 | cat"};
+        again.log_output = false;
+        const auto out = run(again).output;
+        INFO(out);
+        CHECK(out.find('\r') == std::string::npos);
+        CHECK(out.find("\033[") == std::string::npos);
+        CHECK(out.find("squashing squashfs.img") == std::string::npos);
+        CHECK(out.find("\ninstalling no packages: the root is used as it is\n") != std::string::npos);
+        CHECK(out.find("\n--compression-type None: squashing with lz4, as " + (s.path / "PTYLIVE.iso").string() + " is\n") !=
+              std::string::npos);
+        CHECK(out.find("/LiveOS/squashfs.img (lz4)\n") != std::string::npos);
+        CHECK(out.find("installing filesystem-") == std::string::npos);
+        CHECK_THAT(out, Catch::EndsWith("\n" + (s.path / "second/SECOND.iso").string() + "\n"));
+        const auto [second_compression, edit] =
+            look_inside(s.path / "second/SECOND.iso", s.path / "look2", "/etc/second-edit");
+        CHECK(second_compression == "lz4");
+        CHECK(edit == "edited\n");
+        CHECK(look_inside(s.path / "second/SECOND.iso", s.path / "look3", "/etc/shell-result").second.rfind("mark m42\n", 0) ==
+              0);
+    }
+}
+
+TEST_CASE("livecd-creator refuses --compression-type None without --base-on as a usage mistake") {
+    require_program_built("livecd-creator");
+    Scratch s;
+    auto r = run_program("livecd-creator", {"--compression-type", "None", "a.ks"}, s.path);
+    CHECK(r.status == 2);
+    CHECK(r.err ==
+          "usage: livecd-creator [options] -c KICKSTART | livecd-creator [options] KICKSTART\n"
+          "livecd-creator: error: --compression-type None takes the compressor of the --base-on ISO, and there is no "
+          "--base-on: give one, or name a compressor (xz, zstd, lz4, gzip, lzo)\n"
+          "Try 'livecd-creator --help' for the options.\n");
 }
 
 // ---- ksvalidator and ksflatten, as pykickstart's users run them ----

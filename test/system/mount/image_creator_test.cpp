@@ -57,7 +57,7 @@ TEST_CASE("image-creator builds a clean, minimised ext4 image holding the packag
     auto result = run(cmd);
     INFO(result.output);
     REQUIRE(result.exit_status == 0);
-    const auto image = tmp.path / "out/small-image.img";
+    const auto image = tmp.path / "out/Demo-Image-Label.img";  // -f names the image too, as in livecd-tools
     CHECK_THAT(result.output, Catch::EndsWith("\n" + image.string() + "\n"));
 
     Command fsck;

@@ -3,12 +3,18 @@
 
 #include <imgcreate/frontend/options.hpp>
 #include <imgcreate/frontend/report.hpp>
+#include <imgcreate/stage/squashfs.hpp>
 
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <ctime>
 #include <initializer_list>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace imgcreate::frontend;
 
@@ -86,13 +92,122 @@ TEST_CASE("a given label is the live ISO's name too, and must fit a CD") {
           "the label '123456789012345678901234567890123' has 33 characters; a CD label has at most 32");
 }
 
-TEST_CASE("images and trees are named after the kickstart unless -n names them, and -f labels them") {
+TEST_CASE("image-creator names an image image-<kickstart>-<time> and a tree fs-<kickstart>-<time>, as livecd-tools does") {
+    const std::string stamp = timestamp(noon, false);
+    const std::string suffix = machine() + "-" + stamp;
+    auto o = parse({"image-creator", "/ks/small-image.ks"});
+    CHECK(o.names_defaulted);
+    CHECK(o.creator.name == "image-small-image-" + stamp);
+    // image-small-image-<arch>-<stamp> is over 32: the prefix goes, then the kickstart part is cut.
+    CHECK(o.creator.fslabel == std::string("small-image").substr(0, 32 - suffix.size() - 1) + "-" + suffix);
+    CHECK(o.creator.title == "Image Small");
+    o = parse({"image-creator", "image-disk.ks"});
+    CHECK(o.creator.name == "image-disk-" + stamp);
+    CHECK(o.creator.fslabel == "image-disk-" + suffix);
+    o = parse({"image-creator", "--image-type", "fs", "tree.ks"});
+    CHECK(o.creator.name == "fs-tree-" + stamp);
+    CHECK(o.creator.fslabel == "fs-tree-" + suffix);
+}
+
+TEST_CASE("with x86_64 and a fixed time the default names are exactly livecd-tools' names") {
+    ::setenv("SOURCE_DATE_EPOCH", "1795310400", 1);  // 2026-11-22 01:20 UTC
+    auto names = [](const char* program, const char* ks) {
+        std::vector<const char*> argv{program, ks};
+        const auto o = parse_options(2, argv.data());
+        return o.creator.name + " " + o.creator.fslabel;
+    };
+    if (machine() == "x86_64") {
+        CHECK(names("livecd-creator", "fedora-live-workstation.ks") ==
+              "livecd-fedora-live-workstation-202611220120 fedora-live--x86_64-202611220120");
+        CHECK(names("livecd-creator", "livecd-demo.ks") == "livecd-demo-202611220120 livecd-demo-x86_64-202611220120");
+        CHECK(names("image-creator", "small-image.ks") == "image-small-image-202611220120 small-image-x86_64-202611220120");
+        CHECK(names("image-creator", "/a/b.c/disk.ks") == "image-disk-202611220120 image-disk-x86_64-202611220120");
+        CHECK(names("image-creator", "no-dot") == "image-no-dot-202611220120 image-no-dot-x86_64-202611220120");
+    }
+    ::unsetenv("SOURCE_DATE_EPOCH");
+}
+
+TEST_CASE("-n is another spelling of -f: a given label is the name of every image type, and the last one given wins") {
     auto o = parse({"image-creator", "-f", "Demo-Image-Label", "small-image.ks"});
-    CHECK(o.creator.name == "small-image");
+    CHECK_FALSE(o.names_defaulted);
+    CHECK(o.creator.name == "Demo-Image-Label");
     CHECK(o.creator.fslabel == "Demo-Image-Label");
+    CHECK(o.creator.title == "Demo Image");
     o = parse({"image-creator", "--name", "disk", "small-image.ks"});
     CHECK(o.creator.name == "disk");
     CHECK(o.creator.fslabel == "disk");
+    CHECK(parse({"livecd-creator", "-f", "First", "-n", "Second", "a.ks"}).creator.name == "Second");
+    CHECK(parse({"livecd-creator", "-n", "Second", "--fslabel=Third", "a.ks"}).creator.fslabel == "Third");
+    CHECK(parse({"image-creator", "--image-type", "fs", "-n", "tree", "a.ks"}).creator.name == "tree");
+    // An image's label is cut to 32 characters, silently; its name is not. Spaces are allowed.
+    o = parse({"image-creator", "-f", "a label with spaces, longer than 32", "a.ks"});
+    CHECK(o.creator.name == "a label with spaces, longer than 32");
+    CHECK(o.creator.fslabel == "a label with spaces, longer than");
+    // A live ISO's label is checked whichever spelling gave it.
+    CHECK(usage_error({"livecd-creator", "-n", "has space", "a.ks"}) == "the label 'has space' contains a space; CD labels cannot");
+}
+
+TEST_CASE("an option given twice keeps its last value, as optparse does, while --repo collects") {
+    auto o = parse({"livecd-creator", "--title", "One", "--title", "Two", "-t", "/a", "-t", "/b", "-d", "-d", "--repo",
+                    "/r/1.repo", "--repo", "/r/2.repo", "a.ks"});
+    CHECK(o.creator.title == "Two");
+    CHECK(o.creator.tmpdir == "/b");
+    CHECK(o.debug);
+    CHECK(o.creator.repo_files == std::vector<std::filesystem::path>{"/r/1.repo", "/r/2.repo"});
+}
+
+TEST_CASE("build_name cuts the kickstart part with Python's slice, negative counts included") {
+    // maxlen 9, suffix 10: name[:9 - 10 - 1] is name[:-2].
+    CHECK(build_name("abcdef.ks", "p-", "0123456789", 9) == "abcd-0123456789");
+    CHECK(build_name("abcdef.ks", "p-", "0123456789", 5) == "-0123456789");
+    CHECK(build_name("abcdef.ks", "p-", "0123456789", 11) == "-0123456789");
+    CHECK(build_name("abcdef.ks", "p-", "0123456789", 13) == "ab-0123456789");
+    CHECK(build_name("p-abcdef.ks", "p-", "0123456789") == "p-abcdef-0123456789");
+}
+
+TEST_CASE("--compression-type None takes the base's compressor and needs --base-on for a live ISO") {
+    CHECK(usage_error({"livecd-creator", "--compression-type", "None", "a.ks"}) ==
+          "--compression-type None takes the compressor of the --base-on ISO, and there is no --base-on: give one, or "
+          "name a compressor (xz, zstd, lz4, gzip, lzo)");
+    const auto base = std::filesystem::temp_directory_path() / ("imgcreate-base-" + std::to_string(::getpid()) + ".iso");
+    std::ofstream(base) << "x";
+    auto o = parse({"livecd-creator", "-b", base.c_str(), "--compression-type", "None", "a.ks"});
+    CHECK(o.creator.compression == "None");
+    CHECK_FALSE(o.creator.skip_compression);
+    CHECK(parse({"livecd-creator", "-b", base.c_str(), "--compression-type", "none", "a.ks"}).creator.compression == "None");
+    std::filesystem::remove(base);
+    // Images are not squashed: the setting does not matter there.
+    CHECK(parse({"image-creator", "--compression-type", "None", "a.ks"}).creator.compression == "None");
+}
+
+TEST_CASE("mksquashfs gets xz1m spelled out, and its progress bar only when asked") {
+    imgcreate::stage::SquashfsOptions options;
+    options.compression = "xz1m";
+    options.processors = 1;
+    CHECK(imgcreate::stage::mksquashfs_argv("/t", "/s", options) ==
+          std::vector<std::string>{"mksquashfs", "/t", "/s", "-noappend", "-no-progress", "-comp", "xz", "-b", "1M",
+                                   "-Xdict-size", "1M", "-no-recovery", "-processors", "1"});
+    options.compression = "lz4";
+    options.progress = true;
+    CHECK(imgcreate::stage::mksquashfs_argv("/t", "/s", options) ==
+          std::vector<std::string>{"mksquashfs", "/t", "/s", "-noappend", "-comp", "lz4", "-processors", "1"});
+    options.compression = "None";
+    CHECK_THROWS_WITH(imgcreate::stage::mksquashfs_argv("/t", "/s", options),
+                      "--compression-type None was not resolved: it takes the compressor of a --base-on live ISO, and "
+                      "this build has none");
+}
+
+TEST_CASE("a redraw of mksquashfs's bar becomes a status line in the rpm progress's look") {
+    using imgcreate::stage::parse_mksquashfs_progress;
+    const auto p = parse_mksquashfs_progress("[==========\\                                    ] 100/600  16%");
+    REQUIRE(p);
+    CHECK(p->done == 100);
+    CHECK(p->total == 600);
+    CHECK(p->percent == 16);
+    CHECK(imgcreate::stage::squash_status(*p, "/b/iso/LiveOS/squashfs.img") == "[100/600] squashing squashfs.img 16%");
+    CHECK_FALSE(parse_mksquashfs_progress("Creating 4.0 filesystem on a.img, block size 131072."));
+    CHECK_FALSE(parse_mksquashfs_progress("[===] 1/2"));
+    CHECK_FALSE(parse_mksquashfs_progress(""));
 }
 
 TEST_CASE("SOURCE_DATE_EPOCH fixes the default name's time stamp, in UTC") {
@@ -161,6 +276,16 @@ TEST_CASE("the help lists the upstream options but not the hidden ones") {
                             "--nocleanup", "--debug", "--verbose", "--quiet", "--logfile", "--lockfile", "--report"})
         CHECK(help.find(opt) != std::string::npos);
     CHECK(help.find("--skip-compression") == std::string::npos);
+    // What --nomacboot really does here, in the help and the man page.
+    std::string flowed;  // the help wraps its descriptions
+    for (char c : help)
+        if (!std::isspace(static_cast<unsigned char>(c)) || (!flowed.empty() && flowed.back() != ' '))
+            flowed += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
+    CHECK(flowed.find("--nomacboot accepted for compatibility and changes nothing: imgcreate never makes livecd-tools' "
+                      "HFS+ (Mac) boot image, with or without it") != std::string::npos);
+    std::ifstream man(IMGCREATE_SOURCE_DIR "/man/livecd-creator.1");
+    const std::string page((std::istreambuf_iterator<char>(man)), std::istreambuf_iterator<char>());
+    CHECK(page.find("\\fB\\-\\-nomacboot\\fR\nAccepted for compatibility and changes nothing.") != std::string::npos);
     CHECK(help.find("--name") == std::string::npos);
 }
 
