@@ -54,6 +54,7 @@ public:
         : pool_(pool), request_(request), comps_(comps), query_(pool) {}
 
     Selection run(const std::vector<std::string>& installonly) {
+        refuse_modules();
         apply_excludes();
         select_groups();
         select_packages();
@@ -89,6 +90,28 @@ private:
         pool_.pool().set_excluded(out_.excluded);
     }
 
+    // Module metadata (modules.yaml) is not read, so @module:stream[/profile] cannot be honoured:
+    // an error, or with --ignoremissing a warning, like a group that is not there.
+    void refuse_modules() {
+        std::vector<const PackageEntry*> modules;
+        for (const auto& e : request_.entries)
+            if (e.kind == EntryKind::module) modules.push_back(&e);
+        if (modules.empty()) return;
+        if (request_.ignoremissing) {
+            for (const auto* e : modules)
+                warn("Skipping module '" + e->text() + "'" + at(e->where()) +
+                     ": modules are not supported; list the packages you need from it in %packages instead");
+            return;
+        }
+        const bool one = modules.size() == 1;
+        std::string msg = "%packages asks for " + (one ? std::string("a module stream") : std::to_string(modules.size()) + " module streams") +
+                          ", and modules are not supported: list the packages you need from " + (one ? "it" : "them") +
+                          " in %packages instead, or add --ignoremissing to %packages to skip " + (one ? "it" : "them");
+        for (const auto* e : modules)
+            msg += "\n  " + (e->where().empty() ? std::string("%packages") : e->where()) + ": module '" + e->text() + "'";
+        throw InstallError(msg);
+    }
+
     struct GroupWant {
         std::string name;
         bool nodefaults = false, optional = false;
@@ -114,10 +137,6 @@ private:
                 if (!excluded_groups.count(g)) wanted.push_back({g, false, false, &e});
         }
         for (const auto& e : request_.entries) {
-            if (e.kind == EntryKind::module) {
-                warn("module streams in %packages are not supported; ignoring '" + e.text() + "'" + at(e.where()));
-                continue;
-            }
             if (e.kind != EntryKind::group) continue;
             if ((e.name == "core" && !request_.nocore) || excluded_groups.count(e.name)) continue;
             wanted.push_back({e.name, e.nodefaults, e.optional, &e});

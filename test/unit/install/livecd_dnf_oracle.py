@@ -25,6 +25,8 @@ def main():
     conf.obsoletes = True
     conf.best = True
     conf.install_weak_deps = not cfg.get("excludeWeakdeps", False)
+    # %packages --multilib: every arch of what is asked for (multilib_policy "all")
+    conf.multilib_policy = "all" if cfg.get("multilib", False) else "best"
     conf.substitutions["arch"] = "x86_64"
     conf.substitutions["basearch"] = "x86_64"
     conf.substitutions["releasever"] = cfg.get("releasever", "39")

@@ -207,7 +207,7 @@ TEST_CASE("a metalink whose repomd.xml hash matches is used, one whose hash does
     }
 }
 
-TEST_CASE("--proxy sends metadata and package requests through the proxy, and without it the host cannot be reached") {
+TEST_CASE("a repository with --proxy is reached through the proxy, and without it its host cannot be reached") {
     const auto root = web_root("net-proxy");
     const auto log = work_dir() / "net-proxy.log";
     fs::remove(log);
@@ -317,4 +317,31 @@ TEST_CASE("downloads show a progress line on a terminal and only log lines other
     CHECK_THAT(piped, Contains("downloaded chain-a-1.0-1.x86_64 (5.5 KiB) ["));
     CHECK_THAT(piped, Contains(") [3/3]\n"));  // one line per package, counted
     CHECK_THAT(piped, Contains("3 packages ready\n"));
+}
+
+TEST_CASE("a kickstart's %packages --multilib and @module:stream lines reach the resolver as written") {
+    const auto repos = std::vector<RepoConfig>{local_repo("main", repo_path("main"))};
+    auto from_kickstart = [](const std::string& text) {
+        auto ks = imgcreate::kickstart::parse_string(text, "ks.cfg");
+        return imgcreate::install::detail::package_request(ks.packages);
+    };
+    auto multilib = from_kickstart("%packages --multilib --nocore\nmulti-app\n%end\n");
+    CHECK(multilib.multilib);
+    // Both arches of what is named; multi-app.i686's plain "Requires: libmulti" is met by the
+    // x86_64 build, as dnf does it.
+    CHECK(nevras(resolve(repos, multilib, options())) ==
+          Strings{"libmulti-1.0-1.x86_64", "multi-app-1.0-1.i686", "multi-app-1.0-1.x86_64"});
+    CHECK(nevras(resolve(repos, from_kickstart("%packages --nocore\nmulti-app\n%end\n"), options())) ==
+          Strings{"libmulti-1.0-1.x86_64", "multi-app-1.0-1.x86_64"});
+
+    const std::string modules = "%packages --nocore\nchain-a\n@nodejs:18/common\n%end\n";
+    CHECK_THROWS_WITH(resolve(repos, from_kickstart(modules), options()),
+                      "%packages asks for a module stream, and modules are not supported: list the packages you need "
+                      "from it in %packages instead, or add --ignoremissing to %packages to skip it\n"
+                      "  ks.cfg:3: module '@nodejs:18/common'");
+    auto ignoring = resolve(repos, from_kickstart("%packages --nocore --ignoremissing\nchain-a\n@nodejs:18/common\n%end\n"),
+                            options());
+    CHECK(ignoring.warnings == Strings{"Skipping module '@nodejs:18/common' (ks.cfg:3): modules are not supported; "
+                                       "list the packages you need from it in %packages instead"});
+    CHECK(nevras(ignoring) == Strings{"chain-a-1.0-1.x86_64", "chain-b-1.0-1.x86_64", "chain-c-2.0-1.x86_64"});
 }

@@ -71,7 +71,10 @@ inline PackageRequest request(const std::vector<std::string>& lines) {
         }
         if (s.rfind("-@", 0) == 0) { e.kind = EntryKind::exclude_group; e.name = s.substr(2); }
         else if (s.rfind("@^", 0) == 0) { e.kind = EntryKind::environment; e.name = s.substr(2); }
-        else if (s.rfind("@", 0) == 0) { e.kind = EntryKind::group; e.name = s.substr(1); }
+        else if (s.rfind("@", 0) == 0) {
+            e.kind = s.find(':') != std::string::npos ? EntryKind::module : EntryKind::group;  // @module:stream/profile
+            e.name = s.substr(1);
+        }
         else if (s.rfind("-", 0) == 0) { e.kind = EntryKind::exclude; e.name = s.substr(1); }
         else { e.name = s; }
         r.entries.push_back(e);
@@ -144,7 +147,8 @@ inline std::vector<std::string> livecd_dnf(const std::vector<RepoConfig>& repos,
     js << "{\"repos\":" << repos_json << ",\"packages\":" << json_list(pkgs) << ",\"excluded\":" << json_list(excluded)
        << ",\"excludedGroups\":" << json_list(excluded_groups) << ",\"groups\":" << groups
        << ",\"nocore\":" << (req.nocore ? "true" : "false") << ",\"ignoremissing\":" << (req.ignoremissing ? "true" : "false")
-       << ",\"excludeWeakdeps\":" << (req.exclude_weakdeps ? "true" : "false");
+       << ",\"excludeWeakdeps\":" << (req.exclude_weakdeps ? "true" : "false")
+       << ",\"multilib\":" << (req.multilib ? "true" : "false");
     if (!env.empty()) js << ",\"environment\":" << json_string(env);
     js << "}";
     fs::create_directories(work_dir());

@@ -31,6 +31,12 @@ TEST_CASE("%packages resolves to the same package set livecd-tools gets from dnf
     auto no_weak = request({"weak-app", "@desktop --nodefaults"});
     no_weak.exclude_weakdeps = true;
     no_weak.nocore = true;
+    auto multilib = request({"multi-app", "chain-a", "@multilib-libs", "glob-*"});
+    multilib.multilib = true;
+    auto multilib_alone = request({"multi-app"});
+    multilib_alone.multilib = multilib_alone.nocore = true;
+    auto multilib_arch = request({"multi-app.x86_64", "libmulti.i686"});
+    multilib_arch.multilib = true;
     auto ignoring = request({"chain-a", "no-such-package", "@no-such-group"});
     ignoring.ignoremissing = true;
     std::vector<Case> cases{
@@ -42,6 +48,10 @@ TEST_CASE("%packages resolves to the same package set livecd-tools gets from dnf
          request({"@^workstation-environment", "-@desktop", "@extras --optional", "@development --nodefaults"}), repos},
         {"weak deps off and --nocore", no_weak, repos},
         {"multilib by arch", request({"libmulti.i686", "multi-app"}), repos},
+        {"a group with a two-arch member", request({"@multilib-libs"}), repos},
+        {"--multilib: every arch of each package and group member", multilib, repos},
+        {"--multilib with arches asked for", multilib_arch, repos},
+        {"--multilib, one package whose dependency has two arches", multilib_alone, repos},
         {"installonly kernels side by side", request({"kernel-5.0", "kernel-6.0"}), repos},
         {"NEVR, NEV, provides, file path outside primary, glob with arch",
          request({"versioned-1.0-1", "chain-c-2.0", "webserver", "/usr/share/filedep/data.txt", "glob-*.x86_64",
@@ -158,6 +168,58 @@ TEST_CASE("obsoletes are honoured, installonly kernels coexist, i686 only when a
           Strings{"core-base-1.0-1.x86_64", "core-default-1.0-1.x86_64", "libmulti-1.0-1.x86_64",
                   "multi-app-1.0-1.x86_64"});
     CHECK(has(resolve_names(request({"libmulti.i686"})), "libmulti-1.0-1.i686"));
+}
+
+TEST_CASE("%packages --multilib installs every arch of a package or group member that has several, as multilib_policy all") {
+    const auto repos = std::vector<RepoConfig>{local_repo("main", repo_path("main"))};
+    auto req = request({"multi-app", "chain-a", "@multilib-libs"});
+    req.nocore = true;
+    // noarch-tool requires core-base.
+    const Strings best{"chain-a-1.0-1.x86_64",   "chain-b-1.0-1.x86_64",  "chain-c-2.0-1.x86_64",
+                       "core-base-1.0-1.x86_64", "libmulti-1.0-1.x86_64", "multi-app-1.0-1.x86_64",
+                       "noarch-tool-1.0-1.noarch"};
+    CHECK(nevras(resolve(repos, req, options())) == best);
+    req.multilib = true;
+    CHECK(nevras(resolve(repos, req, options())) ==
+          Strings{"chain-a-1.0-1.x86_64", "chain-b-1.0-1.x86_64", "chain-c-2.0-1.x86_64", "core-base-1.0-1.x86_64",
+                  "libmulti-1.0-1.i686",
+                  "libmulti-1.0-1.x86_64", "multi-app-1.0-1.i686", "multi-app-1.0-1.x86_64",
+                  "noarch-tool-1.0-1.noarch"});
+    // An arch asked for still wins over --multilib.
+    auto by_arch = request({"multi-app.x86_64"});
+    by_arch.nocore = by_arch.multilib = true;
+    CHECK(nevras(resolve(repos, by_arch, options())) == Strings{"libmulti-1.0-1.x86_64", "multi-app-1.0-1.x86_64"});
+}
+
+TEST_CASE("a module stream in %packages is an error naming it and its line, a warning with --ignoremissing") {
+    const auto req = request({"chain-a", "@nodejs:18/common", "@perl:5.32"});
+    try {
+        resolve(main_and_updates(), req, options());
+        FAIL("no error");
+    } catch (const InstallError& e) {
+        CHECK(std::string(e.what()) ==
+              "%packages asks for 2 module streams, and modules are not supported: list the packages you need from "
+              "them in %packages instead, or add --ignoremissing to %packages to skip them\n"
+              "  ks.cfg:3: module '@nodejs:18/common'\n"
+              "  ks.cfg:4: module '@perl:5.32'");
+    }
+    try {
+        resolve(main_and_updates(), request({"@nodejs:18"}), options());
+        FAIL("no error");
+    } catch (const InstallError& e) {
+        CHECK(std::string(e.what()) ==
+              "%packages asks for a module stream, and modules are not supported: list the packages you need from it "
+              "in %packages instead, or add --ignoremissing to %packages to skip it\n"
+              "  ks.cfg:2: module '@nodejs:18'");
+    }
+    auto ignoring = req;
+    ignoring.ignoremissing = true;
+    auto r = resolve(main_and_updates(), ignoring, options());
+    CHECK(has(nevras(r), "chain-a-1.0-1.x86_64"));
+    CHECK(r.warnings == Strings{"Skipping module '@nodejs:18/common' (ks.cfg:3): modules are not supported; list the "
+                                "packages you need from it in %packages instead",
+                                "Skipping module '@perl:5.32' (ks.cfg:4): modules are not supported; list the "
+                                "packages you need from it in %packages instead"});
 }
 
 TEST_CASE("weak dependencies are installed unless --excludeWeakdeps") {

@@ -31,6 +31,9 @@ public:
         pool_setarch(pool_, arch.c_str());
         // Excludes change the considered map after providers are indexed (as libdnf does).
         pool_set_flag(pool_, POOL_FLAG_WHATPROVIDESWITHDISABLED, 1);
+        // Fedora's libsolv (and so dnf) lets x86_64 and i686 builds of one name coexist; Debian's
+        // is built without that default, so both arches (--multilib) would be "cannot install both".
+        pool_set_flag(pool_, POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS, 1);
         map_init(considered_.get(), 0);
     }
     ~Pool() {
