@@ -142,6 +142,8 @@ inline std::string failure_message(const RepoConfig& repo, const std::string& wh
     else if (any({"checksum doesn't match", "Checksum doesn't match", "checksum mismatch"}))
         first = "repomd.xml does not match the checksum the metalink gives: the mirrors are out of date or the "
                 "metalink is wrong; try again later or use a baseurl";
+    else if (any({"Curl error (1):"}))
+        first = "the URL's scheme is not supported: use http://, https://, ftp:// or file://";
     else if (any({"Curl error (7)"}))
         first = "no mirror accepted a connection: check the URLs and that the servers are up";
     else if (any({"Could not resolve host", "Couldn't resolve host"}))

@@ -180,6 +180,17 @@ TEST_CASE("a mirrorlist is followed past dead mirrors, and one with only dead mi
     }
 }
 
+TEST_CASE("a baseurl with a scheme librepo cannot fetch is an error saying which schemes work") {
+    Fresh f("net-scheme");
+    CHECK(error_of(kickstart_repo("repo --name=odd --baseurl=nosuch://127.0.0.1/repo"), f) ==
+          "repository 'odd': cannot download repository metadata: the URL's scheme is not supported: use http://, "
+          "https://, ftp:// or file://\n"
+          "  Cannot download repomd.xml: Cannot download repodata/repomd.xml: All mirrors were tried\n"
+          "  nosuch://127.0.0.1/repo/repodata/repomd.xml: Curl error (1): Unsupported protocol for "
+          "nosuch://127.0.0.1/repo/repodata/repomd.xml [Protocol \"nosuch\" not supported or disabled in libcurl]\n"
+          "  (repository defined at ks.cfg:1)");
+}
+
 TEST_CASE("a metalink whose repomd.xml hash matches is used, one whose hash does not is refused naming the repository") {
     const auto root = web_root("net-metalink");
     HttpServer server(root.string());
