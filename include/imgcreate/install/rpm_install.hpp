@@ -23,6 +23,7 @@
 #include <imgcreate/support/log.hpp>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -182,7 +183,11 @@ struct RpmInstall {
             download_packages(packages, repos, download);
         });
         auto options = transaction_options(ctx, repos);
+        // The solver's pool and the metadata are gone: give their memory back before rpm's
+        // transaction grows the heap again (it would otherwise stay part of the peak).
+        ::malloc_trim(0);
         result = phases.time("transaction", [&] { return install_packages(ctx.install_root, packages, options, progress); });
+        ::malloc_trim(0);
         std::string line = "install:";
         for (const auto& [name, seconds] : phases.phases) line += " " + name + " " + std::to_string(seconds).substr(0, 5) + "s";
         log::info(line);
