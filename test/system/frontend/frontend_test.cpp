@@ -419,6 +419,21 @@ TEST_CASE("a live build on a terminal shows mksquashfs's progress, and -l runs a
         CHECK(edit == "edited\n");
         CHECK(look_inside(s.path / "second/SECOND.iso", s.path / "look3", "/etc/shell-result").second.rfind("mark m42\n", 0) ==
               0);
+
+        // A base holding its root image uncompressed (-s) gives, with None, an uncompressed ISO.
+        auto quick = [&](const std::string& label, const fs::path& base, const std::string& extra) {
+            fs::create_directories(s.path / label);
+            run({"sh", "-c", quote((examples / "livecd-creator").string()) + " -q -l -c " + quote(live.kickstart.string()) +
+                                 " -f " + label + " -b " + quote(base.string()) + " " + extra + " --cache " +
+                                 quote(live.cache.string()) + " -t " + quote(s.path.string()) + " -o " +
+                                 quote((s.path / label).string()) + " </dev/null"});
+            return run({"sh", "-c", "xorriso -indev " + quote((s.path / label / (label + ".iso")).string()) +
+                                         " -find /LiveOS -type f 2>/dev/null"})
+                .output;
+        };
+        CHECK(quick("PLAIN", s.path / "second/SECOND.iso", "-s") == "'/LiveOS/rootfs.img'\n");
+        CHECK(quick("KEPT", s.path / "PLAIN/PLAIN.iso", "--compression-type None") == "'/LiveOS/rootfs.img'\n");
+        CHECK(quick("SQUASHED", s.path / "PLAIN/PLAIN.iso", "--compression-type gzip") == "'/LiveOS/squashfs.img'\n");
     }
 }
 
