@@ -233,6 +233,8 @@ TEST_CASE("a repository with --proxy is reached through the proxy, and without i
         const auto used = read(log);
         CHECK_THAT(used, Contains("http://imgcreate-test.invalid/repo/repodata/repomd.xml\n"));
         CHECK_THAT(used, Contains("http://imgcreate-test.invalid/repo/packages/x86_64/chain-a-1.0-1.x86_64.rpm\n"));
+        // main has a file dependency outside primary.xml: its filelists come through the proxy too.
+        CHECK_THAT(read(log), Contains("-filelists.xml"));
     }
     SECTION("a .repo file's proxy=") {
         Fresh f("net-proxy-file");
