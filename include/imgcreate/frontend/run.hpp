@@ -148,9 +148,6 @@ inline int run_creator(int argc, const char* const* argv) {
     }
     detail::set_up_logging(o);
     if (o.plugins) log::warning("-p/--plugins is ignored: imgcreate installs with librpm and has no DNF plugins");
-    if (o.names_defaulted) log::info("using label '", o.creator.fslabel, "' and name '", o.creator.name, "'");
-    if (o.type == ImageType::livecd)
-        log::info("using title '", o.creator.title, "' and product '", o.creator.product, "'");
     std::shared_ptr<const kickstart::Kickstart> ks;
     try {
         ks = detail::read_kickstart(o);
@@ -162,6 +159,9 @@ inline int run_creator(int argc, const char* const* argv) {
         if (::geteuid() != 0)
             throw Error("you must run " + o.program + " as root: it mounts loop devices and installs packages with "
                         "rpm into a chroot (builds without root are not supported yet)");
+        if (o.names_defaulted) log::info("using label '", o.creator.fslabel, "' and name '", o.creator.name, "'");
+        if (o.type == ImageType::livecd)
+            log::info("using title '", o.creator.title, "' and product '", o.creator.product, "'");
     } catch (const std::exception& e) {
         detail::print_error(o.program, e.what());
         return 1;

@@ -165,7 +165,7 @@ TEST_CASE("build_name cuts the kickstart part with Python's slice, negative coun
     CHECK(build_name("p-abcdef.ks", "p-", "0123456789") == "p-abcdef-0123456789");
 }
 
-TEST_CASE("--compression-type None takes the base's compressor and needs --base-on for a live ISO") {
+TEST_CASE("compression type None takes the base's compressor and needs --base-on for a live ISO") {
     CHECK(usage_error({"livecd-creator", "--compression-type", "None", "a.ks"}) ==
           "--compression-type None takes the compressor of the --base-on ISO, and there is no --base-on: give one, or "
           "name a compressor (xz, zstd, lz4, gzip, lzo)");
