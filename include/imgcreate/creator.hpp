@@ -7,6 +7,11 @@
 //   unmount()    BootPolicy::before_unmount, API filesystems down, MountPolicy::unmount
 //   package()    StagePolicy turns the result into the deliverable in the output dir
 //
+// Before mount() does any work (even the %pre scripts), what can be known wrong is refused:
+// a name or label livecd-tools would refuse (label.hpp), an output dir that cannot be
+// written, a host program a policy names in required_programs(ctx). A step that fails
+// because the tmpdir filled up says so in its first line, whichever tool met the full disk.
+//
 // Each step may be called alone, in that order; out of order is a StepOrderError.
 // cleanup() undoes whatever is still held, newest first, and is what the destructor calls.
 //
@@ -21,6 +26,7 @@
 #include <imgcreate/configure/appliers.hpp>
 #include <imgcreate/configure/script.hpp>
 #include <imgcreate/context.hpp>
+#include <imgcreate/label.hpp>
 #include <imgcreate/mount/api_filesystems.hpp>
 #include <imgcreate/mount/namespace.hpp>
 #include <imgcreate/support/build_dir.hpp>
@@ -29,6 +35,7 @@
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -74,6 +81,7 @@ public:
 
     void mount() {
         expect(Step::none, "mount", "a new creator: mount() runs once per creator");
+        check_options();
         step("mount", [&] {
             configure::run_scripts(ctx_, kickstart::ScriptType::pre);  // on the host, nothing mounted yet
             enter_build_namespace();
@@ -189,8 +197,45 @@ private:
     template <typename F> void step(const std::string& name, F&& work) {
         check_interrupted();
         log::debug("step ", name, " starts");
-        ctx_.timings.time(name, std::forward<F>(work));
+        ctx_.timings.time(name, [&] { explaining_full_tmpdir(name, std::forward<F>(work)); });
         check_interrupted();
+    }
+
+    // What can be known wrong before any work (the %pre scripts included) is refused first:
+    // a name or label livecd-tools would refuse, an output dir that cannot be written.
+    void check_options() const {
+        if (auto problem = naming_problem(ctx_.options)) throw ConfigError(*problem, ctx_.options.name);
+        check_output_dir(ctx_.options.outdir);
+        check_programs(mount_);
+        check_programs(install_);
+        check_programs(boot_);
+        check_programs(stage_);
+    }
+
+    // A policy may name the host programs it will run ({program, Debian package} pairs), so
+    // a missing one is reported now rather than after the packages are installed.
+    template <typename P> void check_programs(const P& policy) const {
+        if constexpr (requires { policy.required_programs(ctx_); }) {
+            for (const auto& [program, package] : policy.required_programs(ctx_)) require_program(program, package);
+        }
+    }
+
+    // A step that failed because the tmpdir filled up says so first: whatever tool met the
+    // full disk (mkfs, rpm, resize2fs, mksquashfs, xorriso) reports it its own way.
+    template <typename F> void explaining_full_tmpdir(const std::string& name, F&& work) {
+        try {
+            std::forward<F>(work)();
+        } catch (const InterruptedError&) {
+            throw;
+        } catch (const std::exception& e) {
+            const auto dir = ctx_.build_dir.empty() ? ctx_.options.tmpdir : ctx_.build_dir;
+            std::uint64_t image_bytes = 0;
+            if constexpr (requires { { mount_.filesystem().size_mib } -> std::convertible_to<std::uint64_t>; })
+                if (!ctx_.build_dir.empty()) image_bytes = mount_.filesystem().size_mib << 20;
+            if (auto message = tmpdir_full_message(ctx_.options.tmpdir, dir, image_bytes))
+                throw Error(*message + "\n  " + e.what(), name, ctx_.options.tmpdir.string());
+            throw;
+        }
     }
 
     static bool privileged() { return ::geteuid() == 0; }

@@ -27,6 +27,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
@@ -91,6 +93,12 @@ public:
     }
 
     const mount::FilesystemSpec& filesystem() const noexcept { return spec_; }
+
+    // Checked by the creator before the build starts: mkfs for the kickstart's filesystem.
+    std::vector<std::pair<std::string, std::string>> required_programs(const BuildContext& ctx) const {
+        const auto fstype = mount::root_filesystem(ctx).fstype;
+        return {{"mkfs." + fstype, mount::package_providing_mkfs(fstype)}};
+    }
 
 private:
     void make_image(const std::filesystem::path& image) const {

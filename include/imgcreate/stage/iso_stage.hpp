@@ -24,6 +24,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace imgcreate {
 
@@ -47,6 +49,14 @@ struct IsoStage {
             stage::implant_md5(iso);
         });
         return stage::publish(iso, ctx.options.outdir, boot::live_iso_name(ctx.options));
+    }
+
+    // Checked by the creator before the build starts.
+    std::vector<std::pair<std::string, std::string>> required_programs(const BuildContext& ctx) const {
+        std::vector<std::pair<std::string, std::string>> programs;
+        if (!ctx.options.skip_compression) programs.emplace_back("mksquashfs", "squashfs-tools");
+        programs.emplace_back("xorriso", "xorriso");
+        return programs;
     }
 
     static stage::IsoLayout layout(const BuildContext& ctx) {

@@ -8,12 +8,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 namespace imgcreate {
 
@@ -67,6 +73,56 @@ inline void remove_build_dir(const std::filesystem::path& dir) {
                     dir.string());
     }
     std::filesystem::remove_all(dir);
+}
+
+// Checked before a build starts, so a build is not wasted on an output it cannot write: the
+// output dir, or the nearest folder that exists above it, must be a writable directory.
+inline void check_output_dir(const std::filesystem::path& outdir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto dir = fs::absolute(outdir, ec).lexically_normal();
+    const std::string what_to_do = " (choose another with -o/--output)";
+    auto existing = dir;
+    while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+    if (!fs::is_directory(existing, ec)) {
+        if (existing == dir)
+            throw Error("the output directory " + dir.string() + " is not a directory" + what_to_do, "options", dir.string());
+        throw Error("cannot create the output directory " + dir.string() + ": " + existing.string() +
+                        " is not a directory" + what_to_do, "options", dir.string());
+    }
+    if (::access(existing.c_str(), W_OK | X_OK) == 0) return;
+    const int err = errno;
+    if (existing == dir)
+        throw Error("the output directory " + dir.string() + " is not writable: " +
+                        std::error_code(err, std::generic_category()).message() + what_to_do, "options", dir.string());
+    throw Error("cannot create the output directory " + dir.string() + ": " +
+                    std::error_code(err, std::generic_category()).message() + what_to_do, "options", dir.string());
+}
+
+// When the filesystem holding `dir` has (nearly) run out of space or inodes: the first line
+// of an error saying so, with its size, what the build's largest file may grow to
+// (`may_need_bytes`, 0 when unknown) and what to do; otherwise nothing.
+inline std::optional<std::string> tmpdir_full_message(const std::filesystem::path& tmpdir, const std::filesystem::path& dir,
+                                                      std::uint64_t may_need_bytes = 0) {
+    struct statvfs st {};
+    if (dir.empty() || ::statvfs(dir.c_str(), &st) != 0 || st.f_blocks == 0) return std::nullopt;
+    const double mib = 1024.0 * 1024.0;
+    const double total = static_cast<double>(st.f_blocks) * st.f_frsize;
+    const double avail = static_cast<double>(st.f_bavail) * st.f_frsize;
+    // What a failed write leaves: next to nothing (a tool may have removed its partial file,
+    // so not exactly nothing).
+    const bool no_space = avail <= std::max(total / 100, 256 * 1024.0);
+    const bool no_inodes = st.f_files > 0 && st.f_favail == 0;
+    if (!no_space && !no_inodes) return std::nullopt;
+    char numbers[160];
+    std::snprintf(numbers, sizeof numbers, "%.1f MiB in all, %.1f MiB free%s", total / mib, avail / mib,
+                  no_inodes ? ", no free inodes" : "");
+    std::string need;
+    if (may_need_bytes > 0)
+        need = "; the build's image alone may take up to " + std::to_string((may_need_bytes + (1 << 20) - 1) >> 20) +
+               " MiB there";
+    return "the temporary directory " + tmpdir.string() + " ran out of " + (no_space ? "space" : "inodes") + " (" +
+           numbers + ")" + need + ": choose one with more room with -t/--tmpdir";
 }
 
 }  // namespace imgcreate

@@ -221,7 +221,7 @@ TEST_CASE("a missing mkfs tool is named with the package that provides it") {
     check_nothing_left(tmp);
 }
 
-TEST_CASE("an unwritable output dir fails the build after the image is made, and leaves nothing behind") {
+TEST_CASE("an unwritable output dir is refused before the build starts, and leaves nothing behind") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir tmp;
     plan() = {};
@@ -232,13 +232,15 @@ TEST_CASE("an unwritable output dir fails the build after the image is made, and
         fs::create_directories(tmp.path / "readonly");
         // Root writes anywhere a mode allows nothing: only a read-only mount stops it.
         auto ro = mount::Mount::mount({"tmpfs", tmp.path / "readonly", "tmpfs", "ro,size=1m"});
-        auto r = build(tmp, "part / --size 64\n", options);
+        // the %pre, the first thing a build runs, must not: nothing is done for a build that cannot finish
+        auto r = build(tmp, "part / --size 64\n%pre\ntouch " + (tmp.path / "pre-ran").string() + "\n%end\n", options);
         ro.unmount();
         return r;
     });
     CHECK(report == "failed: cannot create the output directory " + options.outdir.string() +
-                        ": Read-only file system\nmounts left in the build's namespace: 0");
+                        ": Read-only file system (choose another with -o/--output)\nmounts left in the build's namespace: 0");
     check_nothing_left(tmp);
+    CHECK_FALSE(fs::exists(tmp.path / "pre-ran"));
     CHECK_FALSE(fs::exists(tmp.path / "readonly/out"));
 }
 
