@@ -5,6 +5,8 @@
 // SIGKILL. Afterwards the host must hold no mount or loop device below the scratch dir, no
 // process still working on the build, and no file in the output dir; after SIGINT/SIGTERM no
 // build dir either (after SIGKILL no code runs, so its files stay, with nothing mounted).
+// A live build (LiveMount, RpmInstall, IsoStage, with a boot policy that only makes the ISO
+// tree) is interrupted the same ways while mksquashfs runs and while xorriso runs.
 #include <catch2/catch.hpp>
 
 #include "system/mount/fixture.hpp"
@@ -117,6 +119,56 @@ bool poll(const std::function<bool()>& reached, std::chrono::seconds limit = std
 
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGKILL"; }
 
+// A build in a forked child: its outcome's first line, and what its namespace still held.
+template <typename Image> Child start_build(const std::string& ks, const CreatorOptions& options) {
+    return Child([ks, options] {
+        InterruptGuard guard;
+        std::string outcome;
+        {
+            Image creator(std::make_shared<kickstart::Kickstart>(kickstart::parse_string(ks)), options);
+            try {
+                creator.create();
+                outcome = "built";
+            } catch (const std::exception& e) {
+                outcome = e.what();
+                outcome = outcome.substr(0, outcome.find('\n'));
+            }
+        }
+        return outcome + "\nmounts left in the build's namespace: " + std::to_string(mount_points_below(options.tmpdir).size());
+    });
+}
+
+// Signals the build once `reached` holds, then checks what it left on the host.
+void kill_and_check(Child& child, int sig, const fs::path& scratch, const std::function<bool()>& reached,
+                    pid_t server = -1) {
+    REQUIRE(poll(reached));
+    child.signal(sig);
+    ++kill_points_tried;
+    const auto report = child.wait();
+    if (sig == SIGKILL) {
+        CHECK(child.exit_code() == 128 + SIGKILL);
+    } else {
+        CHECK(report == std::string("interrupted by ") + signal_name(sig) + "\nmounts left in the build's namespace: 0");
+    }
+    CHECK(mount_points_below(scratch).empty());
+    CHECK(loops_below_after_settling(scratch).empty());
+    CHECK(processes_on_after_settling(scratch, server).empty());
+    CHECK(entries_of(scratch / "out").empty());
+    if (sig != SIGKILL) CHECK(entries_of(scratch / "tmp").empty());
+}
+
+// The ISO tree and nothing else: IsoStage then makes a plain data ISO, with no boot loader
+// or initramfs to build first.
+struct IsoTreeOnly {
+    void before_install(BuildContext&) {}
+    void configure_boot(BuildContext& ctx) {
+        fs::create_directories(boot::live_iso_dir(ctx));
+        std::ofstream(boot::live_iso_dir(ctx) / "README") << "kill point test\n";
+    }
+    void before_unmount(BuildContext&) {}
+};
+using BareLiveImage = Creator<LiveMount, install::RpmInstall, IsoTreeOnly, IsoStage>;
+
 }  // namespace
 
 TEST_CASE("SIGINT, SIGTERM or SIGKILL inside mkfs, download, the rpm transaction or minimising leaves nothing behind") {
@@ -144,38 +196,48 @@ TEST_CASE("SIGINT, SIGTERM or SIGKILL inside mkfs, download, the rpm transaction
             fs::create_directories(options.tmpdir);
             const std::string ks = "repo --name=slow --baseurl=" + server.url() +
                                    "\npart / --size 3072\n%packages --nocore\nbusybox-sh\nslow-scriptlet\n%end\n";
-            Child child([&] {
-                InterruptGuard guard;
-                std::string outcome;
-                {
-                    LoopImage creator(std::make_shared<kickstart::Kickstart>(kickstart::parse_string(ks)), options);
-                    try {
-                        creator.create();
-                        outcome = "built";
-                    } catch (const std::exception& e) {
-                        outcome = e.what();
-                        outcome = outcome.substr(0, outcome.find('\n'));
-                    }
-                }
-                return outcome + "\nmounts left in the build's namespace: " +
-                       std::to_string(mount_points_below(options.tmpdir).size());
-            });
-            REQUIRE(poll([&] { return point.reached(child.pid(), tmp.path); }));
-            child.signal(sig);
-            ++kill_points_tried;
-            const auto report = child.wait();
-            if (sig == SIGKILL) {
-                CHECK(child.exit_code() == 128 + SIGKILL);
-            } else {
-                CHECK(report == std::string("interrupted by ") + signal_name(sig) + "\nmounts left in the build's namespace: 0");
-            }
-            CHECK(mount_points_below(tmp.path).empty());
-            CHECK(loops_below_after_settling(tmp.path).empty());
+            auto child = start_build<LoopImage>(ks, options);
             // the slow server names the scratch dir on its command line: not the build's
-            CHECK(processes_on_after_settling(tmp.path, server.pid()).empty());
-            CHECK(entries_of(tmp.path / "out").empty());
-            if (sig != SIGKILL) CHECK(entries_of(tmp.path / "tmp").empty());
+            kill_and_check(child, sig, tmp.path, [&] { return point.reached(child.pid(), tmp.path); }, server.pid());
         }
     }
     std::printf("kill points tried inside long phases: %d\n", kill_points_tried);
+}
+
+TEST_CASE("SIGINT, SIGTERM or SIGKILL while mksquashfs or xorriso runs in a live build leaves nothing behind") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("rpmbuild");
+    IMGCREATE_REQUIRE_PROGRAM("createrepo_c");
+    IMGCREATE_REQUIRE_PROGRAM("busybox");
+    IMGCREATE_REQUIRE_PROGRAM("mksquashfs");
+    IMGCREATE_REQUIRE_PROGRAM("xorriso");
+    const auto repo = slow_repo();
+    const int before = kill_points_tried;
+    // Each phase made long enough to be caught: an unminimised 1 GiB root image to squash, or
+    // (without compression) to write whole into the ISO.
+    struct LivePoint {
+        const char* phase;
+        const char* helper;
+        bool skip_compression;
+    };
+    for (const auto& point : {LivePoint{"squashfs", "mksquashfs", false}, LivePoint{"iso", "xorriso", true}}) {
+        for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
+            INFO(signal_name(sig) << " during " << point.phase);
+            ScratchDir tmp;
+            CreatorOptions options;
+            options.name = "killed";
+            options.tmpdir = tmp.path / "tmp";
+            options.outdir = tmp.path / "out";
+            options.cache_dir = tmp.path / "cache";
+            options.skip_minimize = true;
+            options.skip_compression = point.skip_compression;
+            fs::create_directories(options.tmpdir);
+            const std::string ks = "repo --name=local --baseurl=file://" + repo.string() +
+                                   "\npart / --size 1024\n%packages --nocore\nbusybox-sh\n%end\n";
+            auto child = start_build<BareLiveImage>(ks, options);
+            kill_and_check(child, sig, tmp.path, [&] { return helper_running(tmp.path, {point.helper}); });
+        }
+    }
+    CHECK(kill_points_tried - before == 6);
+    std::printf("kill points tried in the live build's squashfs and ISO phases: %d\n", kill_points_tried - before);
 }
