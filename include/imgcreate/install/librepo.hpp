@@ -135,6 +135,11 @@ inline std::string failure_message(const RepoConfig& repo, const std::string& wh
             if (summary.find(n) != std::string::npos) return true;
         return false;
     };
+    auto every = [&](const char* needle) {
+        return !failures.empty() && std::all_of(failures.begin(), failures.end(), [&](const std::string& f) {
+            return f.find(needle) != std::string::npos;
+        });
+    };
     std::string first = summary;
     if (any({"SSL certificate problem", "Curl error (60)", "Curl error (77)"}))
         first = "the server's TLS certificate is not trusted: pass --sslcacert=CA-FILE (sslcacert= in a .repo file) "
@@ -144,9 +149,9 @@ inline std::string failure_message(const RepoConfig& repo, const std::string& wh
                 "metalink is wrong; try again later or use a baseurl";
     else if (any({"Curl error (1):"}))
         first = "the URL's scheme is not supported: use http://, https://, ftp:// or file://";
-    else if (any({"Curl error (7)"}))
+    else if (every("Curl error (7)"))
         first = "no mirror accepted a connection: check the URLs and that the servers are up";
-    else if (any({"Could not resolve host", "Couldn't resolve host"}))
+    else if (every("Curl error (6)"))
         first = "a host name cannot be resolved: check the URL, or set a proxy (--proxy=, proxy= in a .repo file) "
                 "if this network needs one";
     std::string msg = what + ": " + first;
@@ -179,7 +184,7 @@ private:
     static int on_progress(void* data, double total, double now) {
         auto* self = static_cast<PerformWatch*>(data);
         if (!Logger::instance().interactive()) return LR_CB_OK;
-        std::string line = self->label_ + " for " + self->repo_ + ": " + human_size(now) +
+        std::string line = self->label_ + " for '" + self->repo_ + "': " + human_size(now) +
                            (total > 0 ? "/" + human_size(total) : std::string());
         if (self->drawn_ && line == self->last_) return LR_CB_OK;
         self->drawn_ = true;

@@ -315,7 +315,7 @@ TEST_CASE("downloads show a progress line on a terminal and only log lines other
     INFO("terminal:\n" << tty << "\npiped:\n" << piped);
 
     // On a terminal: status lines redrawn in place (\r, erase line), no per-package log lines.
-    CHECK_THAT(tty, Contains("\r\033[KDownloading metadata for web: "));
+    CHECK_THAT(tty, Contains("\r\033[KDownloading metadata for 'web': "));
     CHECK_THAT(tty, Contains("\r\033[KDownloading packages from 'web': 3/3  "));
     CHECK_THAT(tty, Contains("\r\033[Krepository 'web': downloaded 4 metadata files ("));
     CHECK_THAT(tty, Contains("3 packages ready"));
