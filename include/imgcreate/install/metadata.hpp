@@ -4,6 +4,7 @@
 // complete and verified, so the cache never holds half a download.
 #pragma once
 
+#include <imgcreate/install/digest.hpp>
 #include <imgcreate/install/librepo.hpp>
 #include <imgcreate/install/repo_config.hpp>
 #include <imgcreate/support/error.hpp>
@@ -78,15 +79,12 @@ inline std::string cache_key(const RepoConfig& repo) {
 }
 
 inline std::string file_checksum(const std::string& repo, const std::filesystem::path& path, LrChecksumType type) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw RepoError(repo, errno_message("cannot read", path, errno));
-    lr::ErrorSlot err;
-    char* sum = lr_checksum_fd(type, fd, err.out());
-    ::close(fd);
-    if (!sum) throw RepoError(repo, "cannot checksum " + path.string() + ": " + err.message());
-    std::string out(sum);
-    g_free(sum);
-    return out;
+    const char* name = lr_checksum_type_to_str(type);
+    try {
+        return file_digest(path, name ? name : "unknown");
+    } catch (const Error& e) {
+        throw RepoError(repo, e.what());
+    }
 }
 
 // The encoding an XML declaration names when expat cannot read it, else empty. librepo
