@@ -106,4 +106,74 @@ inline std::string booted_line(const std::string& console) {
     return {};
 }
 
+// A guest that is only the demo kernel and a small initramfs: busybox, the kernel's modules,
+// the given programs (with the shared libraries they need) and an init script. For the
+// tests of pieces this machine's kernel lacks (device-mapper, SELinux).
+struct KernelGuest {
+    std::filesystem::path work;     // everything goes here
+    std::filesystem::path root;     // the initramfs tree, filled by prepare()
+    std::filesystem::path vmlinuz;
+
+    // Unpacks the demo repository's kernel package into work/root. False if the demo
+    // repository is not built.
+    bool prepare(const std::filesystem::path& demo_repo) {
+        namespace fs = std::filesystem;
+        fs::path kernel_rpm;
+        if (!fs::is_directory(demo_repo)) return false;
+        for (const auto& e : fs::directory_iterator(demo_repo))
+            if (e.path().filename().string().rfind("kernel-", 0) == 0) kernel_rpm = e.path();
+        if (kernel_rpm.empty()) return false;
+        fs::remove_all(work);
+        root = work / "root";
+        fs::create_directories(root);
+        run({"sh", "-c", "cd '" + root.string() + "' && rpm2cpio '" + kernel_rpm.string() + "' | cpio -idm --quiet"});
+        for (const char* d : {"bin", "proc", "sys", "dev", "tmp", "lib/modules"}) fs::create_directories(root / d);
+        for (const auto& e : fs::directory_iterator(root / "usr/lib/modules"))
+            fs::rename(e.path(), root / "lib/modules" / e.path().filename());
+        for (const auto& e : fs::directory_iterator(root / "boot")) vmlinuz = work / "vmlinuz", fs::rename(e.path(), vmlinuz);
+        fs::copy_file("/bin/busybox", root / "bin/busybox");
+        fs::create_symlink("busybox", root / "bin/sh");
+        return true;
+    }
+
+    // Puts `program` at /<its file name> in the guest, with the libraries ldd names.
+    void add_program(const std::filesystem::path& program) {
+        namespace fs = std::filesystem;
+        fs::copy_file(program, root / program.filename(), fs::copy_options::overwrite_existing);
+        Command ldd;
+        ldd.argv = {"ldd", program.string()};
+        ldd.check = false;  // "not a dynamic executable" for a static one
+        std::istringstream lines(run(ldd).output);
+        static const std::regex lib(R"((/[^ ]+) \(0x)");
+        for (std::string line; std::getline(lines, line);) {
+            std::smatch m;
+            if (!std::regex_search(line, m, lib)) continue;
+            const fs::path from = m[1].str();
+            const fs::path to = root / from.relative_path();
+            fs::create_directories(to.parent_path());
+            if (!fs::exists(to)) fs::copy_file(fs::canonical(from), to);
+        }
+    }
+
+    // Writes /init, packs the initramfs, boots it with `append` added to the kernel command
+    // line and returns the serial console.
+    std::string boot(const std::string& init, const std::string& append = "") {
+        namespace fs = std::filesystem;
+        std::ofstream(root / "init") << init;
+        fs::permissions(root / "init", fs::perms(0755));
+        run({"sh", "-c", "cd '" + root.string() + "' && find . | cpio -o -H newc --quiet | gzip -1 > ../initrd.img"});
+        GuestSlot slot;
+        Command qemu;
+        qemu.argv = {"qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic", "-no-reboot", "-monitor", "none",
+                     "-serial", "file:" + (work / "serial.log").string(), "-kernel", vmlinuz.string(),
+                     "-initrd", (work / "initrd.img").string(), "-append", "console=ttyS0 panic=-1 quiet " + append};
+        qemu.timeout = std::chrono::seconds(400);
+        qemu.check = false;
+        qemu.log_output = false;
+        run(qemu);
+        std::ifstream in(work / "serial.log", std::ios::binary);
+        return strip_terminal_codes(std::string((std::istreambuf_iterator<char>(in)), {}));
+    }
+};
+
 }  // namespace imgcreate::test
