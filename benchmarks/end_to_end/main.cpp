@@ -12,6 +12,8 @@
 #include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/support/interrupt.hpp>
 
+#include "common.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +21,6 @@
 #include <iostream>
 #include <string>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -52,14 +53,11 @@ int main(int argc, char** argv) {
         options.tmpdir = work / "tmp";
         options.outdir = work / "out";
         options.cache_dir = work / "cache";
-        const auto start = std::chrono::steady_clock::now();
         LoopImage creator(std::make_shared<kickstart::Kickstart>(kickstart::parse_string(ks)), options);
-        const auto image = creator.create();
-        const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        fs::path image;
+        const double total = bench::seconds([&] { image = creator.create(); });
         for (const auto& [phase, seconds] : creator.context().timings.phases) std::printf("phase %s %.3f\n", phase.c_str(), seconds);
-        rusage ru{};
-        ::getrusage(RUSAGE_SELF, &ru);
-        std::printf("total %.3f\npeak_rss_mb %.1f\npackages %zu\nimage_mib %ju\n", total, ru.ru_maxrss / 1024.0, packages,
+        std::printf("total %.3f\npeak_rss_mb %.1f\npackages %zu\nimage_mib %ju\n", total, bench::self_peak_kb() / 1024.0, packages,
                     static_cast<std::uintmax_t>(fs::file_size(image) >> 20));
         fs::remove_all(work);
         return 0;

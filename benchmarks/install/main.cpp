@@ -13,6 +13,8 @@
 #include <imgcreate/install/transaction.hpp>
 #include <imgcreate/support/process.hpp>
 
+#include "common.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +30,8 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using imgcreate::bench::best;
+using imgcreate::bench::Measure;
 using namespace imgcreate;
 
 namespace {
@@ -89,55 +93,6 @@ std::vector<fs::path> rpm_files(const fs::path& repo) {
         if (e.path().extension() == ".rpm") files.push_back(e.path());
     std::sort(files.begin(), files.end());
     return files;
-}
-
-struct Measure {
-    double seconds = 0;
-    double cpu_seconds = 0;  // user + system: what the machine's other load cannot inflate much
-    long peak_kb = 0;
-};
-
-// The fastest of several runs: on a shared machine the minimum is the least disturbed.
-Measure best(const std::vector<Measure>& runs) {
-    Measure b = runs.front();
-    for (const auto& m : runs) {
-        if (m.seconds < b.seconds) b.seconds = m.seconds;
-        if (m.cpu_seconds < b.cpu_seconds) b.cpu_seconds = m.cpu_seconds;
-        if (m.peak_kb > b.peak_kb) b.peak_kb = m.peak_kb;
-    }
-    return b;
-}
-
-// Runs argv to completion in a child; wall time from fork to reaping, and its peak RSS.
-Measure measure(const std::vector<std::string>& argv, const fs::path& log) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::sync();
-    const auto start = std::chrono::steady_clock::now();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        FILE* out = std::fopen(log.c_str(), "w");
-        if (out) {
-            ::dup2(fileno(out), 1);
-            ::dup2(fileno(out), 2);
-        }
-        ::execvp(args[0], args.data());
-        std::perror("exec");
-        ::_exit(127);
-    }
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
-    Measure m;
-    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    m.peak_kb = usage.ru_maxrss;
-    m.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                    static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw Error(argv.front() + " failed in the benchmark (exit status " + std::to_string(WEXITSTATUS(status)) +
-                    "): see " + log.string());
-    return m;
 }
 
 // The child process for "ours": resolve bench-meta from the repository, install into root.
@@ -241,9 +196,9 @@ int main(int argc, char** argv) {
     for (int round = 1; round <= s.rounds; ++round) {
         // A fresh root each time; the last round's roots stay for the comparison below.
         for (const auto& r : {root_ours, root_dnf, root_rpm, runs / "cache-ours", runs / "cache-dnf"}) fs::remove_all(r);
-        ours_runs.push_back(measure(ours_argv, runs / "ours.log"));
-        dnf_runs.push_back(measure(dnf_argv, runs / "dnf.log"));
-        rpm_runs.push_back(measure(rpm_argv, runs / "rpm.log"));
+        ours_runs.push_back(imgcreate::bench::measure_ok(ours_argv, runs / "ours.log"));
+        dnf_runs.push_back(imgcreate::bench::measure_ok(dnf_argv, runs / "dnf.log"));
+        rpm_runs.push_back(imgcreate::bench::measure_ok(rpm_argv, runs / "rpm.log"));
         std::cerr << "round " << round << ": ours " << ours_runs.back().seconds << " s, dnf " << dnf_runs.back().seconds
                   << " s, rpm " << rpm_runs.back().seconds << " s\n";
     }

@@ -7,6 +7,8 @@
 #include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/mount/namespace.hpp>
 
+#include "common.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,13 +20,7 @@
 namespace fs = std::filesystem;
 using namespace imgcreate;
 
-namespace {
-template <typename F> double seconds(F&& work) {
-    auto start = std::chrono::steady_clock::now();
-    work();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-}  // namespace
+using imgcreate::bench::seconds;
 
 int main(int argc, char** argv) {
     const fs::path source = argc > 1 ? argv[1] : IMGCREATE_BENCH_SOURCE_DIR;

@@ -17,6 +17,8 @@
 
 #include <imgcreate/kickstart/writer.hpp>
 
+#include "common.hpp"
+
 namespace fs = std::filesystem;
 namespace ks = imgcreate::kickstart;
 
@@ -63,11 +65,6 @@ std::string include_file(int n) {
     return s;
 }
 
-long peak_rss_kib() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 }  // namespace
 
@@ -90,22 +87,20 @@ int main(int argc, char** argv) {
     }
     const std::string path = (dir / "top.ks").string();
 
-    auto cpu_now = [] {
-        timespec ts{};
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-    };
+    using imgcreate::bench::self_cpu_seconds;
     double best = 1e9, total = 0, best_cpu = 1e9;
     std::size_t out_size = 0, warnings = 0;
     for (int i = 0; i < iterations; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const double c0 = cpu_now();
-        ks::ParseOptions o;
-        o.keep_going = true;  // validate: collect every error
-        const ks::Kickstart k = ks::parse_file(path, o);
-        const std::string flat = ks::to_string(k);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        best_cpu = std::min(best_cpu, cpu_now() - c0);
+        const double c0 = self_cpu_seconds();
+        ks::Kickstart k;
+        std::string flat;
+        const double s = imgcreate::bench::seconds([&] {
+            ks::ParseOptions o;
+            o.keep_going = true;  // validate: collect every error
+            k = ks::parse_file(path, o);
+            flat = ks::to_string(k);
+        });
+        best_cpu = std::min(best_cpu, self_cpu_seconds() - c0);
         if (!k.errors.empty()) {
             std::cerr << "unexpected error: " << k.errors.front().what() << "\n";
             return 1;
@@ -122,15 +117,14 @@ int main(int argc, char** argv) {
                 best * 1e3, total / iterations * 1e3, iterations, mb / best, mb / (total / iterations));
     std::printf("imgcreate CPU time (unaffected by other load on the machine): best %.2f ms -> %.1f MB/s\n", best_cpu * 1e3,
                 mb / best_cpu);
-    std::printf("peak RSS: %.1f MiB\n", static_cast<double>(peak_rss_kib()) / 1024.0);
+    std::printf("peak RSS: %.1f MiB\n", static_cast<double>(imgcreate::bench::self_peak_kb()) / 1024.0);
     std::printf("target: >= 50 MB/s (best wall time): %s\n", mb / best >= 50.0 ? "met" : "NOT met");
 
     if (const char* pyks = std::getenv("PYKICKSTART_DIR")) {
         const std::string cmd = "cd '" + dir.string() + "' && PYTHONPATH='" + pyks +
                                 "' python3 -c 'import sys; from tools import ksflatten; sys.exit(ksflatten.main([\"-c\",\"top.ks\",\"-o\",\"/dev/null\"])[0])' 2>/dev/null";
-        const auto t0 = std::chrono::steady_clock::now();
-        const int rc = std::system(cmd.c_str());
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        int rc = 0;
+        const double s = imgcreate::bench::seconds([&] { rc = std::system(cmd.c_str()); });
         std::printf("pykickstart ksflatten (same tree): %.2f ms -> %.1f MB/s (exit %d)\n", s * 1e3, mb / s, rc);
     }
     std::error_code ec;

@@ -16,6 +16,8 @@
 #include <imgcreate/support/interrupt.hpp>
 #include <imgcreate/support/process.hpp>
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +34,9 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using imgcreate::bench::best;
+using imgcreate::bench::Measure;
+using imgcreate::bench::measure_ok;
 using namespace imgcreate;
 
 namespace {
@@ -128,46 +133,6 @@ std::vector<fs::path> rpm_files(const fs::path& repos) {
     return files;
 }
 
-struct Measure {
-    double seconds = 0;
-    long peak_kb = 0;
-};
-
-Measure best(const std::vector<Measure>& runs) {
-    Measure b = runs.front();
-    for (const auto& m : runs) {
-        b.seconds = std::min(b.seconds, m.seconds);
-        b.peak_kb = std::max(b.peak_kb, m.peak_kb);
-    }
-    return b;
-}
-
-// Runs argv in a child: wall time from fork to reaping and peak RSS (its own, or of the
-// largest program it waited for).
-Measure measure(const std::vector<std::string>& argv, const fs::path& log) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::sync();
-    const auto start = std::chrono::steady_clock::now();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        if (FILE* out = std::fopen(log.c_str(), "w")) {
-            ::dup2(fileno(out), 1);
-            ::dup2(fileno(out), 2);
-        }
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
-    Measure m{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), usage.ru_maxrss};
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw Error(argv.front() + " failed in the benchmark: see " + log.string());
-    return m;
-}
-
 // The child for "ours": a LoopImage build; its phase timings go to `phases_file`.
 int run_ours(const fs::path& ks_file, const fs::path& dir, bool minimise, const fs::path& phases_file) {
     mount::enter_private_mount_namespace();
@@ -242,7 +207,7 @@ int main(int argc, char** argv) {
     for (const auto& f : files) rpm_argv.push_back(f.string());
 
     // The unminimised image for the minimise floor: one untimed build that skips it.
-    measure({self.string(), "--ours", ks.string(), (runs / "full").string(), "0", (runs / "full-phases").string()},
+    measure_ok({self.string(), "--ours", ks.string(), (runs / "full").string(), "0", (runs / "full-phases").string()},
             runs / "full.log");
     const fs::path full_image = runs / "full/out/bench.img";
 
@@ -252,7 +217,7 @@ int main(int argc, char** argv) {
     for (int round = 1; round <= rounds; ++round) {
         const fs::path dir = runs / "ours";
         fs::remove_all(dir);
-        ours_runs.push_back(measure({self.string(), "--ours", ks.string(), dir.string(), "1", (runs / "phases").string()},
+        ours_runs.push_back(measure_ok({self.string(), "--ours", ks.string(), dir.string(), "1", (runs / "phases").string()},
                                     runs / "ours.log"));
         for (const auto& [phase, seconds] : read_phases(runs / "phases")) {
             if (!best_phase.count(phase)) {
@@ -266,15 +231,15 @@ int main(int argc, char** argv) {
         fs::remove(mkfs_image);
         std::ofstream(mkfs_image).close();
         fs::resize_file(mkfs_image, std::uintmax_t{image_mib} << 20);
-        mkfs_runs.push_back(measure(mount::mkfs_command(spec, mkfs_image), runs / "mkfs.log"));
+        mkfs_runs.push_back(measure_ok(mount::mkfs_command(spec, mkfs_image), runs / "mkfs.log"));
 
         fs::remove_all(runs / "rpm-root");
-        rpm_runs.push_back(measure(rpm_argv, runs / "rpm.log"));
+        rpm_runs.push_back(measure_ok(rpm_argv, runs / "rpm.log"));
 
         const fs::path copy = runs / "minimise.img";
         fs::remove(copy);
         run({"cp", "--sparse=always", full_image.string(), copy.string()});
-        min_runs.push_back(measure({"sh", "-c", "e2fsck -f -y \"$1\" && resize2fs -M \"$1\"", "sh", copy.string()},
+        min_runs.push_back(measure_ok({"sh", "-c", "e2fsck -f -y \"$1\" && resize2fs -M \"$1\"", "sh", copy.string()},
                                    runs / "minimise.log"));
         std::cerr << "round " << round << ": build " << ours_runs.back().seconds << " s; floors: mkfs "
                   << mkfs_runs.back().seconds << " s, rpm -i " << rpm_runs.back().seconds << " s, minimise "

@@ -27,46 +27,22 @@ extern "C" {
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.hpp"
+
 namespace fs = std::filesystem;
 using namespace imgcreate::install;
 
 namespace {
 
-struct Measured {
-    double seconds = 0;
-    double cpu = 0;          // user + system seconds: what contention on a shared machine disturbs least
-    long max_rss_kb = 0;
-    int status = 0;
+// A run's measure and what it printed.
+struct Measured : imgcreate::bench::Measure {
     std::string output;
 };
 
-// Runs argv with stdout+stderr captured into a file; wall time and the child's peak RSS.
 Measured measure(const std::vector<std::string>& argv, const fs::path& log) {
-    const auto t0 = std::chrono::steady_clock::now();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    struct rusage usage {};
-    ::wait4(pid, &status, 0, &usage);
     Measured m;
-    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    m.max_rss_kb = usage.ru_maxrss;
-    m.cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-    m.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    std::ifstream in(log);
-    std::ostringstream s;
-    s << in.rdbuf();
-    m.output = s.str();
+    static_cast<imgcreate::bench::Measure&>(m) = imgcreate::bench::measure(argv, log);
+    m.output = imgcreate::bench::read_file(log);
     return m;
 }
 
@@ -98,12 +74,10 @@ ResolveOptions bench_options(const fs::path& cache) {
 // The child process: load, select, solve; print the package count and phase times.
 int run_ours(const fs::path& repo, const fs::path& cache) {
     imgcreate::Logger::instance().set_console_level(imgcreate::LogLevel::warning);
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto req = desktop_request();
-    auto r = resolve({bench_repo(repo)}, req, bench_options(cache));
+    Resolution r;
+    const double total = imgcreate::bench::seconds([&] { r = resolve({bench_repo(repo)}, desktop_request(), bench_options(cache)); });
     std::printf("packages=%zu load=%.3f select=%.3f solve=%.3f total=%.3f\n", r.packages.size(), r.timings.load_s,
-                r.timings.select_s, r.timings.solve_s,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                r.timings.select_s, r.timings.solve_s, total);
     return 0;
 }
 
@@ -128,7 +102,7 @@ std::string mib(long kb) {
 }
 
 void row(const char* what, const Measured& m, const std::string& note = {}) {
-    std::printf("  %-34s %8.3f s %8.3f s  %9s  %s\n", what, m.seconds, m.cpu, mib(m.max_rss_kb).c_str(), note.c_str());
+    std::printf("  %-34s %8.3f s %8.3f s  %9s  %s\n", what, m.seconds, m.cpu_seconds, mib(m.peak_kb).c_str(), note.c_str());
 }
 
 std::string count_of(const std::string& output, const std::regex& re) {
@@ -172,11 +146,11 @@ int main(int argc, char** argv) {
     // the best of 7 (least disturbed) of each counts.
     auto better = [](Measured& best, Measured m) {
         if (best.seconds == 0 || m.seconds < best.seconds) {
-            const double cpu = best.cpu == 0 ? m.cpu : std::min(best.cpu, m.cpu);
+            const double cpu = best.cpu_seconds == 0 ? m.cpu_seconds : std::min(best.cpu_seconds, m.cpu_seconds);
             best = std::move(m);
-            best.cpu = cpu;
+            best.cpu_seconds = cpu;
         } else {
-            best.cpu = std::min(best.cpu, m.cpu);
+            best.cpu_seconds = std::min(best.cpu_seconds, m.cpu_seconds);
         }
     };
     Measured ours_warm, floor_warm;
@@ -218,18 +192,18 @@ int main(int argc, char** argv) {
         row("dnf cold (empty cache)", dnf_cold);
         row("dnf warm (cache filled)", dnf_warm);
         std::printf("\n  cold: dnf / imgcreate = %.1fx wall, %.1fx cpu (target >= 5x)\n", dnf_cold.seconds / ours_cold.seconds,
-                    dnf_cold.cpu / ours_cold.cpu);
+                    dnf_cold.cpu_seconds / ours_cold.cpu_seconds);
         std::printf("  warm: dnf / imgcreate = %.1fx wall, %.1fx cpu (target >= 2.5x)\n", dnf_warm.seconds / ours_warm.seconds,
-                    dnf_warm.cpu / ours_warm.cpu);
+                    dnf_warm.cpu_seconds / ours_warm.cpu_seconds);
         std::printf("  peak memory: imgcreate / dnf = %.2f (cold), %.2f (warm) (target <= 0.5)\n",
-                    static_cast<double>(ours_cold.max_rss_kb) / static_cast<double>(dnf_cold.max_rss_kb),
-                    static_cast<double>(ours_warm.max_rss_kb) / static_cast<double>(dnf_warm.max_rss_kb));
+                    static_cast<double>(ours_cold.peak_kb) / static_cast<double>(dnf_cold.peak_kb),
+                    static_cast<double>(ours_warm.peak_kb) / static_cast<double>(dnf_warm.peak_kb));
     } else {
         std::printf("\n  dnf is not installed (apt-get install dnf): no dnf comparison\n");
     }
     std::printf("  warm: imgcreate / libsolv floor = %.2fx wall, %.2fx cpu (target <= 1.3x)\n",
-                ours_warm.seconds / floor_warm.seconds, ours_warm.cpu / floor_warm.cpu);
+                ours_warm.seconds / floor_warm.seconds, ours_warm.cpu_seconds / floor_warm.cpu_seconds);
     std::printf("  cold: imgcreate / libsolv floor = %.2fx wall, %.2fx cpu\n", ours_cold.seconds / floor_cold.seconds,
-                ours_cold.cpu / floor_cold.cpu);
+                ours_cold.cpu_seconds / floor_cold.cpu_seconds);
     return 0;
 }
