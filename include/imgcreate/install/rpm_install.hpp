@@ -54,10 +54,32 @@ inline RepoConfig repo_from_kickstart(const kickstart::RepoData& r) {
     return repo;  // a kickstart repo line has no gpgkey: gpgcheck stays off, as in livecd-tools
 }
 
+// The kickstart's `url` line as a repository named "url" (anaconda's installation source;
+// livecd-tools ignores the line, dnf-based builders use it).
+inline RepoConfig repo_from_kickstart_url(const kickstart::Url& u) {
+    RepoConfig repo;
+    repo.id = "url";
+    repo.name = "url";
+    if (!u.url.empty()) repo.baseurls = {u.url};
+    repo.mirrorlist = u.mirrorlist;
+    repo.metalink = u.metalink;
+    repo.proxy = u.proxy;
+    repo.noverifyssl = u.noverifyssl;
+    repo.sslcacert = u.sslcacert;
+    repo.source_file = u.origin.file;
+    repo.source_line = u.origin.line;
+    return repo;
+}
+
 inline std::vector<RepoConfig> repositories(const BuildContext& ctx) {
     RepoVariables vars;
     vars.releasever = ctx.options.releasever;
     std::vector<RepoConfig> repos;
+    if (ctx.kickstart && ctx.kickstart->url) {
+        auto repo = repo_from_kickstart_url(*ctx.kickstart->url);
+        substitute_variables(repo, vars);
+        repos.push_back(std::move(repo));
+    }
     if (ctx.kickstart) {
         for (const auto& r : ctx.kickstart->repos) {
             auto repo = repo_from_kickstart(r);

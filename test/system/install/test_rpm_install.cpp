@@ -187,3 +187,25 @@ TEST_CASE("a repository's gpgkey on an http server is downloaded, imported and e
     const std::string uncached = failure(base + "/never.asc", true, "uncached");
     CHECK(uncached.find("is not in the cache") != std::string::npos);
 }
+
+TEST_CASE("the kickstart's url line is a repository named url, beside the repo lines") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir dir("url-line");
+    const auto repo = test_repo();
+    auto creator = tree_creator("url --url=file://" + repo.string() + "\n%packages --nocore\nhello\n%end\n", dir);
+    const fs::path tree = creator.create();
+    auto qa = rpm_qa(tree);
+    CHECK(std::find(qa.begin(), qa.end(), "hello-1:2.12-3.noarch") != qa.end());
+    // a url that leads nowhere is an error naming the url repository and where it looked
+    ScratchDir bad("url-line-bad");
+    auto broken = tree_creator("lang en_US\nurl --url=file://" + (bad / "nothing").string() + "\n%packages --nocore\nhello\n%end\n", bad);
+    try {
+        broken.create();
+        FAIL("a url without a repository was accepted");
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        INFO(what);
+        CHECK(what.find("'url'") != std::string::npos);
+        CHECK(what.find((bad / "nothing").string()) != std::string::npos);
+    }
+}
