@@ -14,6 +14,16 @@
 namespace fs = std::filesystem;
 using namespace imgcreate;
 
+namespace {
+
+// The start of every guest's /init: busybox's applets and the API filesystems.
+constexpr const char* init_start = "#!/bin/sh\n"
+                                   "/bin/busybox --install -s /bin\n"
+                                   "mount -t proc proc /proc; mount -t sysfs sysfs /sys\n"
+                                   "mount -t devtmpfs devtmpfs /dev; mount -t tmpfs tmpfs /tmp\n";
+
+}  // namespace
+
 TEST_CASE("DmSnapshot gives a writable view of an image without touching it, and leaves no device (in a qemu guest)") {
     IMGCREATE_REQUIRE_ROOT();
     for (const char* p : {"qemu-system-x86_64", "rpm2cpio", "cpio"}) IMGCREATE_REQUIRE_PROGRAM(p);
@@ -24,10 +34,7 @@ TEST_CASE("DmSnapshot gives a writable view of an image without touching it, and
     if (!guest.prepare(fs::path(IMGCREATE_BINARY_DIR) / "demo" / "repo"))
         IMGCREATE_SKIP("the demo repository is not built: run the 'build the demo ISOs' test first");
     guest.add_program(DM_SNAPSHOT_GUEST);
-    const std::string console = guest.boot("#!/bin/sh\n"
-                                           "/bin/busybox --install -s /bin\n"
-                                           "mount -t proc proc /proc; mount -t sysfs sysfs /sys\n"
-                                           "mount -t devtmpfs devtmpfs /dev; mount -t tmpfs tmpfs /tmp\n"
+    const std::string console = guest.boot(std::string(init_start) +
                                            "modprobe loop && modprobe dm_snapshot || echo 'DMSNAPSHOT-FAIL: no loop or dm_snapshot module'\n"
                                            "/dm_snapshot_guest\n"
                                            "poweroff -f\n");
@@ -45,10 +52,7 @@ TEST_CASE("On a host with SELinux the root gets its selinuxfs with load covered 
     if (!guest.prepare(fs::path(IMGCREATE_BINARY_DIR) / "demo" / "repo"))
         IMGCREATE_SKIP("the demo repository is not built: run the 'build the demo ISOs' test first");
     guest.add_program(SELINUXFS_GUEST);
-    const std::string console = guest.boot("#!/bin/sh\n"
-                                           "/bin/busybox --install -s /bin\n"
-                                           "mount -t proc proc /proc; mount -t sysfs sysfs /sys\n"
-                                           "mount -t devtmpfs devtmpfs /dev; mount -t tmpfs tmpfs /tmp\n"
+    const std::string console = guest.boot(std::string(init_start) +
                                            "mount -t selinuxfs selinuxfs /sys/fs/selinux || echo 'SELINUXFS-FAIL: no selinuxfs'\n"
                                            "/selinuxfs_guest\n"
                                            "poweroff -f\n",

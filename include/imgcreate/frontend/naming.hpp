@@ -4,6 +4,8 @@
 // two words.
 #pragma once
 
+#include <imgcreate/label.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -17,7 +19,7 @@
 namespace imgcreate::frontend {
 
 // The longest ISO 9660 volume label, as livecd-tools enforces it.
-inline constexpr std::size_t fslabel_maxlen = 32;
+inline constexpr std::size_t fslabel_maxlen = max_fslabel_length;
 
 // "path/fedora-live-xfce.ks" -> "fedora-live-xfce" (everything from the last dot goes).
 inline std::string kickstart_stem(const std::string& kickstart) {
@@ -64,14 +66,8 @@ inline std::string machine() {
     return u.machine;
 }
 
-// Why `label` cannot be a live ISO's volume label, or nothing when it can.
-inline std::optional<std::string> fslabel_problem(const std::string& label) {
-    if (label.size() > fslabel_maxlen)
-        return "the label '" + label + "' has " + std::to_string(label.size()) + " characters; a CD label has at most " +
-               std::to_string(fslabel_maxlen);
-    if (label.find(' ') != std::string::npos) return "the label '" + label + "' contains a space; CD labels cannot";
-    return std::nullopt;
-}
+// Why `label` cannot be a live ISO's volume label, or nothing when it can (the library's rule).
+inline std::optional<std::string> fslabel_problem(const std::string& label) { return label_problem(label); }
 
 // The first two dash-separated words of `name`, title-cased the way Python's str.title() does
 // ("fedora-live-xfce" -> "Fedora Live"); "Linux" when there are none.

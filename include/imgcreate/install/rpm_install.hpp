@@ -36,40 +36,33 @@ namespace imgcreate::install {
 
 namespace detail {
 
-inline RepoConfig repo_from_kickstart(const kickstart::RepoData& r) {
+// What a kickstart `repo` and `url` line both say of a repository.
+template <typename Line> RepoConfig repo_from_line(const std::string& id, const std::string& baseurl, const Line& r) {
     RepoConfig repo;
-    repo.id = r.name;
-    repo.name = r.name;
-    if (!r.baseurl.empty()) repo.baseurls = {r.baseurl};
+    repo.id = id;
+    repo.name = id;
+    if (!baseurl.empty()) repo.baseurls = {baseurl};
     repo.mirrorlist = r.mirrorlist;
     repo.metalink = r.metalink;
-    if (r.cost) repo.cost = static_cast<int>(*r.cost);
-    repo.includepkgs = r.includepkgs;
-    repo.excludepkgs = r.excludepkgs;
     repo.proxy = r.proxy;
     repo.noverifyssl = r.noverifyssl;
     repo.sslcacert = r.sslcacert;
     repo.source_file = r.origin.file;
     repo.source_line = r.origin.line;
-    return repo;  // a kickstart repo line has no gpgkey: gpgcheck stays off, as in livecd-tools
+    return repo;  // a kickstart line has no gpgkey: gpgcheck stays off, as in livecd-tools
+}
+
+inline RepoConfig repo_from_kickstart(const kickstart::RepoData& r) {
+    RepoConfig repo = repo_from_line(r.name, r.baseurl, r);
+    if (r.cost) repo.cost = static_cast<int>(*r.cost);
+    repo.includepkgs = r.includepkgs;
+    repo.excludepkgs = r.excludepkgs;
+    return repo;
 }
 
 // The kickstart's `url` line as a repository named "url" (anaconda's installation source;
 // livecd-tools ignores the line, dnf-based builders use it).
-inline RepoConfig repo_from_kickstart_url(const kickstart::Url& u) {
-    RepoConfig repo;
-    repo.id = "url";
-    repo.name = "url";
-    if (!u.url.empty()) repo.baseurls = {u.url};
-    repo.mirrorlist = u.mirrorlist;
-    repo.metalink = u.metalink;
-    repo.proxy = u.proxy;
-    repo.noverifyssl = u.noverifyssl;
-    repo.sslcacert = u.sslcacert;
-    repo.source_file = u.origin.file;
-    repo.source_line = u.origin.line;
-    return repo;
-}
+inline RepoConfig repo_from_kickstart_url(const kickstart::Url& u) { return repo_from_line("url", u.url, u); }
 
 inline std::vector<RepoConfig> repositories(const BuildContext& ctx) {
     RepoVariables vars;
