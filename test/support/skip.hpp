@@ -1,5 +1,6 @@
 // Skipping a test case that cannot run here. Catch2 v2 has no SKIP, so the test process
-// prints why and exits with code 4, which CTest's SKIP_RETURN_CODE counts as skipped.
+// prints why ("SKIPPED: ...", which CTest's SKIP_REGULAR_EXPRESSION counts as skipped) and
+// exits with code 4.
 #pragma once
 
 #include <imgcreate/support/process.hpp>
