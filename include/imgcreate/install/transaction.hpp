@@ -4,6 +4,7 @@
 #pragma once
 
 #include <imgcreate/install/package.hpp>
+#include <imgcreate/install/parallel_verify.hpp>
 #include <imgcreate/install/rpm/fd.hpp>
 #include <imgcreate/install/rpm/header.hpp>
 #include <imgcreate/install/rpm/library.hpp>
@@ -16,6 +17,7 @@
 #include <imgcreate/support/root_path.hpp>
 #include <imgcreate/support/unique_fd.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -376,6 +378,40 @@ inline rpmtransFlags transaction_flags(const TransactionOptions& options) {
     return flags;
 }
 
+// True when every package's payload digest was part of a verification that passed: the
+// payload is then byte for byte what its (verified) header says, and rpm's second check of
+// each file's digest as it unpacks can add nothing.
+inline bool payloads_verified(rpm::TransactionSet& ts, const PreparedSet& set) {
+    if (rpmtsVSFlags(ts.get()) & RPMVSF_NOPAYLOAD) return false;
+    return std::all_of(set.headers.begin(), set.headers.end(),
+                       [](const auto& h) { return headerIsEntry(h.first.get(), RPMTAG_PAYLOADDIGEST) != 0; });
+}
+
+// rpm's verification pass (what %_pkgverify_level asks for), run before rpmtsRun on every
+// core; see parallel_verify.hpp. When all passed, rpm's own pass is switched off (and the
+// per-file digests too when the payload digests were checked); the returned flags go to
+// the run. When one failed, rpm's pass stays on and reports it as before.
+inline rpmtransFlags verify_before_run(rpm::TransactionSet& ts, rpm::LogCapture& log, const PreparedSet& set,
+                                       CallbackState& state) {
+    if (rpmtsVfyLevel(ts.get()) == 0) return RPMTRANS_FLAG_NONE;
+    std::vector<std::filesystem::path> files;
+    files.reserve(set.elements.size());
+    for (const auto& e : set.elements) files.push_back(e.package->local_path);
+    std::size_t verified = 0;
+    log.take();
+    auto outcome = verify_in_parallel(ts, files, [&](std::size_t i) {
+        state.report(++verified, set.elements[i].nevra, "verifying");
+    });
+    log.take();  // the workers' lines; a failure is reported by rpm's own pass below
+    if (!outcome.all_passed) {
+        log::debug(outcome.failed, " of ", files.size(), " packages did not verify; rpm checks them again to say why");
+        return RPMTRANS_FLAG_NONE;
+    }
+    const bool payloads = payloads_verified(ts, set);
+    rpmtsSetVfyLevel(ts.get(), 0);
+    return payloads ? RPMTRANS_FLAG_NOFILEDIGEST : RPMTRANS_FLAG_NONE;
+}
+
 inline void throw_failures(const std::filesystem::path& root, const std::vector<Failure>& failures) {
     std::string message = "the rpm transaction into " + root.string() + " failed for " +
                           std::to_string(failures.size()) + (failures.size() == 1 ? " package" : " packages");
@@ -424,7 +460,7 @@ inline TransactionResult install_packages(const std::filesystem::path& root_dir,
             state.total = set.elements.size();
             rpmtsSetNotifyCallback(ts.get(), &detail::notify_trampoline, &state);
             rpmtsSetScriptFd(ts.get(), state.script_output.rpm_fd());
-            rpmtsSetFlags(ts.get(), detail::transaction_flags(options));
+            rpmtsSetFlags(ts.get(), detail::transaction_flags(options) | detail::verify_before_run(ts, log, set, state));
 
             log.take();
             const int rc = ts.run();

@@ -120,3 +120,72 @@ TEST_CASE("a signed package altered after signing fails verification naming the 
     CHECK(message.find("BAD") != std::string::npos);
     fs::remove(tampered);
 }
+
+namespace {
+
+// hello built with an uncompressed payload, then one letter of a file's contents changed
+// ("bonjour" -> "bonjouR"): only a digest can tell.
+fs::path hello_with_altered_file(const fs::path& where) {
+    const fs::path original = build_rpm("hello", {{"_binary_payload", "w.ufdio"}});
+    const fs::path altered = where / "altered-hello.rpm";
+    std::string bytes = read_text(original);
+    const auto at = bytes.find("bonjour\n");
+    REQUIRE(at != std::string::npos);
+    bytes[at + 6] = 'R';
+    write_text(altered, bytes);
+    return altered;
+}
+
+std::vector<Package> hello_set_with(const fs::path& hello) {
+    return {test_package("busybox-sh"), test_package("test-setup"), package_from_rpm(hello)};
+}
+
+}  // namespace
+
+TEST_CASE("a package whose payload was altered does not verify at level digest and nothing is installed") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir root("altered-digest");
+    ScratchDir scratch("altered-digest-rpm");
+    auto message = failure_of(root.path(), hello_set_with(hello_with_altered_file(scratch.path())),
+                              at_level(install::VerifyLevel::digest));
+    INFO(message);
+    CHECK(message.find("package hello-1:2.12-3.noarch (from repository 'test') does not verify: ") !=
+          std::string::npos);
+    CHECK_FALSE(fs::exists(root / "usr/share/locale/fr/LC_MESSAGES/hello.mo"));
+    CHECK_FALSE(fs::exists(root / "usr/bin/busybox"));
+}
+
+TEST_CASE("with verification off an altered file is still caught by its file digest as rpm unpacks it") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir root("altered-none");
+    ScratchDir scratch("altered-none-rpm");
+    auto message = failure_of(root.path(), hello_set_with(hello_with_altered_file(scratch.path())),
+                              at_level(install::VerifyLevel::none));
+    INFO(message);
+    CHECK(message.find("hello-1:2.12-3.noarch: its files could not be unpacked") != std::string::npos);
+    if (fs::exists(root / "usr/share/locale/fr/LC_MESSAGES/hello.mo"))
+        CHECK(read_text(root / "usr/share/locale/fr/LC_MESSAGES/hello.mo") != "bonjouR\n");
+}
+
+TEST_CASE("the verification pass on every core finds the one package of a set that does not verify") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir root("parallel-verify");
+    ScratchDir scratch("parallel-verify-rpm");
+    std::vector<fs::path> files = {build_rpm("busybox-sh"), build_rpm("test-setup"), build_rpm("hello"),
+                                   hello_with_altered_file(scratch.path())};
+    install::rpm::LogCapture log;
+    install::rpm::TransactionSet ts(root.path());
+    rpmtsSetVfyLevel(ts.get(), install::rpm_verify_level(install::VerifyLevel::digest));
+    rpmtsSetVSFlags(ts.get(), install::rpm_read_flags(install::VerifyLevel::digest));
+    for (unsigned threads : {1u, 2u, 4u}) {
+        std::vector<int> seen(files.size(), 0);
+        auto all = install::verify_in_parallel(ts, {files.begin(), files.end() - 1}, [&](std::size_t i) { ++seen[i]; },
+                                               threads);
+        CHECK(all.all_passed);
+        CHECK(std::vector<int>(seen.begin(), seen.end() - 1) == std::vector<int>{1, 1, 1});
+        auto with_bad = install::verify_in_parallel(ts, files, [&](std::size_t i) { ++seen[i]; }, threads);
+        CHECK_FALSE(with_bad.all_passed);
+        CHECK(with_bad.failed == 1);
+        CHECK(seen == std::vector<int>{2, 2, 2, 1});
+    }
+}
