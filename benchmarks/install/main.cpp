@@ -3,8 +3,9 @@
 //   dnf    Debian's `dnf --installroot` on the same repository
 //   floor  `rpm -i --root R --nodeps --noscripts` of the same files (no resolution at all)
 // Each runs in its own process (this program again, or the tool), timed from fork to exit,
-// with its peak resident memory from wait4(). Signature checking is off for all three
-// (gpgcheck off, rpm's default digest level): every payload digest is still verified.
+// with its peak resident memory from wait4(), into its own freshly made ext4 filesystem on
+// a loop device, as an image build does. Signature checking is off for all three (gpgcheck
+// off, rpm's default digest level): every payload digest is still verified.
 //
 // usage: bench_install [--rounds N] [--packages N] [--mb-per-package X] [--workdir DIR] [--keep]
 #include <imgcreate/install/download.hpp>
@@ -21,7 +22,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -117,6 +120,53 @@ int run_ours(const fs::path& repo_dir, const fs::path& root, const fs::path& cac
     return 0;
 }
 
+// A fresh ext4 filesystem on a loop device, as an image build installs into (livecd-creator
+// and LoopImage make one per build): every contender starts from the same empty filesystem,
+// never from one where the previous round's 42,000 files were just deleted (ext4 then
+// searches its inode tables for recently freed inodes on every create, which taxes whoever
+// runs next). The image file lives in the work directory; unmounting (not timed) writes the
+// data back, the same amount for all three.
+class FreshFilesystem {
+public:
+    FreshFilesystem(const fs::path& image, const fs::path& mountpoint) : image_(image), mountpoint_(mountpoint) {
+        release();
+        std::ofstream{image_}.close();
+        fs::resize_file(image_, 4ull << 30);
+        run({"mkfs.ext4", "-q", "-F", image_.string()});
+        fs::create_directories(mountpoint_);
+        run({"mount", "-o", "loop", image_.string(), mountpoint_.string()});
+        mounted_ = true;
+    }
+    FreshFilesystem(const FreshFilesystem&) = delete;
+    FreshFilesystem& operator=(const FreshFilesystem&) = delete;
+    ~FreshFilesystem() { release(); }
+    const fs::path& root() const { return mountpoint_; }
+
+private:
+    void release() noexcept {
+        try {
+            if (mounted_ || is_mountpoint(mountpoint_)) run({"umount", mountpoint_.string()});
+        } catch (const std::exception& e) {
+            std::cerr << "bench_install: " << e.what() << "\n";
+        }
+        mounted_ = false;
+        std::error_code ec;
+        fs::remove(image_, ec);
+    }
+    static bool is_mountpoint(const fs::path& dir) {
+        std::ifstream in("/proc/self/mountinfo");
+        for (std::string line; std::getline(in, line);) {
+            std::istringstream fields(line);
+            std::string id, parent, dev, root, target;
+            fields >> id >> parent >> dev >> root >> target;
+            if (target == dir.string()) return true;
+        }
+        return false;
+    }
+    fs::path image_, mountpoint_;
+    bool mounted_ = false;
+};
+
 std::set<std::string> installed_nevras(const fs::path& root, const fs::path& dbpath) {
     std::set<std::string> out;
     for (const auto& p : install::installed_packages(root, dbpath))
@@ -193,12 +243,21 @@ int main(int argc, char** argv) {
     for (const auto& f : files) rpm_argv.push_back(f.string());
 
     std::vector<Measure> ours_runs, dnf_runs, rpm_runs;
+    std::vector<std::unique_ptr<FreshFilesystem>> filesystems;
     for (int round = 1; round <= s.rounds; ++round) {
-        // A fresh root each time; the last round's roots stay for the comparison below.
-        for (const auto& r : {root_ours, root_dnf, root_rpm, runs / "cache-ours", runs / "cache-dnf"}) fs::remove_all(r);
-        ours_runs.push_back(imgcreate::bench::measure_ok(ours_argv, runs / "ours.log"));
-        dnf_runs.push_back(imgcreate::bench::measure_ok(dnf_argv, runs / "dnf.log"));
-        rpm_runs.push_back(imgcreate::bench::measure_ok(rpm_argv, runs / "rpm.log"));
+        // A fresh filesystem each time; the last round's stay mounted for the comparison below.
+        filesystems.clear();
+        for (const auto& r : {runs / "cache-ours", runs / "cache-dnf"}) fs::remove_all(r);
+        auto contender = [&](const fs::path& root, const std::vector<std::string>& argv, const fs::path& log) {
+            fs::path image = root;
+            image += ".img";
+            filesystems.push_back(std::make_unique<FreshFilesystem>(image, root));
+            ::sync();
+            return imgcreate::bench::measure_ok(argv, log);
+        };
+        ours_runs.push_back(contender(root_ours, ours_argv, runs / "ours.log"));
+        dnf_runs.push_back(contender(root_dnf, dnf_argv, runs / "dnf.log"));
+        rpm_runs.push_back(contender(root_rpm, rpm_argv, runs / "rpm.log"));
         std::cerr << "round " << round << ": ours " << ours_runs.back().seconds << " s, dnf " << dnf_runs.back().seconds
                   << " s, rpm " << rpm_runs.back().seconds << " s\n";
     }
@@ -224,6 +283,7 @@ int main(int argc, char** argv) {
     std::printf("  same NEVRAs: ours vs dnf %s (%zu vs %zu), ours vs rpm %s (%zu vs %zu)\n",
                 nevras_ours == nevras_dnf ? "yes" : "NO", nevras_ours.size(), nevras_dnf.size(),
                 nevras_ours == nevras_rpm ? "yes" : "NO", nevras_ours.size(), nevras_rpm.size());
+    filesystems.clear();
     if (!s.keep) fs::remove_all(runs);
     return 0;
 }
