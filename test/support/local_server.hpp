@@ -115,12 +115,14 @@ private:
 
 // `openssl s_server -WWW` serving `dir` over TLS with the given certificate and key
 // (one connection at a time, HTTP/1.0).
+// With `client_ca`, every client must present a certificate that CA signed.
 class TlsServer : public LocalServer {
 public:
-    TlsServer(const std::string& dir, const std::string& cert, const std::string& key)
+    TlsServer(const std::string& dir, const std::string& cert, const std::string& key, const std::string& client_ca = {})
         : LocalServer({"/bin/sh", "-c",
                        "cd '" + dir + "' && exec openssl s_server -quiet -WWW -accept 127.0.0.1:{port} -cert '" + cert +
-                           "' -key '" + key + "'"}) {}
+                           "' -key '" + key + "'" +
+                           (client_ca.empty() ? std::string() : " -Verify 1 -CAfile '" + client_ca + "'")}) {}
     std::string url() const { return "https://127.0.0.1:" + std::to_string(port()); }
 };
 

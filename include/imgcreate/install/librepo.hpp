@@ -75,6 +75,19 @@ template <typename T> void setopt(LrHandle* h, const std::string& repo, LrHandle
     ErrorSlot err;
     if (!lr_handle_setopt(h, err.out(), opt, value)) throw RepoError(repo, "librepo rejected an option: " + err.message());
 }
+
+// How the repository's server is reached: proxy and TLS (verification, CA, client certificate).
+inline void set_transport(LrHandle* h, const RepoConfig& repo) {
+    const std::string& id = repo.id;
+    if (!repo.proxy.empty()) setopt(h, id, LRO_PROXY, repo.proxy.c_str());
+    if (repo.noverifyssl) {
+        setopt(h, id, LRO_SSLVERIFYPEER, 0L);
+        setopt(h, id, LRO_SSLVERIFYHOST, 0L);
+    }
+    if (!repo.sslcacert.empty()) setopt(h, id, LRO_SSLCACERT, repo.sslcacert.c_str());
+    if (!repo.sslclientcert.empty()) setopt(h, id, LRO_SSLCLIENTCERT, repo.sslclientcert.c_str());
+    if (!repo.sslclientkey.empty()) setopt(h, id, LRO_SSLCLIENTKEY, repo.sslclientkey.c_str());
+}
 }  // namespace detail
 
 struct HandleOptions {
@@ -96,12 +109,7 @@ inline HandlePtr make_handle(const RepoConfig& repo, const std::vector<std::stri
     }
     if (!repo.mirrorlist.empty()) detail::setopt(h.get(), id, LRO_MIRRORLISTURL, repo.mirrorlist.c_str());
     if (!repo.metalink.empty()) detail::setopt(h.get(), id, LRO_METALINKURL, repo.metalink.c_str());
-    if (!repo.proxy.empty()) detail::setopt(h.get(), id, LRO_PROXY, repo.proxy.c_str());
-    if (repo.noverifyssl) {
-        detail::setopt(h.get(), id, LRO_SSLVERIFYPEER, 0L);
-        detail::setopt(h.get(), id, LRO_SSLVERIFYHOST, 0L);
-    }
-    if (!repo.sslcacert.empty()) detail::setopt(h.get(), id, LRO_SSLCACERT, repo.sslcacert.c_str());
+    detail::set_transport(h.get(), repo);
     detail::setopt(h.get(), id, LRO_CHECKSUM, 1L);
     detail::setopt(h.get(), id, LRO_ALLOWEDMIRRORFAILURES, static_cast<long>(o.retries));
     detail::setopt(h.get(), id, LRO_MAXPARALLELDOWNLOADS, static_cast<long>(o.max_parallel));
@@ -144,6 +152,9 @@ inline std::string failure_message(const RepoConfig& repo, const std::string& wh
     if (any({"SSL certificate problem", "Curl error (60)", "Curl error (77)"}))
         first = "the server's TLS certificate is not trusted: pass --sslcacert=CA-FILE (sslcacert= in a .repo file) "
                 "naming the certificate that signed it, or --noverifyssl (sslverify=0) to skip the check";
+    else if (any({"TLS fatal alert has been received", "alert certificate required", "alert handshake failure"}))
+        first = "the server ended the TLS handshake: if it asks for a client certificate, pass --sslclientcert=CERT "
+                "and --sslclientkey=KEY (sslclientcert=, sslclientkey= in a .repo file)";
     else if (any({"checksum doesn't match", "Checksum doesn't match", "checksum mismatch"}))
         first = "repomd.xml does not match the checksum the metalink gives: the mirrors are out of date or the "
                 "metalink is wrong; try again later or use a baseurl";

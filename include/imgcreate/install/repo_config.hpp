@@ -30,6 +30,8 @@ struct RepoConfig {
     std::string proxy;
     bool noverifyssl = false;
     std::string sslcacert;
+    std::string sslclientcert;           // a client certificate for servers that ask for one
+    std::string sslclientkey;            // its private key
     bool gpgcheck = false;
     std::vector<std::string> gpgkeys;    // URLs (file:// for local keys)
     bool enabled = true;
@@ -188,6 +190,8 @@ inline void set_repo_option(RepoConfig& r, const std::string& key, const std::st
     else if (key == "proxy") r.proxy = (value == "_none_" ? std::string() : value);
     else if (key == "sslverify") r.noverifyssl = !parse_bool(value, where);
     else if (key == "sslcacert") r.sslcacert = value;
+    else if (key == "sslclientcert") r.sslclientcert = value;
+    else if (key == "sslclientkey") r.sslclientkey = value;
     else log::debug(where, ": ignoring repository option '", key, "'");
 }
 

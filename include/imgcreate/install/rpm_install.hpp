@@ -47,6 +47,8 @@ template <typename Line> RepoConfig repo_from_line(const std::string& id, const 
     repo.proxy = r.proxy;
     repo.noverifyssl = r.noverifyssl;
     repo.sslcacert = r.sslcacert;
+    repo.sslclientcert = r.sslclientcert;
+    repo.sslclientkey = r.sslclientkey;
     repo.source_file = r.origin.file;
     repo.source_line = r.origin.line;
     return repo;  // a kickstart line has no gpgkey: gpgcheck stays off, as in livecd-tools
@@ -150,12 +152,7 @@ inline std::filesystem::path key_file(const RepoConfig& repo, const std::string&
     std::filesystem::create_directories(target.parent_path());
     const std::filesystem::path partial = target.string() + ".part";
     lr::HandlePtr handle(lr_handle_init());
-    if (!repo.proxy.empty()) lr::detail::setopt(handle.get(), repo.id, LRO_PROXY, repo.proxy.c_str());
-    if (repo.noverifyssl) {
-        lr::detail::setopt(handle.get(), repo.id, LRO_SSLVERIFYPEER, 0L);
-        lr::detail::setopt(handle.get(), repo.id, LRO_SSLVERIFYHOST, 0L);
-    }
-    if (!repo.sslcacert.empty()) lr::detail::setopt(handle.get(), repo.id, LRO_SSLCACERT, repo.sslcacert.c_str());
+    lr::detail::set_transport(handle.get(), repo);
     lr::detail::setopt(handle.get(), repo.id, LRO_CONNECTTIMEOUT, 30L);
     lr::detail::setopt(handle.get(), repo.id, LRO_INTERRUPTIBLE, 0L);
     const int fd = ::open(partial.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);  // librepo fdopen()s it "w+"

@@ -297,6 +297,39 @@ TEST_CASE("a repository served over TLS with a self-signed certificate needs --s
     }
 }
 
+TEST_CASE("a server that asks for a client certificate gets the one --sslclientcert and --sslclientkey name") {
+    const auto cert = self_signed("net-tls-client-server");
+    const auto client = self_signed("net-tls-client-client");
+    const auto root = web_root("net-tls-client");
+    TlsServer server(root.string(), cert.cert.string(), cert.key.string(), client.cert.string());
+    const std::string line = "repo --name=secure --baseurl=" + server.url() + "/repo --sslcacert=" + cert.cert.string();
+
+    SECTION("kickstart repo line") {
+        Fresh f("net-tls-client-ks");
+        auto repo = kickstart_repo(line + " --sslclientcert=" + client.cert.string() +
+                                   " --sslclientkey=" + client.key.string());
+        CHECK(repo.sslclientcert == client.cert.string());
+        CHECK(repo.sslclientkey == client.key.string());
+        CHECK(resolve_and_download(repo, f) == chain);
+    }
+    SECTION(".repo file: sslclientcert= and sslclientkey=") {
+        const auto file = work_dir() / "net-tls-client.repo";
+        std::ofstream(file) << "[secure]\nbaseurl=" << server.url() << "/repo\nsslcacert=" << cert.cert.string()
+                            << "\nsslclientcert=" << client.cert.string() << "\nsslclientkey=" << client.key.string()
+                            << "\n";
+        Fresh f("net-tls-client-file");
+        CHECK(resolve_and_download(read_repo_files(file, RepoVariables{})[0], f) == chain);
+    }
+    SECTION("without a client certificate the server refuses, and the error says so") {
+        Fresh f("net-tls-client-none");
+        const auto e = error_of(kickstart_repo(line), f);
+        CHECK_THAT(e, StartsWith("repository 'secure': cannot download repository metadata: the server ended the TLS "
+                                 "handshake: if it asks for a client certificate, pass --sslclientcert=CERT and "
+                                 "--sslclientkey=KEY (sslclientcert=, sslclientkey= in a .repo file)\n"));
+        CHECK_THAT(e, EndsWith("\n  (repository defined at ks.cfg:1)"));
+    }
+}
+
 TEST_CASE("downloads show a progress line on a terminal and only log lines otherwise") {
     IMGCREATE_REQUIRE_PROGRAM("script");
     HttpServer server(repo_path("main"));
