@@ -10,6 +10,7 @@
 #include "common.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -48,7 +49,15 @@ int main(int argc, char** argv) {
         options.compression = compressor;
         options.tmpdir = work;
         options.outdir = work / "out";
-        options.cache_dir = "/var/cache/imgcreate-demo/cache";
+        // A cache of its own (a demo build running at the same time holds the demo cache's
+        // lock), seeded with the demo's initramfs when there is one, so dracut need not run.
+        options.cache_dir = work / "cache";
+        const char* demo_cache_env = std::getenv("IMGCREATE_DEMO_CACHE");
+        const fs::path demo_initramfs =
+            fs::path(demo_cache_env && *demo_cache_env ? demo_cache_env : "/var/cache/imgcreate-demo") / "cache/initramfs";
+        fs::create_directories(options.cache_dir);
+        if (fs::is_directory(demo_initramfs))
+            fs::copy(demo_initramfs, options.cache_dir / "initramfs", fs::copy_options::recursive);
         auto ks = std::make_shared<kickstart::Kickstart>(kickstart::parse_file((work / "demo-live.ks").string()));
         LiveImage creator(ks, options);
         const auto iso = creator.create();
