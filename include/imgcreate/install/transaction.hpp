@@ -378,17 +378,22 @@ inline rpmtransFlags transaction_flags(const TransactionOptions& options) {
     return flags;
 }
 
-// True when every package's payload digest was part of a verification that passed: the
-// payload is then byte for byte what its (verified) header says, and rpm's second check of
-// each file's digest as it unpacks can add nothing.
-inline bool payloads_verified(rpm::TransactionSet& ts, const PreparedSet& set) {
+// True when the verification checks every package's SHA-256 payload digest (in the header,
+// itself covered by the header's SHA-256 digest): when it passes, the payload is byte for
+// byte what the header says. Then the MD5 digest over the same bytes adds nothing (and
+// costs more than the SHA-256 here), nor does rpm's second check of each file's digest
+// as it unpacks.
+inline bool payloads_checked(rpm::TransactionSet& ts, const PreparedSet& set) {
     if (rpmtsVSFlags(ts.get()) & RPMVSF_NOPAYLOAD) return false;
-    return std::all_of(set.headers.begin(), set.headers.end(),
-                       [](const auto& h) { return headerIsEntry(h.first.get(), RPMTAG_PAYLOADDIGEST) != 0; });
+    return std::all_of(set.headers.begin(), set.headers.end(), [](const auto& h) {
+        return headerIsEntry(h.first.get(), RPMTAG_PAYLOADDIGEST) != 0 &&
+               headerGetNumber(h.first.get(), RPMTAG_PAYLOADDIGESTALGO) == RPM_HASH_SHA256;
+    });
 }
 
 // rpm's verification pass (what %_pkgverify_level asks for), run before rpmtsRun on every
-// core; see parallel_verify.hpp. When all passed, rpm's own pass is switched off (and the
+// core (without the MD5 digest when SHA-256 payload digests cover the same bytes); see
+// parallel_verify.hpp. When all passed, rpm's own pass is switched off (and the
 // per-file digests too when the payload digests were checked); the returned flags go to
 // the run. When one failed, rpm's pass stays on and reports it as before.
 inline rpmtransFlags verify_before_run(rpm::TransactionSet& ts, rpm::LogCapture& log, const PreparedSet& set,
@@ -397,17 +402,20 @@ inline rpmtransFlags verify_before_run(rpm::TransactionSet& ts, rpm::LogCapture&
     std::vector<std::filesystem::path> files;
     files.reserve(set.elements.size());
     for (const auto& e : set.elements) files.push_back(e.package->local_path);
+    const bool payloads = payloads_checked(ts, set);
+    const rpmVSFlags flags = rpmtsVSFlags(ts.get());
+    if (payloads) rpmtsSetVSFlags(ts.get(), flags | RPMVSF_NOMD5);
     std::size_t verified = 0;
     log.take();
     auto outcome = verify_in_parallel(ts, files, [&](std::size_t i) {
         state.report(++verified, set.elements[i].nevra, "verifying");
     });
     log.take();  // the workers' lines; a failure is reported by rpm's own pass below
+    rpmtsSetVSFlags(ts.get(), flags);
     if (!outcome.all_passed) {
         log::debug(outcome.failed, " of ", files.size(), " packages did not verify; rpm checks them again to say why");
         return RPMTRANS_FLAG_NONE;
     }
-    const bool payloads = payloads_verified(ts, set);
     rpmtsSetVfyLevel(ts.get(), 0);
     return payloads ? RPMTRANS_FLAG_NOFILEDIGEST : RPMTRANS_FLAG_NONE;
 }
