@@ -384,7 +384,7 @@ inline rpmtransFlags transaction_flags(const TransactionOptions& options) {
 // costs more than the SHA-256 here), nor does rpm's second check of each file's digest
 // as it unpacks.
 inline bool payloads_checked(rpm::TransactionSet& ts, const PreparedSet& set) {
-    if (rpmtsVSFlags(ts.get()) & RPMVSF_NOPAYLOAD) return false;
+    if (rpmtsVfyFlags(ts.get()) & RPMVSF_NOPAYLOAD) return false;  // %_pkgverify_flags
     return std::all_of(set.headers.begin(), set.headers.end(), [](const auto& h) {
         return headerIsEntry(h.first.get(), RPMTAG_PAYLOADDIGEST) != 0 &&
                headerGetNumber(h.first.get(), RPMTAG_PAYLOADDIGESTALGO) == RPM_HASH_SHA256;
@@ -403,15 +403,15 @@ inline rpmtransFlags verify_before_run(rpm::TransactionSet& ts, rpm::LogCapture&
     files.reserve(set.elements.size());
     for (const auto& e : set.elements) files.push_back(e.package->local_path);
     const bool payloads = payloads_checked(ts, set);
-    const rpmVSFlags flags = rpmtsVSFlags(ts.get());
-    if (payloads) rpmtsSetVSFlags(ts.get(), flags | RPMVSF_NOMD5);
+    const rpmVSFlags flags = rpmtsVfyFlags(ts.get());
+    if (payloads) rpmtsSetVfyFlags(ts.get(), flags | RPMVSF_NOMD5);
     std::size_t verified = 0;
     log.take();
     auto outcome = verify_in_parallel(ts, files, [&](std::size_t i) {
         state.report(++verified, set.elements[i].nevra, "verifying");
     });
     log.take();  // the workers' lines; a failure is reported by rpm's own pass below
-    rpmtsSetVSFlags(ts.get(), flags);
+    rpmtsSetVfyFlags(ts.get(), flags);
     if (!outcome.all_passed) {
         log::debug(outcome.failed, " of ", files.size(), " packages did not verify; rpm checks them again to say why");
         return RPMTRANS_FLAG_NONE;

@@ -176,7 +176,6 @@ TEST_CASE("the verification pass on every core finds the one package of a set th
     install::rpm::LogCapture log;
     install::rpm::TransactionSet ts(root.path());
     rpmtsSetVfyLevel(ts.get(), install::rpm_verify_level(install::VerifyLevel::digest));
-    rpmtsSetVSFlags(ts.get(), install::rpm_read_flags(install::VerifyLevel::digest));
     for (unsigned threads : {1u, 2u, 4u}) {
         std::vector<int> seen(files.size(), 0);
         auto all = install::verify_in_parallel(ts, {files.begin(), files.end() - 1}, [&](std::size_t i) { ++seen[i]; },
