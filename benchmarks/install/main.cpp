@@ -40,7 +40,7 @@ using namespace imgcreate;
 namespace {
 
 struct Settings {
-    int rounds = 3;
+    int rounds = 5;
     int packages = 300;
     double mb_per_package = 1.0;
     fs::path workdir = fs::path(IMGCREATE_BENCH_BINARY_DIR) / "data";
@@ -255,9 +255,14 @@ int main(int argc, char** argv) {
             ::sync();
             return imgcreate::bench::measure_ok(argv, log);
         };
-        ours_runs.push_back(contender(root_ours, ours_argv, runs / "ours.log"));
-        dnf_runs.push_back(contender(root_dnf, dnf_argv, runs / "dnf.log"));
-        rpm_runs.push_back(contender(root_rpm, rpm_argv, runs / "rpm.log"));
+        // Who goes first changes each round, so none always follows the same neighbour.
+        for (int turn = 0; turn < 3; ++turn) {
+            switch ((round - 1 + turn) % 3) {
+                case 0: ours_runs.push_back(contender(root_ours, ours_argv, runs / "ours.log")); break;
+                case 1: dnf_runs.push_back(contender(root_dnf, dnf_argv, runs / "dnf.log")); break;
+                default: rpm_runs.push_back(contender(root_rpm, rpm_argv, runs / "rpm.log")); break;
+            }
+        }
         std::cerr << "round " << round << ": ours " << ours_runs.back().seconds << " s, dnf " << dnf_runs.back().seconds
                   << " s, rpm " << rpm_runs.back().seconds << " s\n";
     }
@@ -280,6 +285,12 @@ int main(int argc, char** argv) {
     row("rpm -i --nodeps --noscripts (floor)", floor);
     std::printf("  ours / floor = %.2f (target <= 1.15)   dnf / ours = %.2f (target >= 2)\n", ours.seconds / floor.seconds,
                 dnf.seconds / ours.seconds);
+    std::vector<double> per_round;
+    for (std::size_t i = 0; i < ours_runs.size(); ++i) per_round.push_back(dnf_runs[i].seconds / ours_runs[i].seconds);
+    std::printf("  dnf / ours by round:");
+    for (double r : per_round) std::printf(" %.2f", r);
+    std::sort(per_round.begin(), per_round.end());
+    std::printf("   median %.2f\n", per_round[per_round.size() / 2]);
     std::printf("  same NEVRAs: ours vs dnf %s (%zu vs %zu), ours vs rpm %s (%zu vs %zu)\n",
                 nevras_ours == nevras_dnf ? "yes" : "NO", nevras_ours.size(), nevras_dnf.size(),
                 nevras_ours == nevras_rpm ? "yes" : "NO", nevras_ours.size(), nevras_rpm.size());
