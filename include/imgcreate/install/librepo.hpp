@@ -148,8 +148,24 @@ inline std::string failure_message(const RepoConfig& repo, const std::string& wh
             return f.find(needle) != std::string::npos;
         });
     };
+    // A scheme curl knows but a repository cannot use (gopher://, dict://, ...) fails as a
+    // refused connection; say what is wrong with it instead.
+    auto odd_scheme = [&] {
+        std::vector<std::string> urls = repo.baseurls;
+        for (const auto* u : {&repo.mirrorlist, &repo.metalink})
+            if (!u->empty()) urls.push_back(*u);
+        return std::any_of(urls.begin(), urls.end(), [](const std::string& url) {
+            const auto colon = url.find("://");
+            if (colon == std::string::npos) return false;  // a plain path
+            std::string scheme = url.substr(0, colon);
+            std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+            return scheme != "http" && scheme != "https" && scheme != "ftp" && scheme != "file";
+        });
+    };
     std::string first = summary;
-    if (any({"SSL certificate problem", "Curl error (60)", "Curl error (77)"}))
+    if (any({"Curl error (1):"}) || odd_scheme())
+        first = "the URL's scheme is not supported: use http://, https://, ftp:// or file://";
+    else if (any({"SSL certificate problem", "Curl error (60)", "Curl error (77)"}))
         first = "the server's TLS certificate is not trusted: pass --sslcacert=CA-FILE (sslcacert= in a .repo file) "
                 "naming the certificate that signed it, or --noverifyssl (sslverify=0) to skip the check";
     else if (any({"TLS fatal alert has been received", "alert certificate required", "alert handshake failure"}))
@@ -158,8 +174,6 @@ inline std::string failure_message(const RepoConfig& repo, const std::string& wh
     else if (any({"checksum doesn't match", "Checksum doesn't match", "checksum mismatch"}))
         first = "repomd.xml does not match the checksum the metalink gives: the mirrors are out of date or the "
                 "metalink is wrong; try again later or use a baseurl";
-    else if (any({"Curl error (1):"}))
-        first = "the URL's scheme is not supported: use http://, https://, ftp:// or file://";
     else if (every("Curl error (7)"))
         first = "no mirror accepted a connection: check the URLs and that the servers are up";
     else if (every("Curl error (6)"))
