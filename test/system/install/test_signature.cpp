@@ -136,8 +136,12 @@ fs::path hello_with_altered_file(const fs::path& where) {
     return altered;
 }
 
-std::vector<Package> hello_set_with(const fs::path& hello) {
-    return {test_package("busybox-sh"), test_package("test-setup"), package_from_rpm(hello)};
+// What installing busybox-sh, test-setup and the altered hello into `root` at `level` says.
+std::string failure_with_altered_hello(const ScratchDir& root, install::VerifyLevel level) {
+    ScratchDir scratch(root.path().filename().string() + "-rpm");
+    const std::vector<Package> set = {test_package("busybox-sh"), test_package("test-setup"),
+                                      package_from_rpm(hello_with_altered_file(scratch.path()))};
+    return failure_of(root.path(), set, at_level(level));
 }
 
 }  // namespace
@@ -145,9 +149,7 @@ std::vector<Package> hello_set_with(const fs::path& hello) {
 TEST_CASE("a package whose payload was altered does not verify at level digest and nothing is installed") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir root("altered-digest");
-    ScratchDir scratch("altered-digest-rpm");
-    auto message = failure_of(root.path(), hello_set_with(hello_with_altered_file(scratch.path())),
-                              at_level(install::VerifyLevel::digest));
+    auto message = failure_with_altered_hello(root, install::VerifyLevel::digest);
     INFO(message);
     CHECK(message.find("package hello-1:2.12-3.noarch (from repository 'test') does not verify: ") !=
           std::string::npos);
@@ -158,9 +160,7 @@ TEST_CASE("a package whose payload was altered does not verify at level digest a
 TEST_CASE("with verification off an altered file is still caught by its file digest as rpm unpacks it") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir root("altered-none");
-    ScratchDir scratch("altered-none-rpm");
-    auto message = failure_of(root.path(), hello_set_with(hello_with_altered_file(scratch.path())),
-                              at_level(install::VerifyLevel::none));
+    auto message = failure_with_altered_hello(root, install::VerifyLevel::none);
     INFO(message);
     CHECK(message.find("hello-1:2.12-3.noarch: its files could not be unpacked") != std::string::npos);
     if (fs::exists(root / "usr/share/locale/fr/LC_MESSAGES/hello.mo"))
