@@ -190,7 +190,7 @@ std::size_t file_count(const fs::path& root) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     Settings s;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.size() == 4 && args[0] == "--ours") {
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
         if (args[i] == "--packages" && i + 1 < args.size()) s.packages = std::stoi(args[++i]);
         else if (args[i] == "--rounds" && i + 1 < args.size()) s.rounds = std::max(1, std::stoi(args[++i]));
         else if (args[i] == "--mb-per-package" && i + 1 < args.size()) s.mb_per_package = std::stod(args[++i]);
-        else if (args[i] == "--workdir" && i + 1 < args.size()) s.workdir = args[++i];
+        else if (args[i] == "--workdir" && i + 1 < args.size()) s.workdir = fs::absolute(args[++i]);
         else if (args[i] == "--keep") s.keep = true;
         else {
             std::cerr << "usage: bench_install [--rounds N] [--packages N] [--mb-per-package X] [--workdir DIR] [--keep]\n";
@@ -297,4 +297,14 @@ int main(int argc, char** argv) {
     filesystems.clear();
     if (!s.keep) fs::remove_all(runs);
     return 0;
+}
+
+int main(int argc, char** argv) {
+    // Caught here, not left to std::terminate, so the loop filesystems are unmounted on the way out.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "bench_install: " << e.what() << "\n";
+        return 1;
+    }
 }
