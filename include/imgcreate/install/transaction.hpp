@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <rpm/rpmcallback.h>
+#include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmte.h>
 #include <rpm/rpmts.h>
@@ -163,10 +164,44 @@ struct Failure {
     std::string what;
 };
 
+// rpm commits its database after every package: rpmdbAdd takes the database's write lock
+// (a SQLite savepoint) and releases it, so every package writes its pages, most of them the
+// same index pages again, to the write-ahead log. Holding that lock across the run, as rpm
+// does itself while it builds missing indexes, makes the run one transaction: the index
+// pages are written once. It is committed before every scriptlet (and trigger), so a
+// scriptlet that starts rpm or reads the database sees every package installed before it,
+// exactly as with rpm's own commits; after the run, the destructor commits the rest.
+class DatabaseBatch {
+public:
+    explicit DatabaseBatch(rpmts ts) : db_(rpmtsGetRdb(ts)) { hold(); }
+    ~DatabaseBatch() { release(); }
+    DatabaseBatch(const DatabaseBatch&) = delete;
+    DatabaseBatch& operator=(const DatabaseBatch&) = delete;
+
+    void commit() {
+        release();
+        hold();
+    }
+    std::size_t commits() const { return commits_; }
+
+private:
+    void hold() { held_ = db_ && rpmdbCtrl(db_, RPMDB_CTRL_LOCK_RW) == 0; }
+    void release() {
+        if (!held_) return;  // nothing to commit: rpm then commits each package itself
+        held_ = false;
+        if (rpmdbCtrl(db_, RPMDB_CTRL_UNLOCK_RW) == 0) ++commits_;
+    }
+
+    rpmdb db_;
+    bool held_ = false;
+    std::size_t commits_ = 0;
+};
+
 // Everything rpm's notify callback needs; the callback's user data.
 struct CallbackState {
     ProgressFunction progress;
     rpm::LogCapture* log = nullptr;
+    DatabaseBatch* database = nullptr;
     ScriptOutput script_output;
     rpm::Fd open_file;
     std::size_t total = 0;
@@ -202,6 +237,7 @@ struct CallbackState {
                 report(position_of(key), installed.back(), "installing");
                 break;
             case RPMCALLBACK_SCRIPT_START:
+                if (database) database->commit();
                 script_output.start();
                 if (log) log->take();  // so a failure quotes only what rpm said about this scriptlet
                 report(position_of(key), package_of(header, key), scriptlet_name(amount));
@@ -471,7 +507,13 @@ inline TransactionResult install_packages(const std::filesystem::path& root_dir,
             rpmtsSetFlags(ts.get(), detail::transaction_flags(options) | detail::verify_before_run(ts, log, set, state));
 
             log.take();
-            const int rc = ts.run();
+            int rc = 0;
+            {
+                detail::DatabaseBatch database(ts.get());
+                state.database = &database;
+                rc = ts.run();
+                state.database = nullptr;
+            }
             Logger::instance().clear_status();
             rpmtsSetScriptFd(ts.get(), nullptr);
             if (rc > 0 || (rc < 0 && state.failures.empty())) {

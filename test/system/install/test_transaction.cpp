@@ -152,6 +152,21 @@ TEST_CASE("triggers and file triggers run when the package they watch is install
     CHECK(std::count(log.begin(), log.end(), "plugin /usr/share/hello-plugins/one.conf") == 1);
 }
 
+TEST_CASE("a scriptlet finds every package installed before it in the rpm database on disk") {
+    // A %post that starts rpm (or reads the database) sees what rpm has committed; the
+    // transaction's database writes are batched, so this goes red if a batch is left
+    // uncommitted when a scriptlet starts.
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir root("db-snapshot");
+    install::install_packages(root.path(), packages({"busybox-sh", "test-setup", "hello", "db-snapshot"}));
+    const auto snapshot = rpm_qa(root / "var/tmp/db-snapshot");
+    INFO(testing_join(snapshot));
+    for (const char* before : {"busybox-sh-1.35.0-1.x86_64", "test-setup-1.0-1.noarch", "db-snapshot-1.0-1.noarch"})
+        CHECK(std::count(snapshot.begin(), snapshot.end(), before) == 1);
+    CHECK(rpm_qa(root.path()) == std::vector<std::string>{"busybox-sh-1.35.0-1.x86_64", "db-snapshot-1.0-1.noarch",
+                                                          "hello-1:2.12-3.noarch", "test-setup-1.0-1.noarch"});
+}
+
 TEST_CASE("a failing %pre stops the build naming the package and showing the scriptlet output") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir root("pre-fails");
