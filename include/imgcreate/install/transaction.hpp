@@ -182,19 +182,17 @@ public:
         release();
         hold();
     }
-    std::size_t commits() const { return commits_; }
 
 private:
     void hold() { held_ = db_ && rpmdbCtrl(db_, RPMDB_CTRL_LOCK_RW) == 0; }
     void release() {
         if (!held_) return;  // nothing to commit: rpm then commits each package itself
         held_ = false;
-        if (rpmdbCtrl(db_, RPMDB_CTRL_UNLOCK_RW) == 0) ++commits_;
+        rpmdbCtrl(db_, RPMDB_CTRL_UNLOCK_RW);
     }
 
     rpmdb db_;
     bool held_ = false;
-    std::size_t commits_ = 0;
 };
 
 // Everything rpm's notify callback needs; the callback's user data.
