@@ -58,4 +58,13 @@ concept has_package_step = requires(P& policy, BuildContext& ctx) {
 template <typename P>
 concept StagePolicy = std::movable<P> && has_package_step<P>;
 
+// ---- Optional, for any policy: refusing bad input before the build does any work ----
+// The creator calls check(ctx) before the %pre scripts run and before anything is made;
+// it throws (an imgcreate::Error saying what to change) for what the policy would only
+// meet later, after minutes of work, such as a kickstart without a package repository.
+template <typename P>
+concept has_check_hook = requires(const P& policy, const BuildContext& ctx) {
+    { policy.check(ctx) } -> std::same_as<void>;
+};
+
 }  // namespace imgcreate

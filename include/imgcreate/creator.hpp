@@ -9,7 +9,9 @@
 //
 // Before mount() does any work (even the %pre scripts), what can be known wrong is refused:
 // a name or label livecd-tools would refuse (label.hpp), an output dir that cannot be
-// written, a host program a policy names in required_programs(ctx). A step that fails
+// written, a host program a policy names in required_programs(ctx), and whatever a policy's
+// optional check(ctx) throws for (RpmInstall: an unknown verification level, no repository
+// or an unreadable .repo file; LoopMount: a --base-on image that is not there). A step that fails
 // because the tmpdir filled up says so in its first line, whichever tool met the full disk.
 //
 // Each step may be called alone, in that order; out of order is a StepOrderError.
@@ -210,6 +212,15 @@ private:
         check_programs(install_);
         check_programs(boot_);
         check_programs(stage_);
+        check_policy(mount_);
+        check_policy(install_);
+        check_policy(boot_);
+        check_policy(stage_);
+    }
+
+    // A policy may check the options and kickstart it will work from (has_check_hook).
+    template <typename P> void check_policy(const P& policy) const {
+        if constexpr (has_check_hook<P>) policy.check(ctx_);
     }
 
     // A policy may name the host programs it will run ({program, Debian package} pairs), so

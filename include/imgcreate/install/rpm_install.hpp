@@ -179,6 +179,14 @@ struct RpmInstall {
     ProgressFunction progress = default_progress;
     TransactionResult result;                      // of the last install()
 
+    // Before any work: an unknown --pkgverify-level, and for a build from nothing a kickstart
+    // without a repository or a .repo file that cannot be read, would otherwise fail only
+    // after the image is made. (A --base-on build may skip install(): livecd-creator -l.)
+    void check(const BuildContext& ctx) const {
+        (void)parse_verify_level(ctx.options.pkgverify_level);
+        if (ctx.options.base_on.empty()) (void)detail::repositories(ctx);
+    }
+
     void install(BuildContext& ctx) {
         // Metadata and packages are written below the cache dir: one build at a time in it.
         const auto cache_lock = DirectoryLock::acquire(ctx.cache_dir(), "package cache");

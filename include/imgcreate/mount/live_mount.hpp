@@ -112,6 +112,7 @@ public:
     std::optional<std::string> full_root_message(const BuildContext& ctx) const { return loop_.full_root_message(ctx); }
     const mount::FilesystemSpec& filesystem() const noexcept { return loop_.filesystem(); }
     auto required_programs(const BuildContext& ctx) const { return loop_.required_programs(ctx); }
+    void check(const BuildContext& ctx) const { loop_.check(ctx); }
 
 private:
     // --compression-type None: the base's compressor, or none when the base is not squashed.

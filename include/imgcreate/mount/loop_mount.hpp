@@ -100,6 +100,13 @@ public:
         return {{"mkfs." + fstype, mount::package_providing_mkfs(fstype)}};
     }
 
+    // Before any work: a --base-on image that is not there (an ISO is LiveMount's to open).
+    void check(const BuildContext& ctx) const {
+        const auto& base = ctx.options.base_on;
+        if (!base.empty() && !std::filesystem::is_regular_file(base))
+            throw MountError("--base-on " + base.string() + " is not an image file", base.string());
+    }
+
 private:
     void make_image(const std::filesystem::path& image) const {
         {

@@ -247,6 +247,17 @@ std::vector<Row> catalogue() {
     ks_row("an %include that includes itself", base() + "%include @SCRATCH@/ks/an-%include-that-includes-itself.ks\n", "?");
 
     // --- packages and repositories ----------------------------------------------------------
+    // Rows with this %pre must be refused before any work: the %pre would otherwise run, on
+    // the host, for nothing.
+    const std::string pre_marks = "%pre\ntouch @SCRATCH@/pre-ran\n%end\n";
+    ks_row("a kickstart without a repository", "part / --size 64\n%packages --nocore\nbusybox-sh\n%end\n" + pre_marks, "?");
+    rows.push_back({"a .repo file that does not exist", base() + pre_marks, "?",
+                    [](Env& env) { env.options.repo_files = {env.scratch / "none.repo"}; }});
+    rows.push_back({"a .repo file without an enabled repository", base() + pre_marks, "?", [](Env& env) {
+                        const auto file = env.scratch / "off.repo";
+                        std::ofstream(file) << "[off]\nname=off\nbaseurl=file:///srv/none\nenabled=0\n";
+                        env.options.repo_files = {file};
+                    }});
     ks_row("an unknown package", base("busybox-sh\nno-such-package\n"), "?");
     ks_row("an unknown group", base("@no-such-group\n"), "?");
     ks_row("two packages that conflict on a file", base("conflict-a\nconflict-b\n"), "?");
@@ -293,7 +304,7 @@ std::vector<Row> catalogue() {
         std::ofstream(rpm, std::ios::trunc) << std::string(size, 'x');
     });
     damaged("a package whose rpm is missing", [](const fs::path& repo) { fs::remove(rpm_of(repo, "hello")); });
-    rows.push_back({"an unknown --pkgverify-level", base(), "?", [](Env& env) { env.options.pkgverify_level = "strict"; }});
+    rows.push_back({"an unknown --pkgverify-level", base() + pre_marks, "?", [](Env& env) { env.options.pkgverify_level = "strict"; }});
     rows.push_back({"--cacheonly with an empty cache for a remote repository",
                     "repo --name=far --baseurl=http://127.0.0.1:1/repo\npart / --size 64\n%packages --nocore\nbusybox-sh\n%end\n",
                     "?", [](Env& env) { env.options.cacheonly = true; }});
@@ -333,8 +344,6 @@ std::vector<Row> catalogue() {
                         mount::enter_private_mount_namespace();
                         env.mounts.push_back(mount::Mount::mount({"/dev/null", "/usr/sbin/mkfs.ext4", "", "bind"}));
                     }});
-    // Refused before any work: the %pre would otherwise run, on the host, for nothing.
-    const std::string pre_marks = "%pre\ntouch @SCRATCH@/pre-ran\n%end\n";
     rows.push_back({"a label longer than 32 characters", base() + pre_marks, "?",
                     [](Env& env) { env.options.fslabel = "Fedora-Workstation-Live-Rawhide-x86_64"; }});
     rows.push_back({"a label with a space", base() + pre_marks, "?", [](Env& env) { env.options.fslabel = "My Live"; }});
@@ -362,7 +371,7 @@ std::vector<Row> catalogue() {
                         mount::enter_private_mount_namespace();
                         env.mounts.push_back(mount::Mount::mount({"/dev/null", "/usr/bin/xorriso", "", "bind"}));
                     }, {}, true});
-    rows.push_back({"a --base-on image that does not exist", base(), "?",
+    rows.push_back({"a --base-on image that does not exist", base() + pre_marks, "?",
                     [](Env& env) { env.options.base_on = env.scratch / "none.img"; }});
     ks_row("a %post --erroronfail that exits 1", base("busybox-sh\n", "") + "%post --erroronfail\necho giving up\nexit 1\n%end\n", "?");
     ks_row("a %pre --erroronfail that exits 1 on the host", base() + "%pre --erroronfail\nexit 3\n%end\n", "?");

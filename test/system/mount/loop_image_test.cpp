@@ -193,3 +193,45 @@ TEST_CASE("building on an earlier image (--base-on) copies it, grows it to the k
     CHECK(inside.rfind("etc/first present\netc/second present\n", 0) == 0);
     CHECK(loops_below_after_settling(tmp.path).empty());
 }
+
+TEST_CASE("a kickstart without a repository is refused before its %pre runs, unless it opens a --base-on image as it is") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir tmp;
+    auto base = in_child([&] {
+        TestLoopImage creator(ks("part / --size 64\n"), options_in(tmp, "base"));
+        return creator.create().string();
+    });
+    REQUIRE(base == (tmp.path / "out/base.img").string());
+    const std::string no_repo = "part / --size 64\n%pre\ntouch " + (tmp.path / "pre-ran").string() + "\n%end\n";
+
+    // From nothing, LoopImage's RpmInstall could only fail after the image is made.
+    auto refused = in_child([&] {
+        LoopImage creator(ks(no_repo), options_in(tmp, "fresh"));
+        try {
+            creator.mount();
+            return std::string("mounted");
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    });
+    CHECK(refused.rfind("no package repository: add a 'repo --name=... --baseurl=...' line", 0) == 0);
+    CHECK_FALSE(fs::exists(tmp.path / "pre-ran"));
+    CHECK(entries_of(tmp.path / "tmp").empty());
+
+    // livecd-creator -l --base-on: the base is opened for editing and nothing is installed.
+    auto options = options_in(tmp, "edited");
+    options.base_on = base;
+    options.skip_minimize = true;
+    auto edited = in_child([&] {
+        LoopImage creator(ks(no_repo), options);
+        creator.mount();
+        creator.skip_install();
+        creator.configure();
+        creator.unmount();
+        return creator.package().string();
+    });
+    CHECK(edited == (tmp.path / "out/edited.img").string());
+    CHECK(fs::exists(tmp.path / "pre-ran"));
+    CHECK(look_inside(edited).rfind("etc/first present\n", 0) == 0);
+    CHECK(loops_below_after_settling(tmp.path).empty());
+}
