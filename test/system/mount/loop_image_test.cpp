@@ -165,14 +165,20 @@ TEST_CASE("xfs and btrfs images get their label rule and keep their size, sparse
     }
 }
 
-TEST_CASE("building on an earlier image (--base-on) copies it, grows it to the kickstart's size and adds to it") {
-    IMGCREATE_REQUIRE_ROOT();
-    ScratchDir tmp;
-    auto first = in_child([&] {
+// A 64 MiB image holding etc/first, built in tmp's out dir as base.img, to build on (--base-on).
+static std::string base_image(const ScratchDir& tmp) {
+    auto image = in_child([&] {
         TestLoopImage creator(ks("part / --size 64\n"), options_in(tmp, "base"));
         return creator.create().string();
     });
-    REQUIRE(first == (tmp.path / "out/base.img").string());
+    REQUIRE(image == (tmp.path / "out/base.img").string());
+    return image;
+}
+
+TEST_CASE("building on an earlier image (--base-on) copies it, grows it to the kickstart's size and adds to it") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir tmp;
+    const auto first = base_image(tmp);
     const auto base_size = fs::file_size(first);
 
     auto options = options_in(tmp, "grown");
@@ -197,11 +203,7 @@ TEST_CASE("building on an earlier image (--base-on) copies it, grows it to the k
 TEST_CASE("a kickstart without a repository is refused before its %pre runs, unless it opens a --base-on image as it is") {
     IMGCREATE_REQUIRE_ROOT();
     ScratchDir tmp;
-    auto base = in_child([&] {
-        TestLoopImage creator(ks("part / --size 64\n"), options_in(tmp, "base"));
-        return creator.create().string();
-    });
-    REQUIRE(base == (tmp.path / "out/base.img").string());
+    const auto base = base_image(tmp);
     const std::string no_repo = "part / --size 64\n%pre\ntouch " + (tmp.path / "pre-ran").string() + "\n%end\n";
 
     // From nothing, LoopImage's RpmInstall could only fail after the image is made.
