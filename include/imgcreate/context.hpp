@@ -22,7 +22,7 @@ struct Kickstart;
 // The options livecd-creator and image-creator users set on the command line.
 struct CreatorOptions {
     std::string name;                       // output base name; from the kickstart's file name by default
-    std::string fslabel;                    // filesystem / ISO volume label (<= 32 characters)
+    std::string fslabel;                    // filesystem / ISO volume label (<= 32 characters); empty: the name's first 32
     std::string title;                      // boot menu title
     std::string product;                    // product name in the boot menu
     std::string releasever;                 // $releasever for repositories

@@ -1,12 +1,13 @@
 // imgcreate — the root filesystem of an image: its type, size and label as the kickstart's
 // `part /` line and the user's --fslabel give them, and making it with mkfs.
 //
-// Label rule (livecd-tools'): "_" + fslabel, where fslabel defaults to the image name, cut
-// to what the filesystem stores: 16 characters for ext*, 12 for xfs, 255 for btrfs. A label
+// Label rule (livecd-tools'): "_" + the image's label (label.hpp: --fslabel, else the name),
+// cut to what the filesystem stores: 16 characters for ext*, 12 for xfs, 255 for btrfs. A label
 // given on the `part / --label` line is used as written (still cut to the limit).
 #pragma once
 
 #include <imgcreate/context.hpp>
+#include <imgcreate/label.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/process.hpp>
@@ -62,11 +63,8 @@ inline FilesystemSpec root_filesystem(const BuildContext& ctx) {
     if (spec.size_mib < minimum)
         throw MountError("part / --size " + std::to_string(spec.size_mib) + " is too small for " + spec.fstype +
                          ": it needs at least " + std::to_string(minimum) + " MiB");
-    const std::string fslabel = !ctx.options.fslabel.empty() ? ctx.options.fslabel
-                                : !ctx.options.name.empty()  ? ctx.options.name
-                                                             : std::string("imgcreate");
     spec.label = part && !part->label.empty() ? part->label.substr(0, label_limit(spec.fstype))
-                                              : filesystem_label(spec.fstype, fslabel);
+                                              : filesystem_label(spec.fstype, image_label(ctx.options));
     return spec;
 }
 

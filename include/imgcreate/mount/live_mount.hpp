@@ -7,6 +7,7 @@
 #pragma once
 
 #include <imgcreate/context.hpp>
+#include <imgcreate/label.hpp>
 #include <imgcreate/mount/loop_mount.hpp>
 #include <imgcreate/stage/squashfs.hpp>
 #include <imgcreate/support/error.hpp>
@@ -89,7 +90,7 @@ public:
             const auto extracted = ctx.build_dir / "base-on-rootfs.img";
             log::info("--base-on: taking the root image out of ", base.string());
             const auto compression = mount::extract_live_root(base, extracted, ctx.build_dir / "base-on",
-                                                              mount::filesystem_label("ext4", boot_label(ctx)));
+                                                              mount::filesystem_label("ext4", image_label(ctx.options)));
             resolve_compression_from_base(ctx, compression);
             ctx.options.base_on = extracted;
             try {
@@ -130,9 +131,6 @@ private:
         }
     }
 
-    static std::string boot_label(const BuildContext& ctx) {
-        return !ctx.options.fslabel.empty() ? ctx.options.fslabel : !ctx.options.name.empty() ? ctx.options.name : "imgcreate";
-    }
     LoopMount loop_;
 };
 

@@ -165,6 +165,21 @@ TEST_CASE("xfs and btrfs images get their label rule and keep their size, sparse
     }
 }
 
+TEST_CASE("a loop image with a name longer than a CD label is built under that name, labelled with its start") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir tmp;
+    const std::string name = "appliance-with-a-name-longer-than-32-characters";
+    auto report = in_child([&] {
+        TestLoopImage creator(ks("part / --size 64\n"), options_in(tmp, name));
+        return creator.create().string();
+    });
+    const auto image = tmp.path / "out" / (name + ".img");
+    REQUIRE(report == image.string());
+    CHECK(command_output({"blkid", "-o", "value", "-s", "LABEL", image.string()}) == "_appliance-with-\n");
+    CHECK(look_inside(image).rfind("etc/first present\n", 0) == 0);
+    CHECK(loops_below_after_settling(tmp.path).empty());
+}
+
 // A 64 MiB image holding etc/first, built in tmp's out dir as base.img, to build on (--base-on).
 static std::string base_image(const ScratchDir& tmp) {
     auto image = in_child([&] {

@@ -224,6 +224,11 @@ TEST_CASE("the filesystem label follows livecd-tools: an underscore, then the la
     BuildContext ctx;
     ctx.options.name = "demo";
     CHECK(mount::root_filesystem(ctx).label == "_demo");
+    ctx.options.name = "Fedora-Workstation-Live-Rawhide-x86_64";  // without a label, the name cut to 32 is one
+    ctx.kickstart = std::make_shared<kickstart::Kickstart>(kickstart::parse_string("part / --size 300 --fstype btrfs\n"));
+    CHECK(mount::root_filesystem(ctx).label == "_Fedora-Workstation-Live-Rawhide-");
+    ctx.kickstart.reset();
+    ctx.options.name = "demo";
     CHECK(mount::root_filesystem(ctx).size_mib == 4096);
     CHECK(mount::root_filesystem(ctx).fstype == "ext4");
     ctx.kickstart = std::make_shared<kickstart::Kickstart>(kickstart::parse_string("part / --size 300 --fstype xfs\n"));

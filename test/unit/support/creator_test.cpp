@@ -156,6 +156,28 @@ TEST_CASE("a second build with the same name does not replace the first output")
     CHECK(fs::exists(tmp.path / "out/tree/etc/os-release"));
 }
 
+TEST_CASE("a name longer than a CD label still builds: without --fslabel the label is its first 32 characters") {
+    const std::string long_name = "Fedora-Workstation-Live-Rawhide-x86_64-20261202";
+    TempDir tmp;
+    TreeCreator creator(nullptr, options_in(tmp, long_name));
+    CHECK(creator.create() == tmp.path / "out" / long_name);
+    CHECK(image_label(creator.context().options) == "Fedora-Workstation-Live-Rawhide-");
+
+    // A label given must fit as it is, and a space in the label the name gives is refused.
+    CreatorOptions options;
+    options.name = long_name;
+    CHECK_FALSE(naming_problem(options));
+    options.fslabel = long_name;
+    CHECK(naming_problem(options) == "the label '" + long_name + "' has " + std::to_string(long_name.size()) +
+                                         " characters; a CD label has at most 32: choose another with --fslabel");
+    options.fslabel.clear();
+    options.name = "my image";
+    CHECK(naming_problem(options) == "the label 'my image' contains a space; CD labels cannot (the name is the label "
+                                     "without --fslabel): choose another name, or a label with --fslabel");
+    options.name.clear();
+    CHECK(image_label(options) == "imgcreate");
+}
+
 TEST_CASE("the ready-made policies model their concepts") {
     STATIC_REQUIRE(MountPolicy<DirectoryMount>);
     STATIC_REQUIRE(BootPolicy<NoBoot>);
