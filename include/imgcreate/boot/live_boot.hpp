@@ -16,6 +16,7 @@
 #include <imgcreate/boot/grub.hpp>
 #include <imgcreate/boot/isolinux.hpp>
 #include <imgcreate/boot/live_layout.hpp>
+#include <imgcreate/label.hpp>
 #include <imgcreate/boot/live_menu.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/install/kernel_versions.hpp>
@@ -160,7 +161,7 @@ private:
         boot::LiveMenu menu;
         if (!ctx.options.title.empty()) menu.title = ctx.options.title;
         if (!ctx.options.product.empty()) menu.product = ctx.options.product;
-        menu.label = boot::live_label(ctx.options);
+        menu.label = image_label(ctx.options);
         const auto* bl = ctx.kickstart && ctx.kickstart->bootloader ? &*ctx.kickstart->bootloader : nullptr;
         if (bl && bl->timeout) menu.timeout_seconds = *bl->timeout;
         menu.kernel_args = boot::live_kernel_args(menu.label, ctx.options.flat_squashfs, bl ? bl->append : "");

@@ -17,12 +17,9 @@ inline std::filesystem::path live_iso_dir(const BuildContext& ctx) { return ctx.
 inline std::filesystem::path live_efiboot_outside(const BuildContext& ctx) { return ctx.build_dir / "efiboot.img"; }
 inline const std::string live_efiboot_in_tree = "images/efiboot.img";
 
-// The ISO volume id the initramfs finds the media by: --fslabel, else the image name cut to 32.
-inline std::string live_label(const CreatorOptions& options) { return image_label(options); }
-
 // The deliverable's file name.
 inline std::string live_iso_name(const CreatorOptions& options) {
-    return (!options.name.empty() ? options.name : live_label(options)) + ".iso";
+    return (!options.name.empty() ? options.name : image_label(options)) + ".iso";
 }
 
 }  // namespace imgcreate::boot

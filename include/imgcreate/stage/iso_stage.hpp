@@ -10,6 +10,7 @@
 #pragma once
 
 #include <imgcreate/boot/live_layout.hpp>
+#include <imgcreate/label.hpp>
 #include <imgcreate/boot/isolinux.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/mount/filesystem.hpp>
@@ -63,7 +64,7 @@ struct IsoStage {
         namespace fs = std::filesystem;
         stage::IsoLayout l;
         l.tree = boot::live_iso_dir(ctx);
-        l.volume_id = boot::live_label(ctx.options);
+        l.volume_id = image_label(ctx.options);
         l.epoch = ctx.options.source_date_epoch;
         if (fs::exists(l.tree / "isolinux/isolinux.bin")) {
             l.bios = stage::BiosLoader::isolinux;
@@ -81,7 +82,7 @@ struct IsoStage {
 
 private:
     static std::string rootfs_label(const BuildContext& ctx) {
-        return mount::filesystem_label("ext4", boot::live_label(ctx.options));
+        return mount::filesystem_label("ext4", image_label(ctx.options));
     }
 
     void prepare_rootfs(const BuildContext& ctx, const std::filesystem::path& image) {
