@@ -244,8 +244,8 @@ struct CallbackState {
             case RPMCALLBACK_SCRIPT_ERROR: script_failed(header, key, amount, rc); break;
             case RPMCALLBACK_UNPACK_ERROR:
             case RPMCALLBACK_CPIO_ERROR:
-                failures.push_back({package_of(header, key), "its files could not be unpacked" +
-                                                                 log_text_or(" (see the rpm messages in the log)")});
+                failures.push_back({package_of(header, key), "its files could not be unpacked: " +
+                                                                 log_text_or("see the rpm messages in the log")});
                 break;
             default: break;
         }
