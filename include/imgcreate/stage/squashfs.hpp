@@ -34,6 +34,10 @@ struct SquashfsOptions {
     std::string compression = "xz";
     std::optional<long long> epoch;   // reproducible: -reproducible, every time = the epoch
     unsigned processors = 0;          // 0: every core
+    // mksquashfs's cache size (-mem), MiB. 0: 32 MiB per processor, at least 64. Its own default
+    // is a quarter of the machine's memory (450 MiB resident for a 340 MB tree here), and a larger
+    // cache made it no faster: the output is the same bytes either way.
+    unsigned memory_mib = 0;
     // Show mksquashfs's progress as the status line. Unset: when the log has a terminal.
     std::optional<bool> progress;
 };
@@ -58,6 +62,8 @@ inline std::vector<std::string> mksquashfs_argv(const std::filesystem::path& sou
     for (std::string w; words >> w;) argv.push_back(w);
     const unsigned cores = options.processors ? options.processors : std::max(1u, std::thread::hardware_concurrency());
     argv.insert(argv.end(), {"-processors", std::to_string(cores)});
+    const unsigned memory = options.memory_mib ? options.memory_mib : std::max(64u, 32u * cores);
+    argv.insert(argv.end(), {"-mem", std::to_string(memory) + "M"});
     if (options.epoch) {
         const auto t = std::to_string(*options.epoch);
         argv.insert(argv.end(), {"-reproducible", "-mkfs-time", t, "-all-time", t});

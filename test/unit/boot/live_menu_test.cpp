@@ -164,13 +164,17 @@ TEST_CASE("the live dracut config adds dmsquash-live, the compressor and the liv
     }
 }
 
-TEST_CASE("mksquashfs uses every core, the chosen compressor and, for reproducible builds, fixed times") {
+TEST_CASE("mksquashfs uses every core, the chosen compressor, a bounded cache and, for reproducible builds, fixed times") {
     stage::SquashfsOptions options;
     options.compression = "zstd -Xcompression-level 19";
     options.processors = 2;
     CHECK(stage::mksquashfs_argv("/tree", "/iso/LiveOS/squashfs.img", options) ==
           std::vector<std::string>{"mksquashfs", "/tree", "/iso/LiveOS/squashfs.img", "-noappend", "-no-progress", "-comp",
-                                   "zstd", "-Xcompression-level", "19", "-processors", "2"});
+                                   "zstd", "-Xcompression-level", "19", "-processors", "2", "-mem", "64M"});
+    options.processors = 8;
+    CHECK(contains(stage::mksquashfs_argv("/t", "/s", options), "256M"));
+    options.memory_mib = 100;
+    CHECK(contains(stage::mksquashfs_argv("/t", "/s", options), "100M"));
     options.compression = "xz";
     options.epoch = 1700000000;
     auto argv = stage::mksquashfs_argv("/t", "/s", options);

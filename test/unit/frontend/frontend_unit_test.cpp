@@ -186,11 +186,11 @@ TEST_CASE("mksquashfs gets xz1m spelled out, and its progress bar only when aske
     options.processors = 1;
     CHECK(imgcreate::stage::mksquashfs_argv("/t", "/s", options) ==
           std::vector<std::string>{"mksquashfs", "/t", "/s", "-noappend", "-no-progress", "-comp", "xz", "-b", "1M",
-                                   "-Xdict-size", "1M", "-no-recovery", "-processors", "1"});
+                                   "-Xdict-size", "1M", "-no-recovery", "-processors", "1", "-mem", "64M"});
     options.compression = "lz4";
     options.progress = true;
     CHECK(imgcreate::stage::mksquashfs_argv("/t", "/s", options) ==
-          std::vector<std::string>{"mksquashfs", "/t", "/s", "-noappend", "-comp", "lz4", "-processors", "1"});
+          std::vector<std::string>{"mksquashfs", "/t", "/s", "-noappend", "-comp", "lz4", "-processors", "1", "-mem", "64M"});
     options.compression = "None";
     CHECK_THROWS_WITH(imgcreate::stage::mksquashfs_argv("/t", "/s", options),
                       "--compression-type None was not resolved: it takes the compressor of a --base-on live ISO, and "
