@@ -17,7 +17,7 @@ struct TarZstStage {
     }
 };
 
-using TarImage = imgcreate::Creator<imgcreate::DirectoryMount, imgcreate::install::RpmInstall, imgcreate::NoBoot, TarZstStage>;
+using TarImage = imgcreate::Creator<imgcreate::DirectoryMount, imgcreate::RpmInstall, imgcreate::NoBoot, TarZstStage>;
 
 int main(int argc, char** argv) {
     if (argc < 3 || argc > 4) {

@@ -82,6 +82,10 @@ struct BuildContext {
     std::filesystem::path install_root;  // set by the MountPolicy in mount()
     std::filesystem::path output;        // the deliverable, set by the StagePolicy in package()
     CleanupStack cleanup;                // undo actions of every step, run newest first
+    // Directories the build made in the root only to mount on (proc, sys, dev, var/cache/dnf and
+    // their parents), relative, in the order made. The install policy drops those a package
+    // owns; a TreeStage output leaves out the rest when they are empty.
+    std::vector<std::filesystem::path> scaffolding;
     PhaseTimings timings;
 
     // The package cache: options.cache_dir, or <build_dir>/cache.

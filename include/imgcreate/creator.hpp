@@ -50,8 +50,17 @@
 
 namespace imgcreate {
 
-template <MountPolicy M, InstallPolicy I, BootPolicy B, StagePolicy S>
+// M, I, B, S are checked by the static assertions in the class body (concepts.hpp): a policy that
+// lacks a member, or has an optional hook of the wrong signature, fails there with one error
+// naming the slot and the member, and the steps below then compile to nothing rather than add
+// follow-on errors.
+template <typename M, typename I, typename B, typename S>
 class Creator {
+    static_assert(sizeof(check_mount_policy<M>) + sizeof(check_install_policy<I>) + sizeof(check_boot_policy<B>) +
+                      sizeof(check_stage_policy<S>) > 0,
+                  "every slot is checked");
+    static constexpr bool valid_ = MountPolicy<M> && InstallPolicy<I> && BootPolicy<B> && StagePolicy<S>;
+
 public:
     explicit Creator(std::shared_ptr<const kickstart::Kickstart> ks, CreatorOptions options = {}, M mount = {},
                      I install = {}, B boot = {}, S stage = {})
@@ -82,79 +91,26 @@ public:
     }
 
     void mount() {
-        expect(Step::none, "mount", "a new creator: mount() runs once per creator");
-        check_options();
-        step("mount", [&] {
-            configure::run_scripts(ctx_, kickstart::ScriptType::pre);  // on the host, nothing mounted yet
-            enter_build_namespace();
-            ctx_.build_dir = make_build_dir(ctx_.options.tmpdir);
-            log::info("build directory: ", ctx_.build_dir.string());
-            if (!ctx_.options.nocleanup) {
-                auto dir = ctx_.build_dir;
-                ctx_.cleanup.push("remove " + dir.string(), [dir] { remove_build_dir(dir); });
-            }
-            mount_.mount(ctx_);
-            if (ctx_.install_root.empty()) throw MountError("the mount policy did not set an install root");
-        });
-        state_ = Step::mounted;
+        if constexpr (valid_) mount_step();
     }
-
     void install() {
-        expect(Step::mounted, "install", "mount");
-        step("install", [&] {
-            mount_api_filesystems();
-            configure::run_scripts(ctx_, kickstart::ScriptType::pre_install);
-            boot_.before_install(ctx_);
-            explaining_full_root([&] { install_.install(ctx_); });
-        });
-        state_ = Step::installed;
+        if constexpr (valid_) install_step();
     }
-
     // install() for a root that needs no packages: the API filesystems and the boot policy's
     // preparation, no %pre-install and no package transaction (livecd-creator -l --base-on
     // opens the base for editing as it is).
     void skip_install() {
-        expect(Step::mounted, "skip_install", "mount");
-        step("install", [&] {
-            mount_api_filesystems();
-            boot_.before_install(ctx_);
-            log::info("installing no packages: the root is used as it is");
-        });
-        state_ = Step::installed;
+        if constexpr (valid_) skip_install_step();
     }
-
     void configure() {
-        expect(Step::installed, "configure", "install");
-        step("configure", [&] {
-            explaining_full_root([&] {
-                configure::apply_all(ctx_);
-                boot_.configure_boot(ctx_);
-                configure::run_scripts(ctx_, kickstart::ScriptType::post);
-                configure::apply_selinux(ctx_);  // last: the relabel must see what %post made
-            });
-        });
-        state_ = Step::configured;
+        if constexpr (valid_) configure_step();
     }
-
     void unmount() {
-        if (state_ == Step::none) throw StepOrderError("unmount", "mount");
-        if (state_ >= Step::unmounted) throw Error("unmount() called twice: the root is already unmounted", "unmount");
-        step("unmount", [&] {
-            boot_.before_unmount(ctx_);
-            api_.unmount(ctx_);
-            mount_.unmount(ctx_);
-        });
-        state_ = Step::unmounted;
+        if constexpr (valid_) unmount_step();
     }
-
     std::filesystem::path package() {
-        if (state_ < Step::unmounted) throw StepOrderError("package", state_ < Step::installed ? "install" : "unmount");
-        if (state_ < Step::installed) throw StepOrderError("package", "install");
-        if (state_ == Step::packaged) throw Error("package() called twice: the image is already packaged", "package");
-        step("package", [&] { ctx_.output = stage_.package(ctx_); });
-        state_ = Step::packaged;
-        log::info("wrote ", ctx_.output.string());
-        return ctx_.output;
+        if constexpr (valid_) return package_step();
+        else return {};
     }
 
     // An interactive root shell inside the install root, between steps (livecd-creator -l).
@@ -175,7 +131,8 @@ public:
 
     KernelVersions kernel_versions() const {
         if (state_ < Step::installed) throw StepOrderError("kernel_versions", "install");
-        return install_.kernel_versions(ctx_);
+        if constexpr (valid_) return install_.kernel_versions(ctx_);
+        else return {};
     }
 
     BuildContext& context() noexcept { return ctx_; }
@@ -187,6 +144,79 @@ public:
 
 private:
     enum class Step { none, mounted, installed, configured, unmounted, packaged, cleaned };
+
+    void mount_step() {
+        expect(Step::none, "mount", "a new creator: mount() runs once per creator");
+        check_options();
+        step("mount", [&] {
+            configure::run_scripts(ctx_, kickstart::ScriptType::pre);  // on the host, nothing mounted yet
+            enter_build_namespace();
+            ctx_.build_dir = make_build_dir(ctx_.options.tmpdir);
+            log::info("build directory: ", ctx_.build_dir.string());
+            if (!ctx_.options.nocleanup) {
+                auto dir = ctx_.build_dir;
+                ctx_.cleanup.push("remove " + dir.string(), [dir] { remove_build_dir(dir); });
+            }
+            mount_.mount(ctx_);
+            if (ctx_.install_root.empty()) throw MountError("the mount policy did not set an install root");
+        });
+        state_ = Step::mounted;
+    }
+
+    void install_step() {
+        expect(Step::mounted, "install", "mount");
+        step("install", [&] {
+            mount_api_filesystems();
+            configure::run_scripts(ctx_, kickstart::ScriptType::pre_install);
+            boot_.before_install(ctx_);
+            explaining_full_root([&] { install_.install(ctx_); });
+        });
+        state_ = Step::installed;
+    }
+
+    void skip_install_step() {
+        expect(Step::mounted, "skip_install", "mount");
+        step("install", [&] {
+            mount_api_filesystems();
+            boot_.before_install(ctx_);
+            log::info("installing no packages: the root is used as it is");
+        });
+        state_ = Step::installed;
+    }
+
+    void configure_step() {
+        expect(Step::installed, "configure", "install");
+        step("configure", [&] {
+            explaining_full_root([&] {
+                configure::apply_all(ctx_);
+                boot_.configure_boot(ctx_);
+                configure::run_scripts(ctx_, kickstart::ScriptType::post);
+                configure::apply_selinux(ctx_);  // last: the relabel must see what %post made
+            });
+        });
+        state_ = Step::configured;
+    }
+
+    void unmount_step() {
+        if (state_ == Step::none) throw StepOrderError("unmount", "mount");
+        if (state_ >= Step::unmounted) throw Error("unmount() called twice: the root is already unmounted", "unmount");
+        step("unmount", [&] {
+            boot_.before_unmount(ctx_);
+            api_.unmount(ctx_);
+            mount_.unmount(ctx_);
+        });
+        state_ = Step::unmounted;
+    }
+
+    std::filesystem::path package_step() {
+        if (state_ < Step::unmounted) throw StepOrderError("package", state_ < Step::installed ? "install" : "unmount");
+        if (state_ < Step::installed) throw StepOrderError("package", "install");
+        if (state_ == Step::packaged) throw Error("package() called twice: the image is already packaged", "package");
+        step("package", [&] { ctx_.output = std::filesystem::path(stage_.package(ctx_)); });
+        state_ = Step::packaged;
+        log::info("wrote ", ctx_.output.string());
+        return ctx_.output;
+    }
 
     void expect(Step wanted, const char* step_name, const char* needed) const {
         if (state_ == Step::cleaned)
@@ -216,6 +246,18 @@ private:
         check_policy(install_);
         check_policy(boot_);
         check_policy(stage_);
+        check_outputs();
+    }
+
+    // An output that already exists is refused now, not after the whole build (has_outputs_hook).
+    void check_outputs() const {
+        if constexpr (has_outputs_hook<S>) {
+            for (const std::filesystem::path& out : std::vector<std::filesystem::path>(stage_.outputs(ctx_))) {
+                std::error_code ec;
+                if (std::filesystem::symlink_status(out, ec).type() != std::filesystem::file_type::not_found)
+                    throw OutputExistsError(out);
+            }
+        }
     }
 
     // A policy may check the options and kickstart it will work from (has_check_hook).
@@ -226,8 +268,9 @@ private:
     // A policy may name the host programs it will run ({program, Debian package} pairs), so
     // a missing one is reported now rather than after the packages are installed.
     template <typename P> void check_programs(const P& policy) const {
-        if constexpr (requires { policy.required_programs(ctx_); }) {
-            for (const auto& [program, package] : policy.required_programs(ctx_)) require_program(program, package);
+        if constexpr (has_required_programs_hook<P>) {
+            for (const auto& [program, package] : RequiredPrograms(policy.required_programs(ctx_)))
+                require_program(program, package);
         }
     }
 
@@ -241,8 +284,8 @@ private:
         } catch (const std::exception& e) {
             const auto dir = ctx_.build_dir.empty() ? ctx_.options.tmpdir : ctx_.build_dir;
             std::uint64_t image_bytes = 0;
-            if constexpr (requires { { mount_.filesystem().size_mib } -> std::convertible_to<std::uint64_t>; })
-                if (!ctx_.build_dir.empty()) image_bytes = mount_.filesystem().size_mib << 20;
+            if constexpr (has_filesystem_hook<M>)
+                if (!ctx_.build_dir.empty()) image_bytes = std::uint64_t(mount_.filesystem().size_mib) << 20;
             if (auto message = tmpdir_full_message(ctx_.options.tmpdir, dir, image_bytes))
                 throw Error(*message + "\n  " + e.what(), name, ctx_.options.tmpdir.string());
             throw;
@@ -265,7 +308,7 @@ private:
             return;
         }
         std::string fstab;
-        if constexpr (requires { { mount_.fstab(ctx_) } -> std::convertible_to<std::string>; }) fstab = mount_.fstab(ctx_);
+        if constexpr (has_fstab_hook<M>) fstab = mount_.fstab(ctx_);
         api_.mount(ctx_, fstab);
     }
 
@@ -277,8 +320,9 @@ private:
         } catch (const InterruptedError&) {
             throw;
         } catch (const std::exception& e) {
-            if constexpr (requires { { mount_.full_root_message(ctx_) } -> std::convertible_to<std::optional<std::string>>; }) {
-                if (auto message = mount_.full_root_message(ctx_)) throw MountError(*message + "\n  " + e.what());
+            if constexpr (has_full_root_message_hook<M>) {
+                if (std::optional<std::string> message = mount_.full_root_message(ctx_))
+                    throw MountError(*message + "\n  " + e.what());
             }
             throw;
         }

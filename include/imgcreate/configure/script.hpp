@@ -207,7 +207,7 @@ inline ScriptResult run_script(const kickstart::Script& script, const ScriptRunO
         if (!result.timed_out) result.start_error = e.what();
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    log::debug(describe(script), " ended with exit status ", result.exit_status, " after ", seconds, " s");
+    log::debug(describe(script), " ended with exit status ", result.exit_status, " after ", log::duration(seconds));
     detail::write_script_log(script, options, result.output);
     return result;
 }

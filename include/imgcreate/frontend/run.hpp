@@ -75,6 +75,11 @@ int build(const Options& o, std::shared_ptr<const kickstart::Kickstart> ks) {
         if (o.shell) open_shell(creator.context(), o.type == ImageType::livecd);
         creator.unmount();
         report.output = creator.package();
+    } catch (const OutputExistsError& e) {
+        creator.cleanup();
+        print_error(o.program, "the output " + e.path().string() +
+                                   " already exists: remove it or choose another --fslabel or --output");
+        return 1;
     } catch (const InterruptedError& e) {
         const auto undone = creator.cleanup();
         Logger::instance().clear_status();

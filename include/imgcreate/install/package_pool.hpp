@@ -201,8 +201,7 @@ private:
         r.packages.set_priority(config.priority);
         if (meta.comps.present()) load_comps(r);
         log::debug("repository ", config.id, ": ", r.packages.count(), " packages from ",
-                   r.from_cache ? "the .solv cache" : "XML", " in ",
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s");
+                   r.from_cache ? "the .solv cache" : "XML", " in ", log::duration(std::chrono::steady_clock::now() - t0));
         repos_.push_back(std::move(r));
     }
 

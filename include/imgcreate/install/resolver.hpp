@@ -122,8 +122,8 @@ inline Resolution resolve(const std::vector<RepoConfig>& repos, const PackageReq
     const double load = detail::seconds_since(t);
     Resolution result = resolve(pool, request, options);
     result.timings.load_s = load;
-    log::info("resolved ", result.packages.size(), " packages (load ", load, " s, select ", result.timings.select_s,
-              " s, solve ", result.timings.solve_s, " s)");
+    log::info("resolved ", result.packages.size(), " packages (load ", log::duration(load), ", select ",
+              log::duration(result.timings.select_s), ", solve ", log::duration(result.timings.solve_s), ")");
     return result;
 }
 

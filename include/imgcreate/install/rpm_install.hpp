@@ -209,8 +209,9 @@ struct RpmInstall {
         result = phases.time("transaction", [&] { return install_packages(ctx.install_root, packages, options, progress); });
         ::malloc_trim(0);
         std::string line = "install:";
-        for (const auto& [name, seconds] : phases.phases) line += " " + name + " " + std::to_string(seconds).substr(0, 5) + "s";
+        for (const auto& [name, seconds] : phases.phases) line += " " + name + " " + log::duration(seconds);
         log::info(line);
+        ctx.scaffolding = unowned_paths(ctx.install_root, ctx.scaffolding, dbpath);
     }
 
     KernelVersions kernel_versions(const BuildContext& ctx) const {
@@ -251,3 +252,8 @@ private:
 static_assert(InstallPolicy<RpmInstall>, "RpmInstall must model InstallPolicy");
 
 }  // namespace imgcreate::install
+
+namespace imgcreate {
+// Every stock policy is named directly in imgcreate, as imgcreate.hpp lists them.
+using install::RpmInstall;
+}  // namespace imgcreate

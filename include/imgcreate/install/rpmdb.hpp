@@ -84,6 +84,25 @@ inline std::vector<InstalledPackage> installed_packages(const std::filesystem::p
     return out;
 }
 
+// Of `paths` (absolute inside the root, or relative to it), those no installed package owns, in
+// their order. An absent database owns nothing.
+inline std::vector<std::filesystem::path> unowned_paths(const std::filesystem::path& root,
+                                                        const std::vector<std::filesystem::path>& paths,
+                                                        const std::filesystem::path& dbpath = fedora_dbpath) {
+    if (paths.empty() || !detail::has_database(detail::in_root(root, dbpath))) return paths;
+    auto lock = rpm::library_lock();
+    rpm::LogCapture log;
+    rpm::MacroScope macros({{"_dbpath", dbpath.string()}});
+    rpm::TransactionSet ts(std::filesystem::absolute(root));
+    ts.open_database(O_RDONLY);
+    std::vector<std::filesystem::path> out;
+    for (const auto& p : paths) {
+        auto it = ts.find(RPMDBI_INSTFILENAMES, ("/" / p.relative_path()).string());
+        if (!it.next()) out.push_back(p);
+    }
+    return out;
+}
+
 // Removes lock and environment files a killed rpm may have left: Berkeley DB's __db.00N
 // (which livecd-tools also deletes) and rpm's own lock files. Nothing holds them between
 // transactions: rpm takes its locks for the length of one.

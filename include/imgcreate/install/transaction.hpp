@@ -534,7 +534,7 @@ inline TransactionResult install_packages(const std::filesystem::path& root_dir,
     if (options.write_macros_file) write_macros_file(RootDir(root), options.macros);
     result.elapsed = std::chrono::steady_clock::now() - started;
     log::info("installed ", result.installed.size(), " packages into ", root.string(), " in ",
-              static_cast<int>(result.elapsed.count() * 1000) / 1000.0, " s",
+              log::duration(result.elapsed),
               result.already_installed.empty() ? std::string()
                                                : " (" + std::to_string(result.already_installed.size()) +
                                                      " already there)");

@@ -108,11 +108,21 @@ private:
         if (spec.options == "bind" && !std::filesystem::is_directory(spec.source)) {
             if (!root.exists(rel)) throw MountError("cannot bind " + spec.source + ": " + rel.string() + " is missing in the root");
         } else {
+            record_scaffolding(ctx, root, rel);
             root.mkdirs(rel);
         }
         spec.target = root.host_path(rel);
         auto handle = std::make_shared<Mount>(Mount::mount(spec));
         tokens_.push_back(ctx.cleanup.push("unmount " + spec.target.string(), [handle] { handle->unmount(); }));
+    }
+
+    // The components of `rel` that do not exist yet, which mkdirs is about to make.
+    static void record_scaffolding(BuildContext& ctx, const RootDir& root, const std::filesystem::path& rel) {
+        std::filesystem::path partial;
+        for (const auto& part : rel.relative_path()) {
+            partial /= part;
+            if (!lexists(root, partial)) ctx.scaffolding.push_back(partial);
+        }
     }
 
     void make_minimal_dev(const RootDir& root) {

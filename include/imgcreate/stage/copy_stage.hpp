@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace imgcreate {
 
@@ -22,8 +23,14 @@ struct CopyStage {
             throw StageError("there is no image to package at " + image.string() + ": CopyStage goes with LoopMount",
                              image.string());
         if (!ctx.options.skip_minimize) mount::minimize_image(image, mount::root_filesystem(ctx).fstype);
-        const std::string name = ctx.options.name.empty() ? "imgcreate" : ctx.options.name;
-        return stage::publish(image, ctx.options.outdir, name + ".img");
+        return stage::publish(image, ctx.options.outdir, output_name(ctx));
+    }
+
+    // Refused before the build when it already exists.
+    std::vector<std::filesystem::path> outputs(const BuildContext& ctx) const { return {ctx.options.outdir / output_name(ctx)}; }
+
+    static std::string output_name(const BuildContext& ctx) {
+        return (ctx.options.name.empty() ? std::string("imgcreate") : ctx.options.name) + ".img";
     }
 };
 

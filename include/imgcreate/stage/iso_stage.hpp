@@ -12,6 +12,7 @@
 #include <imgcreate/boot/live_layout.hpp>
 #include <imgcreate/label.hpp>
 #include <imgcreate/boot/isolinux.hpp>
+#include <imgcreate/concepts.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/loop_mount.hpp>
@@ -53,8 +54,11 @@ struct IsoStage {
     }
 
     // Checked by the creator before the build starts.
-    std::vector<std::pair<std::string, std::string>> required_programs(const BuildContext& ctx) const {
-        std::vector<std::pair<std::string, std::string>> programs;
+    std::vector<std::filesystem::path> outputs(const BuildContext& ctx) const {
+        return {ctx.options.outdir / boot::live_iso_name(ctx.options)};
+    }
+    RequiredPrograms required_programs(const BuildContext& ctx) const {
+        RequiredPrograms programs;
         if (!ctx.options.skip_compression) programs.emplace_back("mksquashfs", "squashfs-tools");
         programs.emplace_back("xorriso", "xorriso");
         return programs;

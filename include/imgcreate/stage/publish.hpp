@@ -24,15 +24,10 @@ inline std::filesystem::path publish(const std::filesystem::path& built, const s
     fs::create_directories(outdir, ec);
     if (ec) throw StageError("cannot create the output directory " + outdir.string() + ": " + ec.message(), outdir.string());
     const fs::path target = outdir / name;
-    if (fs::symlink_status(target, ec).type() != fs::file_type::not_found)
-        throw StageError("the output " + target.string() + " already exists: remove it or choose another name or --output",
-                         target.string());
+    if (fs::symlink_status(target, ec).type() != fs::file_type::not_found) throw OutputExistsError(target);
 
     // RENAME_NOREPLACE: a build of the same name finishing in between must not be overwritten.
-    const auto exists = [&] {
-        return StageError("the output " + target.string() + " already exists: remove it or choose another name or --output",
-                          target.string());
-    };
+    const auto exists = [&] { return OutputExistsError(target); };
     if (::renameat2(AT_FDCWD, built.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) return target;
     if (errno == EEXIST) throw exists();
     if (errno != EXDEV) throw StageError(errno_message("cannot move the image into place", target, errno), target.string());

@@ -85,6 +85,23 @@ public:
         : Error(std::move(message), "package", std::move(resource)) {}
 };
 
+// The deliverable's path is taken: refused before the build starts (a stage policy's outputs())
+// and, should it appear meanwhile, when the result is moved into place. A user's earlier image
+// is never overwritten. path() is the output; the frontends reword the advice in their flags.
+class OutputExistsError : public StageError {
+public:
+    explicit OutputExistsError(const std::filesystem::path& path)
+        : StageError("the output " + path.string() +
+                         " already exists: remove it, or build under another name (CreatorOptions::name) or "
+                         "into another directory (CreatorOptions::outdir)",
+                     path.string()),
+          path_(path) {}
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
 // A step called before the step it depends on (e.g. install() before mount()).
 class StepOrderError : public Error {
 public:

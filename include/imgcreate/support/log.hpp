@@ -100,6 +100,27 @@ private:
 };
 
 namespace log {
+
+// A duration as people read it in a log line: "41 µs", "3.2 ms", "250 ms", "3.27 s", "2 min 05 s".
+inline std::string duration(double seconds) {
+    char buf[48];
+    if (seconds < 0) seconds = 0;
+    if (seconds < 1e-3)
+        std::snprintf(buf, sizeof buf, "%.0f µs", seconds * 1e6);
+    else if (seconds < 1e-2)
+        std::snprintf(buf, sizeof buf, "%.1f ms", seconds * 1e3);
+    else if (seconds < 1)
+        std::snprintf(buf, sizeof buf, "%.0f ms", seconds * 1e3);
+    else if (seconds < 60)
+        std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+    else
+        std::snprintf(buf, sizeof buf, "%d min %02d s", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+    return buf;
+}
+template <typename Rep, typename Period> std::string duration(std::chrono::duration<Rep, Period> d) {
+    return duration(std::chrono::duration<double>(d).count());
+}
+
 namespace detail {
 template <typename... Args>
 std::string concat(const Args&... args) {

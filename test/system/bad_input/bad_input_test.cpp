@@ -466,7 +466,7 @@ TEST_CASE("two builds with the same name in one output dir: one image, the other
     b.cache_dir = tmp.path / "cache2";
     const auto [first, second] = two_builds(tmp, a, b, base());
     const std::string refused = "the output " + (tmp.path / "out/same.img").string() +
-                                " already exists: remove it or choose another name or --output";
+                                " already exists: remove it, or build under another name (CreatorOptions::name) or into another directory (CreatorOptions::outdir)";
     INFO(first << " / " << second);
     CHECK(((first == "built" && second == refused) || (first == refused && second == "built")));
     CHECK(entries_of(tmp.path / "out") == std::vector<std::string>{"same.img"});

@@ -234,7 +234,8 @@ TEST_CASE("custom_creator packs the installed tree with its own tar.zst stage") 
     CHECK(listing.find("./usr/bin/hello\n") != std::string::npos);
 }
 
-TEST_CASE("a CMake project builds an image with imgcreate_add_image, again only when an included file changes") {
+TEST_CASE("a CMake project builds images with imgcreate_add_image, with the stock creator and with its own, again "
+          "only when an included file changes") {
     IMGCREATE_REQUIRE_ROOT();
     for (const char* p : {"rpmbuild", "createrepo_c", "ninja"}) IMGCREATE_REQUIRE_PROGRAM(p);
     // cmake --install needs every installed program built.
@@ -245,20 +246,31 @@ TEST_CASE("a CMake project builds an image with imgcreate_add_image, again only 
     run({"cmake", "--install", IMGCREATE_BINARY_DIR, "--prefix", (s.path / "prefix").string()});
     CHECK(fs::exists(s.path / "prefix/share/man/man1/livecd-creator.1"));
     CHECK(fs::exists(s.path / "prefix/share/man/man1/ksvalidator.1"));
+    // The frontends and their man pages are installed; the example programs are not.
+    for (const char* p : {"livecd-creator", "image-creator", "ksvalidator", "ksflatten"}) CHECK(fs::exists(s.path / "prefix/bin" / p));
+    CHECK_FALSE(fs::exists(s.path / "prefix/bin/custom_creator"));
     fs::create_directories(s.path / "ks");
     std::ofstream(s.path / "ks/part.ks") << "repo --name=local --baseurl=file://" << repo.string() << "\nselinux --disabled\n";
     std::ofstream(s.path / "ks/top.ks") << "%include part.ks\n%packages --nocore\nhello\n%end\n";
     run({"cmake", "-S", IMGCREATE_TEST_SOURCE_DIR "/packaging/fixtures/image-consumer", "-B", (s.path / "build").string(),
          "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + (s.path / "prefix").string(), "-DKICKSTART=" + (s.path / "ks/top.ks").string(),
          "-DSCRATCH=" + s.path.string()});
-    const std::vector<std::string> build{"cmake", "--build", (s.path / "build").string(), "--target", "tree"};
+    const std::vector<std::string> build{"cmake", "--build", (s.path / "build").string(), "--target", "tree", "packed"};
     auto first = run(build).output;
-    CHECK(first.find("Building the fs image tree from ") != std::string::npos);
+    INFO(first);
+    CHECK(first.find("Building the tree tree from ") != std::string::npos);
+    CHECK(first.find("Building the image packed with tar_creator") != std::string::npos);
     CHECK(fs::exists(s.path / "build/out/tree/usr/bin/hello"));
+    // The project's own creator ran (built against the installed package) and made its output.
+    CHECK(first.find("tar_creator wrote " + (s.path / "build/out/packed.tar.zst").string()) != std::string::npos);
+    CHECK(run({"tar", "--zstd", "-tf", (s.path / "build/out/packed.tar.zst").string()}).output.find("./usr/bin/hello\n") !=
+          std::string::npos);
     CHECK(run(build).output.find("no work to do") != std::string::npos);
     std::ofstream(s.path / "ks/part.ks", std::ios::app) << "rootpw --lock\n";
     auto third = run(build).output;
-    CHECK(third.find("Building the fs image tree from ") != std::string::npos);
+    CHECK(third.find("Building the tree tree from ") != std::string::npos);
+    CHECK(third.find("Building the image packed with tar_creator") != std::string::npos);
+    CHECK(third.find("tar_creator wrote ") != std::string::npos);
     CHECK(fs::exists(s.path / "build/out/tree/usr/bin/hello"));
 }
 

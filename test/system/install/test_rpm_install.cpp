@@ -93,6 +93,13 @@ TEST_CASE("a tree built from a kickstart has the packages, flags and kernels the
     CHECK(read_text(tree / "var/log/hello-scriptlets.log") == "pre 1\npost 1\n");
     CHECK(lines_of(read_text(tree / "var/log/hello-watcher.log")).size() == 2);
     CHECK(creator.install_policy().result.installed.size() == 5);
+    // No debris of the build: the directories it mounted on, which no package owns, are gone;
+    // /var, which a package's /var/log sits in, stays.
+    for (const char* debris : {"proc", "sys", "dev", "var/cache"}) CHECK_FALSE(fs::exists(tree / debris));
+    CHECK(fs::is_directory(tree / "var/log"));
+    CHECK(fs::is_symlink(tree / "etc/mtab"));
+    CHECK(install::unowned_paths(tree, {"proc", "var/log", "/tmp", "var/cache/dnf"}) ==
+          std::vector<fs::path>{"proc", "var/cache/dnf"});
 }
 
 TEST_CASE("a tree built from a kickstart has the same packages and files as dnf --installroot installs") {

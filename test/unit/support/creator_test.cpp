@@ -150,7 +150,7 @@ TEST_CASE("a second build with the same name does not replace the first output")
     TempDir tmp;
     TreeCreator(nullptr, options_in(tmp)).create();
     TreeCreator second(nullptr, options_in(tmp));
-    CHECK_THROWS_WITH(second.create(), Catch::Contains("already exists: remove it or choose another name"));
+    CHECK_THROWS_WITH(second.create(), Catch::Contains("already exists: remove it, or build under another name"));
     // The failed build took its build dir with it; the first output is intact.
     CHECK(fs::is_empty(tmp.path / "tmp"));
     CHECK(fs::exists(tmp.path / "out/tree/etc/os-release"));
@@ -185,4 +185,99 @@ TEST_CASE("the ready-made policies model their concepts") {
     STATIC_REQUIRE(InstallPolicy<WriteFilesInstall>);
     STATIC_REQUIRE_FALSE(MountPolicy<TreeStage>);
     STATIC_REQUIRE_FALSE(InstallPolicy<NoBoot>);
+}
+
+namespace {
+// A stage whose package() returns a std::string: anything that converts to a path will do.
+struct StringStage {
+    std::string package(BuildContext& ctx) {
+        const auto out = ctx.options.outdir / "listing.txt";
+        fs::create_directories(ctx.options.outdir);
+        std::ofstream(out) << "etc/os-release\n";
+        return out.string();
+    }
+};
+// An install policy that counts how often it ran.
+struct CountingInstall : WriteFilesInstall {
+    int* runs = nullptr;
+    void install(BuildContext& ctx) {
+        ++*runs;
+        WriteFilesInstall::install(ctx);
+    }
+};
+}  // namespace
+
+TEST_CASE("every stock policy and image type is named in imgcreate itself, and optional hooks are named concepts") {
+    STATIC_REQUIRE(InstallPolicy<imgcreate::RpmInstall>);
+    STATIC_REQUIRE(std::is_same_v<imgcreate::RpmInstall, imgcreate::install::RpmInstall>);
+    STATIC_REQUIRE(std::is_same_v<FsImage, Creator<DirectoryMount, RpmInstall, NoBoot, TreeStage>>);
+    STATIC_REQUIRE(std::is_same_v<LoopImage, Creator<LoopMount, RpmInstall, NoBoot, CopyStage>>);
+    STATIC_REQUIRE(std::is_same_v<LiveImage, Creator<LiveMount, RpmInstall, LiveBoot, IsoStage>>);
+    STATIC_REQUIRE(has_check_hook<RpmInstall>);
+    STATIC_REQUIRE(has_required_programs_hook<IsoStage>);
+    STATIC_REQUIRE(has_outputs_hook<TreeStage>);
+    STATIC_REQUIRE(has_fstab_hook<LoopMount>);
+    STATIC_REQUIRE(has_full_root_message_hook<LiveMount>);
+    STATIC_REQUIRE(has_filesystem_hook<LoopMount>);
+    STATIC_REQUIRE(names_check<LoopMount>);
+    STATIC_REQUIRE_FALSE(names_check<TreeStage>);
+    STATIC_REQUIRE(valid_composition<DirectoryMount, WriteFilesInstall, NoBoot, StringStage>);
+}
+
+TEST_CASE("a stage whose package() returns a string converts it to the output path") {
+    TempDir tmp;
+    Creator<DirectoryMount, WriteFilesInstall, NoBoot, StringStage> creator(nullptr, options_in(tmp));
+    CHECK(creator.create() == tmp.path / "out/listing.txt");
+}
+
+TEST_CASE("an output that already exists is refused before any work, with a message for library users") {
+    TempDir tmp;
+    fs::create_directories(tmp.path / "out/tree");
+    int runs = 0;
+    CountingInstall install;
+    install.runs = &runs;
+    Creator<DirectoryMount, CountingInstall, NoBoot, TreeStage> creator(nullptr, options_in(tmp), {}, install);
+    try {
+        creator.mount();
+        FAIL("mount() went ahead although the output exists");
+    } catch (const OutputExistsError& e) {
+        CHECK(e.path() == tmp.path / "out/tree");
+        CHECK(std::string(e.what()) == "the output " + (tmp.path / "out/tree").string() +
+                                           " already exists: remove it, or build under another name "
+                                           "(CreatorOptions::name) or into another directory (CreatorOptions::outdir)");
+    }
+    CHECK(runs == 0);
+    CHECK_FALSE(fs::exists(tmp.path / "tmp"));  // not even a build dir was made
+}
+
+TEST_CASE("a tree keeps no empty directory the build made only to mount on") {
+    TempDir tmp;
+    TreeCreator creator(nullptr, options_in(tmp));
+    creator.mount();
+    // What the API filesystems leave when they go up and down (as root): they record the
+    // directories they had to make; an install policy drops those a package owns.
+    auto& ctx = creator.context();
+    for (const char* d : {"proc", "var", "var/cache", "var/cache/dnf"}) {
+        fs::create_directories(ctx.install_root / d);
+        ctx.scaffolding.push_back(d);
+    }
+    fs::create_directories(ctx.install_root / "var/cache/dnf");
+    creator.install();
+    fs::create_directories(ctx.install_root / "var/log");  // something the build put in var: var stays
+    creator.configure();
+    creator.unmount();
+    const auto out = creator.package();
+    CHECK_FALSE(fs::exists(out / "proc"));
+    CHECK_FALSE(fs::exists(out / "var/cache"));
+    CHECK(fs::is_directory(out / "var/log"));
+    CHECK(fs::exists(out / "etc/os-release"));
+}
+
+TEST_CASE("log lines give durations as people read them") {
+    CHECK(log::duration(3.2709e-05) == "33 µs");
+    CHECK(log::duration(0.0042) == "4.2 ms");
+    CHECK(log::duration(0.25) == "250 ms");
+    CHECK(log::duration(3.2709) == "3.27 s");
+    CHECK(log::duration(125.0) == "2 min 05 s");
+    CHECK(log::duration(std::chrono::milliseconds(1500)) == "1.50 s");
 }

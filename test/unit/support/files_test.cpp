@@ -84,7 +84,7 @@ TEST_CASE("publishing refuses to overwrite an existing output and leaves no part
     std::ofstream(tmp.path / "out/disk.img") << "old";
     CHECK_THROWS_WITH(stage::publish(tmp.path / "build/disk.img", tmp.path / "out", "disk.img"),
                       "the output " + (tmp.path / "out/disk.img").string() +
-                          " already exists: remove it or choose another name or --output");
+                          " already exists: remove it, or build under another name (CreatorOptions::name) or into another directory (CreatorOptions::outdir)");
     CHECK(slurp(tmp.path / "out/disk.img") == "old");
     fs::remove(tmp.path / "out/disk.img");
     auto out = stage::publish(tmp.path / "build/disk.img", tmp.path / "out", "disk.img");
