@@ -224,6 +224,8 @@ private:
         ResolveOptions options;
         options.metadata.cache_dir = ctx.cache_dir() / "metadata";
         options.metadata.cache_only = ctx.options.cacheonly;
+        for (const auto& p : installed_packages(ctx.install_root, detect_dbpath(ctx.install_root, dbpath)))
+            options.installed.insert(p.name);
         auto resolution = resolve(repos, request, options);
         for (const auto& w : resolution.warnings) log::warning(w);
         if (!ctx.options.lockfile_out.empty()) write_lockfile(ctx.options.lockfile_out, resolution.packages);
