@@ -56,7 +56,7 @@ struct Fresh {
 };
 
 const Strings chain = {"chain-a-1.0-1.x86_64", "chain-b-1.0-1.x86_64", "chain-c-2.0-1.x86_64",
-                       "core-base-1.0-1.x86_64", "core-default-1.0-1.x86_64"};
+                       "core-base-1.0-1.x86_64", "core-cond-1.0-1.x86_64", "core-default-1.0-1.x86_64"};
 
 // Resolves chain-a (with the core group) from `repo` and downloads the packages; returns the
 // NEVRAs after checking every file arrived whole.
