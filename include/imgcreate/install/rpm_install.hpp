@@ -151,7 +151,7 @@ inline std::filesystem::path key_file(const RepoConfig& repo, const std::string&
     }
     std::filesystem::create_directories(target.parent_path());
     const std::filesystem::path partial = target.string() + ".part";
-    lr::HandlePtr handle(lr_handle_init());
+    lr::HandlePtr handle = lr::new_handle();
     lr::detail::set_transport(handle.get(), repo);
     lr::detail::setopt(handle.get(), repo.id, LRO_CONNECTTIMEOUT, 30L);
     lr::detail::setopt(handle.get(), repo.id, LRO_INTERRUPTIBLE, 0L);
