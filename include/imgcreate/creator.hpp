@@ -212,9 +212,14 @@ private:
         if (state_ < Step::unmounted) throw StepOrderError("package", state_ < Step::installed ? "install" : "unmount");
         if (state_ < Step::installed) throw StepOrderError("package", "install");
         if (state_ == Step::packaged) throw Error("package() called twice: the image is already packaged", "package");
-        step("package", [&] { ctx_.output = std::filesystem::path(stage_.package(ctx_)); });
+        // Once the stage has published the output the build is done: a signal that lands after
+        // that cannot undo it, so it is reported, not raised.
+        step("package", [&] { ctx_.output = std::filesystem::path(stage_.package(ctx_)); }, Checks::before_only);
         state_ = Step::packaged;
         log::info("wrote ", ctx_.output.string());
+        if (const int sig = interrupted())
+            log::warning(InterruptedError(sig).what(), " after ", ctx_.output.string(),
+                         " was written: too late to stop, the image is complete");
         return ctx_.output;
     }
 
@@ -226,11 +231,13 @@ private:
         throw Error(std::string(step_name) + "() called again: it has already run", step_name);
     }
 
-    template <typename F> void step(const std::string& name, F&& work) {
+    enum class Checks { before_and_after, before_only };
+
+    template <typename F> void step(const std::string& name, F&& work, Checks checks = Checks::before_and_after) {
         check_interrupted();
         log::debug("step ", name, " starts");
         ctx_.timings.time(name, [&] { explaining_full_tmpdir(name, std::forward<F>(work)); });
-        check_interrupted();
+        if (checks == Checks::before_and_after) check_interrupted();
     }
 
     // What can be known wrong before any work (the %pre scripts included) is refused first:

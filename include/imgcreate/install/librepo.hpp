@@ -4,6 +4,7 @@
 
 #include <imgcreate/install/repo_config.hpp>
 #include <imgcreate/support/error.hpp>
+#include <imgcreate/support/glib_log.hpp>
 #include <imgcreate/support/log.hpp>
 
 #include <librepo/librepo.h>
@@ -70,6 +71,12 @@ private:
     GSList* list_ = nullptr;
 };
 
+// A fresh librepo handle; librepo's messages go to the log from its first one on.
+inline HandlePtr new_handle() {
+    route_glib_log("librepo");
+    return HandlePtr(lr_handle_init());
+}
+
 namespace detail {
 template <typename T> void setopt(LrHandle* h, const std::string& repo, LrHandleOption opt, T value) {
     ErrorSlot err;
@@ -100,7 +107,7 @@ struct HandleOptions {
 // A librepo handle pointing at the repository's baseurls, mirrorlist or metalink, with its
 // proxy and TLS settings. `urls` are the baseurls as librepo wants them.
 inline HandlePtr make_handle(const RepoConfig& repo, const std::vector<std::string>& urls, const HandleOptions& o) {
-    HandlePtr h(lr_handle_init());
+    HandlePtr h = new_handle();
     const std::string& id = repo.id;
     detail::setopt(h.get(), id, LRO_REPOTYPE, LR_YUMREPO);
     if (!urls.empty()) {

@@ -166,6 +166,24 @@ public:
         return out;
     }
 
+    // dnf's filter_priority then filter_latest_evr: for each name and arch, the packages of
+    // the best-priority repositories that have its highest epoch-version-release.
+    std::vector<Id> latest(const std::vector<Id>& ids) const {
+        const auto& p = pool_.pool();
+        std::vector<Id> out;
+        for (const auto& same : split_by_name_arch(ids)) {
+            auto better = [&](Id a, Id b) {  // a ranks above b
+                const Solvable *sa = p.solvable(a), *sb = p.solvable(b);
+                if (sa->repo->priority != sb->repo->priority) return sa->repo->priority > sb->repo->priority;
+                return pool_evrcmp(p.get(), sa->evr, sb->evr, EVRCMP_COMPARE) > 0;
+            };
+            const Id best = *std::min_element(same.begin(), same.end(), better);
+            for (Id s : same)
+                if (!better(best, s)) out.push_back(s);
+        }
+        return out;
+    }
+
     struct Solution {
         std::vector<Id> packages;       // considered packages only
         std::optional<Nevra> nevra;     // the reading that matched; none for provides and files

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct ResolveOptions {
     MetadataOptions metadata;
     std::string arch = solv::host_arch();
     std::vector<std::string> installonly = default_installonly();
+    std::set<std::string> installed;  // names of the packages already in the root (--base-on)
 };
 
 struct ResolveTimings {
@@ -93,7 +95,7 @@ inline Resolution resolve(PackagePool& pool, const PackageRequest& request, cons
     Resolution result;
     auto t = std::chrono::steady_clock::now();
     const Comps comps(pool);
-    Selection selection = select(pool, request, comps, options.installonly);
+    Selection selection = select(pool, request, comps, options.installonly, options.installed);
     result.warnings = selection.warnings;
     result.timings.select_s = detail::seconds_since(t);
 

@@ -151,7 +151,7 @@ inline std::filesystem::path key_file(const RepoConfig& repo, const std::string&
     }
     std::filesystem::create_directories(target.parent_path());
     const std::filesystem::path partial = target.string() + ".part";
-    lr::HandlePtr handle(lr_handle_init());
+    lr::HandlePtr handle = lr::new_handle();
     lr::detail::set_transport(handle.get(), repo);
     lr::detail::setopt(handle.get(), repo.id, LRO_CONNECTTIMEOUT, 30L);
     lr::detail::setopt(handle.get(), repo.id, LRO_INTERRUPTIBLE, 0L);
@@ -225,6 +225,8 @@ private:
         ResolveOptions options;
         options.metadata.cache_dir = ctx.cache_dir() / "metadata";
         options.metadata.cache_only = ctx.options.cacheonly;
+        for (const auto& p : installed_packages(ctx.install_root, detect_dbpath(ctx.install_root, dbpath)))
+            options.installed.insert(p.name);
         auto resolution = resolve(repos, request, options);
         for (const auto& w : resolution.warnings) log::warning(w);
         if (!ctx.options.lockfile_out.empty()) write_lockfile(ctx.options.lockfile_out, resolution.packages);

@@ -1,8 +1,9 @@
 // imgcreate — %packages turned into solver jobs with livecd-tools' semantics (its
 // ImageCreator.__apply_selections on dnf): the core group unless --nocore, the environment's
 // mandatory groups, each @group's mandatory + default members (--nodefaults: mandatory only;
-// --optional: optional too), then excludes that remove candidates, then packages by spec.
-// Each job remembers the kickstart line that asked for it, for error messages.
+// --optional: optional too) and its conditional members, then excludes that remove
+// candidates, then packages by spec. Each job remembers the kickstart line that asked for
+// it, for error messages.
 #pragma once
 
 #include <imgcreate/install/comps.hpp>
@@ -50,8 +51,9 @@ namespace detail {
 
 class Selector {
 public:
-    Selector(PackagePool& pool, const PackageRequest& request, const Comps& comps)
-        : pool_(pool), request_(request), comps_(comps), query_(pool) {}
+    Selector(PackagePool& pool, const PackageRequest& request, const Comps& comps,
+             const std::set<std::string>& installed)
+        : pool_(pool), request_(request), comps_(comps), installed_(installed), query_(pool) {}
 
     Selection run(const std::vector<std::string>& installonly) {
         refuse_modules();
@@ -133,8 +135,16 @@ private:
                 continue;
             }
             log::info("selected env: ", env->id);
-            for (const auto& g : env->groups)
-                if (!excluded_groups.count(g)) wanted.push_back({g, false, false, &e});
+            for (const auto& g : env->groups) {
+                if (excluded_groups.count(g)) continue;
+                // dnf5 and anaconda: a group the environment names and no repository has is skipped.
+                if (!comps_.find_group(g)) {
+                    warn("Skipping group '@" + g + "' of environment '@^" + env->id + "'" + at(e.where()) +
+                         ": no enabled repository has it");
+                    continue;
+                }
+                wanted.push_back({g, false, false, &e});
+            }
         }
         for (const auto& e : request_.entries) {
             if (e.kind != EntryKind::group) continue;
@@ -143,10 +153,17 @@ private:
         }
         for (const auto& w : wanted) add_group(w);
         for (const auto& m : members_) add_group_member(m);
+        for (const auto& c : conditionals_) add_conditional_member(c);
     }
 
     struct Member {
         std::string name;
+        std::string group;
+        const PackageEntry* entry;
+    };
+
+    struct Conditional {
+        ConditionalMember member;
         std::string group;
         const PackageEntry* entry;
     };
@@ -167,6 +184,9 @@ private:
         add(g->mandatory);
         if (!w.nodefaults) add(g->defaults);
         if (w.optional) add(g->optional);
+        for (const auto& c : g->conditional)
+            if (std::none_of(conditionals_.begin(), conditionals_.end(), [&](const Conditional& k) { return k.member == c; }))
+                conditionals_.push_back({c, g->id, w.entry});
     }
 
     // dnf: a group member without candidates is only a warning, whatever --ignoremissing says.
@@ -182,6 +202,33 @@ private:
             return;
         }
         install_one_of(with_obsoleters(found), origin);
+    }
+
+    // dnf's group_package_types default (mandatory, default, conditional), as dnf5 and anaconda
+    // install groups: a conditional member comes whenever the package it names is installed,
+    // asked for by name, pulled in by a dependency or already in the root. The first two the
+    // solver decides, from a "(member if condition)" job; the root's packages are known here.
+    void add_conditional_member(const Conditional& c) {
+        const auto& [name, condition] = c.member;
+        const bool in_root = installed_.count(condition) > 0;
+        if (!in_root && query_.by_name(condition).empty()) {
+            log::debug("conditional member ", name, " of group ", c.group, ": nothing is named ", condition);
+            return;
+        }
+        auto found = query_.considered(query_.by_name(name));
+        if (found.empty()) {
+            warn("No match for group package \"" + name + "\"");
+            return;
+        }
+        JobOrigin origin{name + " (in group " + c.group + ", with " + condition + ")", c.entry ? c.entry->where() : std::string()};
+        if (in_root) {
+            install_one_of(with_obsoleters(found), origin);
+            return;
+        }
+        auto& pool = pool_.pool();
+        const Id rich = pool_rel2id(pool.get(), pool.str2id(name), pool.str2id(condition), REL_COND, 1);
+        out_.job.push(SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES | SOLVER_SETARCH | SOLVER_SETEVR | SOLVER_FORCEBEST, rich);
+        out_.origins.push_back(origin);
     }
 
     void select_packages() {
@@ -218,8 +265,11 @@ private:
         install_one_of(just_name ? with_obsoleters(solution.packages) : solution.packages, origin);
     }
 
+    // dnf5's add_obsoletes_to_data: only what obsoletes the latest versions joins the
+    // candidates, so a package whose older versions another one obsoletes is still the one
+    // installed (dnf5 libdnf5/base/goal.cpp; dnf rhbz#2176263).
     std::vector<Id> with_obsoleters(std::vector<Id> ids) {
-        auto obs = query_.considered(query_.obsoleters(ids));
+        auto obs = query_.considered(query_.obsoleters(query_.latest(ids)));
         for (Id s : obs)
             if (std::find(ids.begin(), ids.end(), s) == ids.end()) ids.push_back(s);
         return ids;
@@ -261,17 +311,21 @@ private:
     PackagePool& pool_;
     const PackageRequest& request_;
     const Comps& comps_;
+    const std::set<std::string>& installed_;
     PackageQuery query_;
     Selection out_;
     std::vector<Member> members_;
+    std::vector<Conditional> conditionals_;
     std::vector<std::string> missing_;
 };
 
 }  // namespace detail
 
+// `installed`: names of the packages the root already has (a --base-on build).
 inline Selection select(PackagePool& pool, const PackageRequest& request, const Comps& comps,
-                        const std::vector<std::string>& installonly = default_installonly()) {
-    return detail::Selector(pool, request, comps).run(installonly);
+                        const std::vector<std::string>& installonly = default_installonly(),
+                        const std::set<std::string>& installed = {}) {
+    return detail::Selector(pool, request, comps, installed).run(installonly);
 }
 
 }  // namespace imgcreate::install

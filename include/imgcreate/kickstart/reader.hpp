@@ -14,6 +14,7 @@
 #include <librepo/librepo.h>
 
 #include <imgcreate/support/error.hpp>
+#include <imgcreate/support/glib_log.hpp>
 
 namespace imgcreate::kickstart {
 
@@ -59,6 +60,7 @@ inline std::string download_url(const std::string& url) {
     int fd = ::mkstemp(tmpl);
     if (fd < 0) throw Error(errno_message("cannot create a temporary file", tmpl, errno), "kickstart", url);
     ::unlink(tmpl);
+    route_glib_log("librepo");
     GError* gerr = nullptr;
     gboolean ok = lr_download_url(nullptr, url.c_str(), fd, &gerr);
     if (!ok) {

@@ -4,7 +4,12 @@
 //
 // Every filesystem is a fresh instance rather than a bind of the host's, so nothing done in
 // the root reaches the host: /dev is a tmpfs with only the harmless nodes livecd-tools makes
-// (never the host's disks), /dev/pts a new devpts instance, /sys read-only. When the host
+// (never the host's disks), /dev/pts a new devpts instance, /sys read-only. A fresh sysfs
+// still shares its root directory with the host's /sys (one kernfs node, one mode), so /sys
+// is a tmpfs holding read-only binds of a fresh sysfs's top-level directories: rpm sets the
+// mode a package gives /sys on that tmpfs, never on the host's, whatever mode the host's
+// /sys has. On unmount, /proc, /sys and /dev in the image take the mode and owner their
+// mounted roots ended with, which is what the packages that own them gave. When the host
 // runs SELinux, its selinuxfs is bound in with `load` covered by /dev/null, as livecd-tools
 // does, so a policy package's scriptlet cannot load its policy into the host kernel.
 //
@@ -18,11 +23,14 @@
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/root_path.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <linux/magic.h>
@@ -50,7 +58,7 @@ public:
     void mount(BuildContext& ctx, const std::string& fstab = {}) {
         RootDir root(ctx.install_root);
         mount_in_root(ctx, root, {"proc", "/proc", "proc", "nosuid,nodev,noexec"});
-        mount_in_root(ctx, root, {"sysfs", "/sys", "sysfs", "ro,nosuid,nodev,noexec"});
+        mount_sysfs(ctx, root);
         if (host_has_selinuxfs()) {
             mount_in_root(ctx, root, {"/sys/fs/selinux", "/sys/fs/selinux", "", "bind"});
             mount_in_root(ctx, root, {"/dev/null", "/sys/fs/selinux/load", "", "bind"});
@@ -89,13 +97,19 @@ public:
         for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i) ::usleep(10000);
     }
 
-    // Unmounts them, newest first; a busy one is an error naming its holders.
+    // Unmounts them, newest first; a busy one is an error naming its holders. Then /proc,
+    // /sys and /dev in the image get the mode and owner their mounted roots had.
     void unmount(BuildContext& ctx) {
+        if (tokens_.empty()) return;
+        const RootDir root(ctx.install_root);
+        std::vector<std::pair<const char*, struct stat>> tops;
+        for (const char* dir : {"proc", "sys", "dev"}) tops.emplace_back(dir, stat_of(root, dir));
         while (!tokens_.empty()) {
             auto token = tokens_.back();
             tokens_.pop_back();
             ctx.cleanup.run(token);
         }
+        for (const auto& [dir, st] : tops) take_mode_and_owner(root, dir, st);
     }
 
     bool mounted() const noexcept { return !tokens_.empty(); }
@@ -123,6 +137,52 @@ private:
             partial /= part;
             if (!lexists(root, partial)) ctx.scaffolding.push_back(partial);
         }
+    }
+
+    void mount_sysfs(BuildContext& ctx, const RootDir& root) {
+        record_scaffolding(ctx, root, "sys");
+        root.mkdirs("sys");
+        const std::string mode = octal(stat_of(root, "sys").st_mode);
+        mount_in_root(ctx, root, {"tmpfs", "/sys", "tmpfs", "mode=" + mode + ",nosuid,nodev,noexec,size=64k"});
+        // The fresh sysfs is mounted inside the tmpfs just long enough to bind its directories.
+        const std::filesystem::path staging = "sys/.sysfs";
+        root.mkdirs(staging, 0700);
+        {
+            Mount sysfs = Mount::mount({"sysfs", root.host_path(staging), "sysfs", "ro,nosuid,nodev,noexec"});
+            std::vector<std::string> names;
+            for (const auto& entry : std::filesystem::directory_iterator(sysfs.target()))
+                if (entry.is_directory() && !entry.is_symlink()) names.push_back(entry.path().filename().string());
+            std::sort(names.begin(), names.end());
+            for (const auto& name : names)
+                mount_in_root(ctx, root, {(sysfs.target() / name).string(), "/sys/" + name, "",
+                                          "bind,ro,nosuid,nodev,noexec"});
+            sysfs.unmount();
+        }
+        root.remove(staging);
+    }
+
+    static std::string octal(mode_t mode) {
+        char text[16];
+        std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+        return text;
+    }
+
+    static struct stat stat_of(const RootDir& root, const std::filesystem::path& rel) {
+        struct stat st {};
+        auto fd = root.open(rel, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+        if (::fstat(fd.get(), &st) != 0) throw MountError(errno_message("cannot stat", root.path() / rel, errno));
+        return st;
+    }
+
+    // The directory under a mount point takes the mode and owner the mounted root had.
+    static void take_mode_and_owner(const RootDir& root, const std::filesystem::path& rel, const struct stat& mounted) {
+        const struct stat under = stat_of(root, rel);
+        if ((under.st_mode & 07777) == (mounted.st_mode & 07777) && under.st_uid == mounted.st_uid &&
+            under.st_gid == mounted.st_gid)
+            return;
+        root.chown(rel, mounted.st_uid, mounted.st_gid);
+        root.chmod(rel, mounted.st_mode & 07777);
+        log::debug("/", rel.string(), " in the image: mode ", octal(mounted.st_mode), ", as it was while mounted");
     }
 
     void make_minimal_dev(const RootDir& root) {

@@ -14,6 +14,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
+#include <cstdio>
+
 using namespace imgcreate;
 using namespace imgcreate::test;
 
@@ -100,6 +104,61 @@ TEST_CASE("a tree built from a kickstart has the packages, flags and kernels the
     CHECK(fs::is_symlink(tree / "etc/mtab"));
     CHECK(install::unowned_paths(tree, {"proc", "var/log", "/tmp", "var/cache/dnf"}) ==
           std::vector<fs::path>{"proc", "var/cache/dnf"});
+}
+
+namespace {
+
+mode_t mode_of(const fs::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+// The mode of the host's /sys for as long as it lives, then the old one again. A fresh sysfs
+// shares its root with every other, so this is the only way to give a build another /sys mode.
+class HostSysMode {
+public:
+    explicit HostSysMode(mode_t mode) : old_(mode_of("/sys")) { REQUIRE(::chmod("/sys", mode) == 0); }
+    ~HostSysMode() { ::chmod("/sys", old_); }
+    HostSysMode(const HostSysMode&) = delete;
+    HostSysMode& operator=(const HostSysMode&) = delete;
+
+private:
+    mode_t old_;
+};
+
+// Builds a tree of `package` and returns the modes of its /proc, /sys and /dev, octal.
+std::string api_dir_modes_of_tree(const std::string& package, const ScratchDir& dir) {
+    auto creator = tree_creator(kickstart_for(test_repo(), "", package + "\n"), dir);
+    const fs::path tree = creator.create();
+    char text[32];
+    std::snprintf(text, sizeof text, "%04o %04o %04o", mode_of(tree / "proc"), mode_of(tree / "sys"),
+                  mode_of(tree / "dev"));
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("the image's /proc, /sys and /dev get their package's modes, whatever the host's are, and the host's stay") {
+    IMGCREATE_REQUIRE_ROOT();
+    const mode_t host_proc = mode_of("/proc"), host_sys = mode_of("/sys"), host_dev = mode_of("/dev");
+    SECTION("modes no kernel mount has") {
+        ScratchDir dir("api-dirs-odd");
+        CHECK(api_dir_modes_of_tree("api-dirs-odd", dir) == "0751 0755 0750");
+    }
+    SECTION("Fedora's modes, on a host whose /sys is 0755 (as some container runtimes leave it)") {
+        ScratchDir dir("api-dirs-host-sys-0755");
+        std::string modes;
+        {
+            HostSysMode host(0755);
+            modes = api_dir_modes_of_tree("api-dirs", dir);
+            CHECK(mode_of("/sys") == 0755);
+        }
+        CHECK(modes == "0555 0555 0755");
+    }
+    CHECK(mode_of("/proc") == host_proc);
+    CHECK(mode_of("/sys") == host_sys);
+    CHECK(mode_of("/dev") == host_dev);
 }
 
 TEST_CASE("a tree built from a kickstart has the same packages and files as dnf --installroot installs") {

@@ -10,10 +10,14 @@
 #include <imgcreate/mount/namespace.hpp>
 #include <support/skip.hpp>
 
+#include <set>
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
 using namespace imgcreate;
@@ -26,6 +30,11 @@ fs::path sparse_file(const fs::path& dir, const std::string& name, std::uintmax_
     std::ofstream(file).close();
     fs::resize_file(file, mib << 20);
     return file;
+}
+
+long statfs_type(const fs::path& p) {
+    struct statfs st {};
+    return ::statfs(p.c_str(), &st) == 0 ? static_cast<long>(st.f_type) : 0;
 }
 
 bool has_line_containing(const std::string& text, const std::string& needle) {
@@ -167,7 +176,17 @@ TEST_CASE("the API filesystems give the root /proc, /sys, a minimal /dev, the ca
         std::ostringstream out;
         auto mounted = mount_points_below(ctx.install_root);
         std::sort(mounted.begin(), mounted.end());
-        for (const auto& m : mounted) out << "mount " << m.substr(ctx.install_root.string().size()) << "\n";
+        std::set<std::string> sys_binds;
+        for (const auto& m : mounted) {
+            const auto rel = m.substr(ctx.install_root.string().size());
+            if (rel.rfind("/sys/", 0) == 0) sys_binds.insert(rel);
+            else out << "mount " << rel << "\n";
+        }
+        // /sys is a tmpfs holding read-only binds of a fresh sysfs's directories.
+        out << "sys binds devices, class, kernel: "
+            << (sys_binds.count("/sys/devices") && sys_binds.count("/sys/class") && sys_binds.count("/sys/kernel")) << "\n";
+        out << "sys is a tmpfs: " << (statfs_type(ctx.install_root / "sys") == TMPFS_MAGIC) << "\n";
+        out << "sys/class links resolve: " << fs::exists(ctx.install_root / "sys/class/mem/null/dev") << "\n";
         const auto root = ctx.install_root;
         out << "proc self: " << fs::exists(root / "proc/self/status") << "\n";
         out << "sys read-only: " << (::access((root / "sys/kernel").c_str(), W_OK) != 0 && errno == EROFS) << "\n";
@@ -183,7 +202,7 @@ TEST_CASE("the API filesystems give the root /proc, /sys, a minimal /dev, the ca
         out << "fstab: " << fstab.substr(0, fstab.find('\n')) << "\n";
         std::ofstream(root / "var/cache/dnf/written-in-root").close();
         out << "cache bound: " << fs::exists(tmp.path / "cache/written-in-root") << "\n";
-        out << "cleanup actions: " << ctx.cleanup.size() << "\n";
+        out << "cleanup actions: one per mount and the process stop: " << (ctx.cleanup.size() == mounted.size() + 1) << "\n";
         api.unmount(ctx);
         out << "after unmount: " << mount_points_below(ctx.install_root).size() << " mounts, " << ctx.cleanup.size()
             << " cleanup actions, /dev holds " << entries_of(root / "dev").size() << " entries\n";
@@ -196,6 +215,9 @@ TEST_CASE("the API filesystems give the root /proc, /sys, a minimal /dev, the ca
           "mount /proc\n"
           "mount /sys\n"
           "mount /var/cache/dnf\n"
+          "sys binds devices, class, kernel: 1\n"
+          "sys is a tmpfs: 1\n"
+          "sys/class links resolve: 1\n"
           "proc self: 1\n"
           "sys read-only: 1\n"
           "null 1:3 666 char\n"
@@ -212,7 +234,7 @@ TEST_CASE("the API filesystems give the root /proc, /sys, a minimal /dev, the ca
           "etc/mtab -> /proc/self/mounts\n"
           "fstab: /dev/root  /         ext4    defaults,noatime 0 0\n"
           "cache bound: 1\n"
-          "cleanup actions: 7\n"
+          "cleanup actions: one per mount and the process stop: 1\n"
           "after unmount: 0 mounts, 0 cleanup actions, /dev holds 0 entries\n");
     CHECK(mount_points_below(tmp.path).empty());
 }

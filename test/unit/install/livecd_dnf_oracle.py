@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 # What livecd-tools would install: the same dnf calls as livecd-tools' DnfLiveCD and
-# ImageCreator.__apply_selections, on the repositories and %packages given as JSON.
+# ImageCreator.__apply_selections, on the repositories and %packages given as JSON, with
+# two changes that follow dnf5 and anaconda: a group brings its conditional members (dnf's
+# group_package_types default), and a group an environment names that no repository has is
+# skipped (as dnf's own environment install does).
 # Prints one "NEVRA REPO" line per package, sorted; on failure "ERROR: ..." and exit 1.
 import itertools
 import json
@@ -52,7 +55,7 @@ def main():
         grp = base.comps.group_by_pattern(gid)
         if grp is None:
             raise dnf.exceptions.MarkingError("no such group", "@" + gid)
-        types = {"mandatory", "default"}
+        types = {"mandatory", "default", "conditional"}
         if include == GROUP_REQUIRED:
             types.remove("default")
         elif include == GROUP_ALL:
@@ -78,8 +81,11 @@ def main():
         if e is None:
             missing("environment " + env, "no such environment")
         else:
-            for gid in set(g.name for g in e.group_ids) - set(excluded_groups):
-                select_group(gid)
+            for gid in sorted(set(g.name for g in e.group_ids) - set(excluded_groups)):
+                try:
+                    select_group(gid)
+                except dnf.exceptions.MarkingError:
+                    pass
     for g in cfg.get("groups", []):
         if (g["name"] == "core" and not cfg.get("nocore", False)) or g["name"] in excluded_groups:
             continue

@@ -68,9 +68,10 @@ TEST_CASE("a repository served over HTTP resolves, downloads verified packages, 
         auto result = resolve(repos, request({"chain-a", "filedep-data-user", "@desktop"}), o);
         CHECK(nevras(result) == std::vector<std::string>{
                                     "chain-a-1.0-1.x86_64", "chain-b-1.0-1.x86_64", "chain-c-2.0-1.x86_64",
-                                    "core-base-1.0-1.x86_64", "core-default-1.0-1.x86_64", "desk-editor-1.0-1.x86_64",
-                                    "desk-shell-1.0-1.x86_64", "filedep-data-1.0-1.x86_64",
-                                    "filedep-data-user-1.0-1.x86_64"});
+                                    "core-base-1.0-1.x86_64", "core-cond-1.0-1.x86_64", "core-default-1.0-1.x86_64",
+                                    "desk-chain-addon-1.0-1.x86_64", "desk-editor-1.0-1.x86_64",
+                                    "desk-langpack-1.0-1.x86_64", "desk-shell-1.0-1.x86_64",
+                                    "filedep-data-1.0-1.x86_64", "filedep-data-user-1.0-1.x86_64"});
         packages = result.packages;
         CHECK(packages.front().base_url == server.url());
         download_packages(packages, repos, d);

@@ -56,7 +56,7 @@ struct Fresh {
 };
 
 const Strings chain = {"chain-a-1.0-1.x86_64", "chain-b-1.0-1.x86_64", "chain-c-2.0-1.x86_64",
-                       "core-base-1.0-1.x86_64", "core-default-1.0-1.x86_64"};
+                       "core-base-1.0-1.x86_64", "core-cond-1.0-1.x86_64", "core-default-1.0-1.x86_64"};
 
 // Resolves chain-a (with the core group) from `repo` and downloads the packages; returns the
 // NEVRAs after checking every file arrived whole.
@@ -178,6 +178,48 @@ TEST_CASE("a mirrorlist is followed past dead mirrors, and one with only dead mi
               "/no-such-list (IP: 127.0.0.1)\n"
               "  (repository defined at ks.cfg:1)");
     }
+}
+
+namespace {
+
+// While alive, whatever the process writes to stderr (fd 2) goes to `file` instead.
+class StderrToFile {
+public:
+    explicit StderrToFile(const fs::path& file) : saved_(::dup(2)) {
+        std::fflush(stderr);
+        const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ::dup2(fd, 2);
+        ::close(fd);
+    }
+    ~StderrToFile() {
+        std::fflush(stderr);
+        ::dup2(saved_, 2);
+        ::close(saved_);
+    }
+    StderrToFile(const StderrToFile&) = delete;
+    StderrToFile& operator=(const StderrToFile&) = delete;
+
+private:
+    int saved_;
+};
+
+}  // namespace
+
+TEST_CASE("librepo's own warnings reach stderr through the log, with its prefix, never raw from GLib") {
+    const auto root = web_root("net-glib-log");
+    HttpServer server(root.string());
+    Fresh f("net-glib-log-missing");
+    auto repo = kickstart_repo("repo --name=mirrored --mirrorlist=" + server.url() + "/no-such-list");
+    const auto captured = work_dir() / "net-glib-log.stderr";
+    {
+        StderrToFile to_file(captured);
+        CHECK_THAT(error_of(repo, f), StartsWith("repository 'mirrored': cannot download repository metadata"));
+    }
+    const auto text = read(captured);
+    INFO(text);
+    CHECK_THAT(text, !Contains("librepo-WARNING") && !Contains("(process:"));
+    CHECK_THAT(text, Contains("warning: librepo: LRO_MIRRORLISTURL processing failed: Status code: 404 for " +
+                              server.url() + "/no-such-list"));
 }
 
 TEST_CASE("a baseurl with a scheme librepo cannot fetch is an error saying which schemes work") {

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 using namespace resolve_test;
 using Catch::Matchers::Contains;
 using Strings = std::vector<std::string>;
@@ -19,10 +21,21 @@ Strings resolve_names(const PackageRequest& req, std::vector<RepoConfig> repos =
 
 }  // namespace
 
+// Each row says which dnf it follows. A row is checked against dnf 4.14 (Debian's python3-dnf,
+// called as livecd-tools calls it, groups with dnf's group_package_types default), unless it
+// carries dnf5's answer: dnf5 is not packaged for Debian 12, so where it and dnf 4.14 part
+// the row holds what dnf5 installs, with the dnf5 source that decides it.
 TEST_CASE("%packages resolves to the same package set livecd-tools gets from dnf on every test repository") {
     if (!dnf_available()) IMGCREATE_SKIP("needs Debian's dnf (python3-dnf) as the reference");
     auto repos = main_and_updates();
-    struct Case { const char* what; PackageRequest req; std::vector<RepoConfig> repos; };
+    struct Case {
+        const char* what;
+        const char* follows;
+        PackageRequest req;
+        std::vector<RepoConfig> repos;
+        std::optional<Strings> dnf5 = {};  // set where dnf5 and dnf 4.14 differ
+    };
+    const char* dnf4 = "dnf 4.14 as livecd-tools calls it";
     auto cheap_updates = repos;
     cheap_updates[1].cost = 500;
     auto filtered = repos;
@@ -40,35 +53,53 @@ TEST_CASE("%packages resolves to the same package set livecd-tools gets from dnf
     auto ignoring = request({"chain-a", "no-such-package", "@no-such-group"});
     ignoring.ignoremissing = true;
     std::vector<Case> cases{
-        {"groups, environment, chains, rich, file and virtual deps, obsoletes, globs, versions",
+        {"groups, environment, chains, rich, file and virtual deps, obsoletes, globs, versions", dnf4,
          request({"@desktop", "@^workstation-environment", "chain-a", "rich-both", "filedep-data-user", "virt-consumer",
                   "oldpkg", "weak-app", "multi-app", "glob-*", "kernel", "versioned", "samever", "-glob-other"}),
          repos},
-        {"group options and excluded groups",
+        {"group options and excluded groups", dnf4,
          request({"@^workstation-environment", "-@desktop", "@extras --optional", "@development --nodefaults"}), repos},
-        {"weak deps off and --nocore", no_weak, repos},
-        {"multilib by arch", request({"libmulti.i686", "multi-app"}), repos},
-        {"a group with a two-arch member", request({"@multilib-libs"}), repos},
-        {"--multilib: every arch of each package and group member", multilib, repos},
-        {"--multilib with arches asked for", multilib_arch, repos},
-        {"--multilib, one package whose dependency has two arches", multilib_alone, repos},
-        {"installonly kernels side by side", request({"kernel-5.0", "kernel-6.0"}), repos},
-        {"NEVR, NEV, provides, file path outside primary, glob with arch",
+        {"weak deps off and --nocore", dnf4, no_weak, repos},
+        {"multilib by arch", dnf4, request({"libmulti.i686", "multi-app"}), repos},
+        {"a group with a two-arch member", dnf4, request({"@multilib-libs"}), repos},
+        {"--multilib: every arch of each package and group member", dnf4, multilib, repos},
+        {"--multilib with arches asked for", dnf4, multilib_arch, repos},
+        {"--multilib, one package whose dependency has two arches", dnf4, multilib_alone, repos},
+        {"installonly kernels side by side", dnf4, request({"kernel-5.0", "kernel-6.0"}), repos},
+        {"NEVR, NEV, provides, file path outside primary, glob with arch", dnf4,
          request({"versioned-1.0-1", "chain-c-2.0", "webserver", "/usr/share/filedep/data.txt", "glob-*.x86_64",
                   "/usr/bin/filedep-tool"}),
          repos},
-        {"repository cost decides between identical packages", request({"samever", "versioned"}), cheap_updates},
-        {"repository includepkgs and excludepkgs", request({"glob-*", "virt-consumer", "chain-a"}), filtered},
-        {"an exclude by provide makes its dependent uninstallable", request({"virt-consumer", "-webserver"}), repos},
-        {"excluded group member", request({"@desktop", "-desk-editor"}), repos},
-        {"a conflict", request({"conflict-a", "conflict-b"}), repos},
-        {"a missing dependency", request({"missing-dep"}), repos},
-        {"--ignoremissing", ignoring, repos},
-        {"rich dependency with its condition met", request({"rich-app", "rich-extra"}), repos},
+        {"repository cost decides between identical packages", dnf4, request({"samever", "versioned"}), cheap_updates},
+        {"repository includepkgs and excludepkgs", dnf4, request({"glob-*", "virt-consumer", "chain-a"}), filtered},
+        {"an exclude by provide makes its dependent uninstallable", dnf4, request({"virt-consumer", "-webserver"}), repos},
+        {"excluded group member", dnf4, request({"@desktop", "-desk-editor"}), repos},
+        {"a conflict", dnf4, request({"conflict-a", "conflict-b"}), repos},
+        {"a missing dependency", dnf4, request({"missing-dep"}), repos},
+        {"--ignoremissing", dnf4, ignoring, repos},
+        {"rich dependency with its condition met", dnf4, request({"rich-app", "rich-extra"}), repos},
+        {"conditional group members: condition a default member, pulled in by a dependency, never installed",
+         "dnf5 5.4 (libdnf5/base/goal.cpp, Goal::Impl::install_group_package: a \"(member if condition)\" job); "
+         "dnf 4.14 with its group_package_types default, as anaconda",
+         request({"@desktop", "chain-a"}), repos},
+        {"conditional group members: condition asked for by name, default member left out", "dnf5 5.4, as above",
+         request({"@desktop --nodefaults", "chain-c", "desk-editor"}), repos},
+        {"an environment naming a group no repository has",
+         "dnf5 5.4 and anaconda skip the group with a warning; dnf 4.14's environment install too",
+         request({"@^server-environment"}), repos},
+        {"a package by name whose older version another package obsoletes",
+         "dnf5 5.4 (libdnf5/base/goal.cpp, add_obsoletes_to_data: only obsoleters of the latest version join; "
+         "ci-dnf-stack obsoletes.feature, rhbz#1902279); dnf 4.14 installs the obsoleter merged-tools",
+         request({"split-tool"}), repos,
+         Strings{"core-base-1.0-1.x86_64 main", "core-cond-1.0-1.x86_64 main", "core-default-1.0-1.x86_64 main",
+                 "split-tool-3.0-1.x86_64 updates"}},
+        {"a package by name whose every version another package obsoletes",
+         "dnf 4.14 and dnf5 5.4 alike: the obsoleter (ci-dnf-stack install-obsoletes.feature)",
+         request({"oldpkg"}), repos},
     };
     for (const auto& c : cases) {
-        INFO(c.what);
-        CHECK(ours_or_error(c.repos, c.req) == livecd_dnf(c.repos, c.req));
+        INFO(c.what << " [follows " << c.follows << "]");
+        CHECK(ours_or_error(c.repos, c.req) == (c.dnf5 ? *c.dnf5 : livecd_dnf(c.repos, c.req)));
     }
 }
 
@@ -77,13 +108,14 @@ TEST_CASE("a group brings its mandatory and default members, with --nodefaults o
     CHECK(has(full, "desk-shell-1.0-1.x86_64"));
     CHECK(has(full, "desk-editor-1.0-1.x86_64"));
     CHECK_FALSE(has(full, "desk-games-1.0-1.x86_64"));
-    CHECK_FALSE(has(full, "desk-langpack-1.0-1.x86_64"));  // livecd-tools asks dnf for mandatory+default only
+    CHECK(has(full, "desk-langpack-1.0-1.x86_64"));  // conditional on desk-editor, a default member
     CHECK(has(full, "core-base-1.0-1.x86_64"));             // core comes unless --nocore
     CHECK(has(full, "core-default-1.0-1.x86_64"));
 
     auto bare = resolve_names(request({"@desktop --nodefaults"}));
     CHECK(has(bare, "desk-shell-1.0-1.x86_64"));
     CHECK_FALSE(has(bare, "desk-editor-1.0-1.x86_64"));
+    CHECK_FALSE(has(bare, "desk-langpack-1.0-1.x86_64"));
 
     auto all = resolve_names(request({"@desktop --optional"}));
     CHECK(has(all, "desk-games-1.0-1.x86_64"));
@@ -100,6 +132,53 @@ TEST_CASE("an environment brings its mandatory groups, not its optional ones, mi
     CHECK_FALSE(has(env, "extras-tool-1.0-1.x86_64"));
     auto minus = resolve_names(request({"@^workstation-environment", "-@desktop"}));
     CHECK_FALSE(has(minus, "desk-shell-1.0-1.x86_64"));
+}
+
+TEST_CASE("a group's conditional member comes when its condition is asked for, pulled in by a dependency or already in the root") {
+    const std::string addon = "desk-chain-addon-1.0-1.x86_64";  // <packagereq type="conditional" requires="chain-c">
+    CHECK_FALSE(has(resolve_names(request({"@desktop"})), addon));
+    CHECK(has(resolve_names(request({"@desktop", "chain-c"})), addon));
+    CHECK(has(resolve_names(request({"@desktop", "chain-a"})), addon));  // chain-a -> chain-b -> chain-c
+    CHECK(has(resolve_names(request({"@desktop --nodefaults", "desk-editor"})), "desk-langpack-1.0-1.x86_64"));
+    CHECK_FALSE(has(resolve_names(request({"@desktop"})), "desk-cond-unmet-1.0-1.x86_64"));
+
+    // A --base-on root that already has chain-c: the member comes, and chain-c is not asked for again.
+    auto o = options();
+    o.installed = {"chain-c"};
+    auto on_base = nevras(resolve(main_and_updates(), request({"@desktop"}), o));
+    CHECK(has(on_base, addon));
+    CHECK_FALSE(has(on_base, "chain-c-3.0-1.x86_64"));
+
+    // Excluded, it is left out like any group member.
+    auto excluded = resolve(main_and_updates(), request({"@desktop", "chain-c", "-desk-chain-addon"}), options());
+    CHECK_FALSE(has(nevras(excluded), addon));
+    CHECK(has(excluded.warnings, "No match for group package \"desk-chain-addon\""));
+}
+
+TEST_CASE("an environment naming a group no repository has installs the rest and warns naming both and the line") {
+    auto r = resolve(main_and_updates(), request({"chain-a", "@^server-environment"}), options());
+    CHECK(has(nevras(r), "extras-tool-1.0-1.x86_64"));
+    CHECK(has(nevras(r), "core-base-1.0-1.x86_64"));
+    CHECK(r.warnings == Strings{"Skipping group '@no-such-group' of environment '@^server-environment' (ks.cfg:3): "
+                                "no enabled repository has it"});
+    // Asked for by itself, the same group is still an error.
+    CHECK_THROWS_AS(resolve(main_and_updates(), request({"@^server-environment", "@no-such-group"}), options()),
+                    InstallError);
+}
+
+TEST_CASE("a package asked for by name is installed unless its latest version is obsoleted, and a dependency takes the obsoleter") {
+    // split-tool 3.0 (updates) is obsoleted by nothing; merged-tools obsoletes split-tool < 2.0.
+    auto split = resolve_names(request({"split-tool"}));
+    CHECK(has(split, "split-tool-3.0-1.x86_64"));
+    CHECK_FALSE(has(split, "merged-tools-1.0-1.x86_64"));
+    // Pinned to the obsoleted version, it is what was asked for.
+    CHECK(has(resolve_names(request({"split-tool-1.0"})), "split-tool-1.0-1.x86_64"));
+    // Every version obsoleted: the obsoleter, by name and as a dependency.
+    CHECK(resolve_names(request({"oldpkg"}), {local_repo("main", repo_path("main"))}) ==
+          resolve_names(request({"newpkg"}), {local_repo("main", repo_path("main"))}));
+    auto dep = resolve_names(request({"oldpkg-user"}));
+    CHECK(has(dep, "newpkg-2.0-1.x86_64"));
+    CHECK_FALSE(has(dep, "oldpkg-1.0-1.x86_64"));
 }
 
 TEST_CASE("a missing package or group without --ignoremissing is an error naming it and its line") {
@@ -165,8 +244,8 @@ TEST_CASE("obsoletes are honoured, installonly kernels coexist, i686 only when a
     CHECK(has(kernels, "kernel-core-6.0-1.x86_64"));
 
     CHECK(resolve_names(request({"multi-app"}), {local_repo("main", repo_path("main"))}) ==
-          Strings{"core-base-1.0-1.x86_64", "core-default-1.0-1.x86_64", "libmulti-1.0-1.x86_64",
-                  "multi-app-1.0-1.x86_64"});
+          Strings{"core-base-1.0-1.x86_64", "core-cond-1.0-1.x86_64", "core-default-1.0-1.x86_64",
+                  "libmulti-1.0-1.x86_64", "multi-app-1.0-1.x86_64"});
     CHECK(has(resolve_names(request({"libmulti.i686"})), "libmulti-1.0-1.i686"));
 }
 

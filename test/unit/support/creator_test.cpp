@@ -3,7 +3,9 @@
 #include <imgcreate/imgcreate.hpp>
 #include <imgcreate/support/root_path.hpp>
 
+#include <csignal>
 #include <fstream>
+#include <iterator>
 
 using namespace imgcreate;
 namespace fs = std::filesystem;
@@ -176,6 +178,58 @@ TEST_CASE("a name longer than a CD label still builds: without --fslabel the lab
                                      "without --fslabel): choose another name, or a label with --fslabel");
     options.name.clear();
     CHECK(image_label(options) == "imgcreate");
+}
+
+namespace {
+
+// A stage that publishes the tree and is then interrupted, as a user's Ctrl-C landing just
+// after the rename into the output dir.
+struct PublishThenInterrupt {
+    fs::path package(BuildContext& ctx) {
+        auto out = TreeStage{}.package(ctx);
+        ::raise(SIGINT);
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a SIGINT that lands after the output is published finishes the build and says it came too late") {
+    TempDir tmp;
+    InterruptGuard guard;
+    const auto log_file = tmp.path / "build.log";
+    Logger::instance().open_file(log_file.string());
+    fs::path out;
+    {
+        Creator<DirectoryMount, WriteFilesInstall, NoBoot, PublishThenInterrupt> creator(nullptr, options_in(tmp));
+        CHECK_NOTHROW(out = creator.create());
+    }
+    Logger::instance().close_file();
+    InterruptGuard::reset();
+    CHECK(out == tmp.path / "out/tree");
+    CHECK(fs::exists(out / "etc/os-release"));
+    CHECK(fs::is_empty(tmp.path / "tmp"));
+    std::ifstream in(log_file);
+    std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THAT(log, Catch::Matchers::Contains("warning: interrupted by SIGINT after " + out.string() +
+                                              " was written: too late to stop, the image is complete"));
+}
+
+TEST_CASE("a SIGINT that lands before the output is published stops the build and leaves no output") {
+    TempDir tmp;
+    InterruptGuard guard;
+    struct InterruptThenPublish {
+        fs::path package(BuildContext& ctx) {
+            ::raise(SIGINT);
+            check_interrupted();
+            return TreeStage{}.package(ctx);
+        }
+    };
+    Creator<DirectoryMount, WriteFilesInstall, NoBoot, InterruptThenPublish> creator(nullptr, options_in(tmp));
+    CHECK_THROWS_AS(creator.create(), InterruptedError);
+    InterruptGuard::reset();
+    CHECK_FALSE(fs::exists(tmp.path / "out/tree"));
+    CHECK(fs::is_empty(tmp.path / "tmp"));
 }
 
 TEST_CASE("the ready-made policies model their concepts") {

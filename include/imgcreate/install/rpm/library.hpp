@@ -22,11 +22,23 @@ inline std::recursive_mutex& library_mutex() {
     return mutex;
 }
 
+namespace detail {
+// Outside a LogCapture, rpm's messages go to the log too, never raw to stderr.
+inline int log_rpm_message(rpmlogRec rec, rpmlogCallbackData) {
+    std::string text = std::string("rpm: ") + (rpmlogRecMessage(rec) ? rpmlogRecMessage(rec) : "");
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (rpmlogRecPriority(rec) <= RPMLOG_WARNING) log::warning(text);
+    else log::debug(text);
+    return 0;
+}
+}  // namespace detail
+
 // Holds librpm for the caller and makes sure its configuration has been read.
 [[nodiscard]] inline std::unique_lock<std::recursive_mutex> library_lock() {
     std::unique_lock lock(library_mutex());
     static bool configured = false;
     if (!configured) {
+        rpmlogSetCallback(&detail::log_rpm_message, nullptr);
         if (rpmReadConfigFiles(nullptr, nullptr) != 0)
             throw InstallError("cannot read rpm's configuration (rpmrc, macros): is the 'rpm' package intact?");
         configured = true;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <imgcreate/install/solv/queue.hpp>
+#include <imgcreate/support/log.hpp>
 
 #include <imgcreate/install/solv/c_api.hpp>
 
@@ -16,6 +17,16 @@
 
 namespace imgcreate::install::solv {
 
+namespace detail {
+// libsolv prints its errors to stderr itself unless given a callback.
+extern "C" inline void log_solv_message(::Pool*, void*, int type, const char* message) {
+    std::string text = std::string("libsolv: ") + (message ? message : "");
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (type & (SOLV_FATAL | SOLV_ERROR)) log::warning(text);
+    else log::debug(text);
+}
+}  // namespace detail
+
 inline std::string host_arch() {
     struct utsname u {};
     ::uname(&u);
@@ -27,6 +38,7 @@ public:
     explicit Pool(const std::string& arch = host_arch()) : pool_(pool_create()), considered_(std::make_unique<Map>()) {
         // Debian's libsolv defaults to Debian semantics: without this, noarch packages are
         // uninstallable and rpm version comparison is wrong.
+        pool_setdebugcallback(pool_, detail::log_solv_message, nullptr);
         pool_setdisttype(pool_, DISTTYPE_RPM);
         pool_setarch(pool_, arch.c_str());
         // Excludes change the considered map after providers are indexed (as libdnf does).
