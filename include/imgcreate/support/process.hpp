@@ -162,9 +162,15 @@ inline void enter_own_process_group() {
 
 [[noreturn]] inline void exec_child(const ChildSetup& setup, int error_pipe) {
     if (setup.output_fd >= 0) {
-        ::dup2(setup.output_fd, STDOUT_FILENO);
-        ::dup2(setup.output_fd, STDERR_FILENO);
-        ::dup2(setup.stdin_fd, STDIN_FILENO);
+        // Copies above 2 first: a pipe end that is itself 0, 1 or 2 (a caller started with a
+        // standard stream closed) must not be overwritten, nor keep its close-on-exec flag.
+        const int input = ::fcntl(setup.stdin_fd, F_DUPFD, 3);
+        const int output = ::fcntl(setup.output_fd, F_DUPFD, 3);
+        ::dup2(input, STDIN_FILENO);
+        ::dup2(output, STDOUT_FILENO);
+        ::dup2(output, STDERR_FILENO);
+        ::close(input);
+        ::close(output);
     }
     if (setup.cwd && ::chdir(setup.cwd) != 0) report_launch_failure(error_pipe, LaunchStep::cwd);
     if (setup.chroot && (::chroot(setup.chroot) != 0 || ::chdir("/") != 0))
