@@ -2,10 +2,16 @@
 // (no) boot policies, composed with a stage of our own that packs the tree as <name>.tar.zst.
 //
 //   custom_creator KICKSTART OUTDIR [TMPDIR]      (as root)
-#include <imgcreate/imgcreate.hpp>
+#include <imgcreate/boot/no_boot.hpp>
+#include <imgcreate/creator.hpp>
+#include <imgcreate/install/rpm_install.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/mount/directory_mount.hpp>
+#include <imgcreate/support/process.hpp>
 
+#include <filesystem>
 #include <iostream>
+#include <memory>
 
 // The StagePolicy: one member, package(), returning the deliverable's path.
 struct TarZstStage {

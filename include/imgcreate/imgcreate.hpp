@@ -28,6 +28,7 @@
 #include <imgcreate/context.hpp>
 #include <imgcreate/creator.hpp>
 #include <imgcreate/install/rpm_install.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/live_mount.hpp>
 #include <imgcreate/mount/loop_mount.hpp>

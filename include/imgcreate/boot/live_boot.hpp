@@ -20,7 +20,7 @@
 #include <imgcreate/boot/live_menu.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/install/kernel_versions.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/stage/clamp_times.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>

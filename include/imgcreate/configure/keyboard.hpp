@@ -4,7 +4,7 @@
 #pragma once
 
 #include <imgcreate/configure/in_root.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 
 #include <string>
 #include <vector>

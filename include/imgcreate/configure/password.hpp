@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ctime>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 

@@ -6,7 +6,7 @@
 
 #include <imgcreate/configure/in_root.hpp>
 #include <imgcreate/configure/password.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 
 #include <string>
 

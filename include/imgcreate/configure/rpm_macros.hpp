@@ -5,7 +5,7 @@
 
 #include <imgcreate/configure/in_root.hpp>
 #include <imgcreate/install/rpm_macros.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 
 namespace imgcreate::configure {
 

@@ -11,23 +11,24 @@
 #pragma once
 
 #include <imgcreate/context.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
 #include <imgcreate/support/root_path.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,11 +59,16 @@ namespace detail {
 
 inline const std::filesystem::path anaconda_sysroot = "/mnt/sysimage";
 
+// Eight letters and digits from the kernel's random source.
 inline std::string random_suffix() {
-    static thread_local std::mt19937_64 gen{std::random_device{}()};
     static constexpr char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char bytes[8];
+    ssize_t got;
+    while ((got = ::getrandom(bytes, sizeof bytes, 0)) < 0 && errno == EINTR) {}
+    if (got != static_cast<ssize_t>(sizeof bytes))
+        throw ConfigError(errno_message("cannot pick a script file name: getrandom", {}, errno));
     std::string s;
-    for (int i = 0; i < 8; ++i) s += chars[gen() % (sizeof chars - 1)];
+    for (unsigned char b : bytes) s += chars[b % (sizeof chars - 1)];
     return s;
 }
 

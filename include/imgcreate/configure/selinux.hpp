@@ -6,7 +6,7 @@
 #pragma once
 
 #include <imgcreate/configure/in_root.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/build_dir.hpp>
 
 #include <string>

@@ -9,7 +9,7 @@
 #include <imgcreate/configure/in_root.hpp>
 #include <imgcreate/configure/password.hpp>
 #include <imgcreate/configure/rootpw.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 
 #include <string>
 #include <vector>

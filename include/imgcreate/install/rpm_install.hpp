@@ -17,7 +17,7 @@
 #include <imgcreate/install/rpmdb.hpp>
 #include <imgcreate/install/signature.hpp>
 #include <imgcreate/install/transaction.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/lock.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>

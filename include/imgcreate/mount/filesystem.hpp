@@ -8,7 +8,7 @@
 
 #include <imgcreate/context.hpp>
 #include <imgcreate/label.hpp>
-#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/process.hpp>
 

@@ -8,22 +8,23 @@
 #include <imgcreate/support/interrupt.hpp>
 #include <imgcreate/support/log.hpp>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,37 +124,244 @@ inline std::string argv_string(const std::vector<std::string>& argv) {
     return s;
 }
 
-// Runs in the child between fork and exec.
-struct ChrootSetup : boost::process::extend::handler {
-    std::string root;
-    template <class Executor> void on_exec_setup(Executor& exec) const {
-        if (root.empty()) return;
-        if (::chroot(root.c_str()) != 0 || ::chdir("/") != 0) {
-            exec.set_error(std::error_code(errno, std::system_category()), "chroot into " + root + " failed");
-        }
-    }
+// The child side of a launch, between fork and exec. Everything it needs was made before the
+// fork (the child of a threaded process may only make system calls): it reports a failure
+// as {errno, step} on a close-on-exec pipe, so the parent reads nothing when exec succeeds.
+struct ChildSetup {
+    const char* exe = nullptr;
+    char* const* argv = nullptr;
+    char* const* envp = nullptr;
+    const char* cwd = nullptr;     // null: the caller's
+    const char* chroot = nullptr;  // null: no chroot
+    int stdin_fd = -1;             // -1: inherit stdin, stdout and stderr
+    int output_fd = -1;            // stdout and stderr both go here
+    bool own_process_group = false;
 };
+
+enum class LaunchStep : int { cwd, chroot, exec };
+
+[[noreturn]] inline void report_launch_failure(int error_pipe, LaunchStep step) {
+    const int report[2] = {errno, static_cast<int>(step)};
+    [[maybe_unused]] auto written = ::write(error_pipe, report, sizeof report);
+    ::_exit(EXIT_FAILURE);
+}
 
 // Each child gets its own process group so a timeout can end it and its children, and
 // default signal handling: an ignored SIGTERM or SIGINT inherited from whoever started us
 // (nohup, a CI runner) must not make the child unstoppable. A build killed outright
 // (SIGKILL runs no cleanup) takes its helpers with it: an orphaned mkfs or mksquashfs would
 // otherwise keep working on the build's files and hold its mount namespace alive.
-struct OwnProcessGroup : boost::process::extend::handler {
-    template <class Executor> void on_exec_setup(Executor&) const {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        ::setpgid(0, 0);
-        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+inline void enter_own_process_group() {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::setpgid(0, 0);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+[[noreturn]] inline void exec_child(const ChildSetup& setup, int error_pipe) {
+    if (setup.output_fd >= 0) {
+        // Copies above 2 first: a pipe end that is itself 0, 1 or 2 (a caller started with a
+        // standard stream closed) must not be overwritten, nor keep its close-on-exec flag.
+        const int input = ::fcntl(setup.stdin_fd, F_DUPFD, 3);
+        const int output = ::fcntl(setup.output_fd, F_DUPFD, 3);
+        ::dup2(input, STDIN_FILENO);
+        ::dup2(output, STDOUT_FILENO);
+        ::dup2(output, STDERR_FILENO);
+        ::close(input);
+        ::close(output);
     }
+    if (setup.cwd && ::chdir(setup.cwd) != 0) report_launch_failure(error_pipe, LaunchStep::cwd);
+    if (setup.chroot && (::chroot(setup.chroot) != 0 || ::chdir("/") != 0))
+        report_launch_failure(error_pipe, LaunchStep::chroot);
+    if (setup.own_process_group) enter_own_process_group();
+    ::execve(setup.exe, setup.argv, setup.envp);
+    report_launch_failure(error_pipe, LaunchStep::exec);
+}
+
+// A bare program name that is not in the working folder is looked up on the caller's PATH,
+// also for a chrooted command (whose PATH inside the root is not known before the exec).
+inline std::string launch_path(const std::string& exe) {
+    if (exe.find('/') != std::string::npos || ::access(exe.c_str(), X_OK) == 0) return exe;
+    const char* path = ::getenv("PATH");
+    if (!path) return exe;
+    std::string_view dirs = path;
+    while (true) {
+        const auto colon = dirs.find(':');
+        auto candidate = std::string(dirs.substr(0, colon)) + "/" + exe;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        if (colon == std::string_view::npos) return exe;
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
+// A C argv or envp: the strings and the null-terminated pointer array into them.
+class CStrings {
+public:
+    explicit CStrings(std::vector<std::string> strings) : strings_(std::move(strings)) {
+        for (auto& s : strings_) pointers_.push_back(s.data());
+        pointers_.push_back(nullptr);
+    }
+    char* const* get() const noexcept { return pointers_.data(); }
+
+private:
+    std::vector<std::string> strings_;
+    std::vector<char*> pointers_;
 };
+
+inline std::vector<std::string> environment_strings(const std::map<std::string, std::string>& vars) {
+    std::vector<std::string> strings;
+    for (const auto& [k, v] : vars) strings.push_back(k + "=" + v);
+    return strings;
+}
+
+inline std::vector<std::string> inherited_environment() {
+    std::vector<std::string> strings;
+    for (char** e = environ; e && *e; ++e) strings.emplace_back(*e);
+    return strings;
+}
+
+// A started child: reaped by wait(); one still running when this goes out of scope (an
+// exception on the way) is killed and reaped, so no process outlives the call that made it.
+class ChildProcess {
+public:
+    // Forks and execs; throws std::system_error naming the step that failed.
+    explicit ChildProcess(const ChildSetup& setup) {
+        int report[2];
+        if (::pipe2(report, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe(2) failed");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::close(report[0]);
+            exec_child(setup, report[1]);
+        }
+        const int fork_error = errno;
+        ::close(report[1]);
+        if (pid_ < 0) {
+            ::close(report[0]);
+            throw std::system_error(fork_error, std::system_category(), "fork() failed");
+        }
+        int failure[2];
+        ssize_t n;
+        while ((n = ::read(report[0], failure, sizeof failure)) < 0 && errno == EINTR) {}
+        ::close(report[0]);
+        if (n == sizeof failure) {
+            wait();
+            static const char* const steps[] = {"chdir into ", "chroot into ", "execve failed"};
+            const auto step = static_cast<LaunchStep>(failure[1]);
+            std::string what = steps[failure[1]];
+            if (step == LaunchStep::cwd) what += std::string(setup.cwd) + " failed";
+            if (step == LaunchStep::chroot) what += std::string(setup.chroot) + " failed";
+            throw std::system_error(failure[0], std::system_category(), what);
+        }
+    }
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    ~ChildProcess() {
+        if (running()) {
+            ::kill(pid_, SIGKILL);
+            wait();
+        }
+    }
+
+    pid_t id() const noexcept { return pid_; }
+
+    bool running() {
+        if (reaped_) return false;
+        int status = 0;
+        pid_t r;
+        while ((r = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {}
+        if (r == 0) return true;
+        reap(r, status);
+        return false;
+    }
+
+    // The wait status (as waitpid gives it) once the child has ended.
+    int wait() {
+        if (reaped_) return status_;
+        int status = 0;
+        pid_t r;
+        while ((r = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {}
+        reap(r, status);
+        return status_;
+    }
+
+private:
+    void reap(pid_t result, int status) {
+        reaped_ = true;
+        status_ = result == pid_ ? status : 0;  // not ours to reap (SIGCHLD ignored): nothing known
+    }
+
+    pid_t pid_ = -1;
+    bool reaped_ = false;
+    int status_ = 0;
+};
+
+// Both ends of a pipe, closed when it goes out of scope (each end may be closed earlier).
+class Pipe {
+public:
+    Pipe() {
+        if (::pipe2(fds_, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe(2) failed");
+    }
+    Pipe(const Pipe&) = delete;
+    Pipe& operator=(const Pipe&) = delete;
+    ~Pipe() {
+        close_read();
+        close_write();
+    }
+    int read_end() const noexcept { return fds_[0]; }
+    int write_end() const noexcept { return fds_[1]; }
+    void close_read() noexcept { close(fds_[0]); }
+    void close_write() noexcept { close(fds_[1]); }
+
+private:
+    static void close(int& fd) noexcept {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+    }
+    int fds_[2] = {-1, -1};
+};
+
+// Reads a file descriptor one character at a time, through a buffer.
+class FdReader {
+public:
+    explicit FdReader(int fd) : fd_(fd) {}
+    bool get(char& c) {
+        if (pos_ == end_ && !fill()) return false;
+        c = buf_[pos_++];
+        return true;
+    }
+
+private:
+    bool fill() {
+        ssize_t n;
+        while ((n = ::read(fd_, buf_, sizeof buf_)) < 0 && errno == EINTR) {}
+        if (n <= 0) return false;
+        pos_ = 0;
+        end_ = static_cast<std::size_t>(n);
+        return true;
+    }
+    int fd_;
+    char buf_[4096];
+    std::size_t pos_ = 0;
+    std::size_t end_ = 0;
+};
+
+inline void write_all(int fd, const std::string& data) {
+    const char* p = data.data();
+    std::size_t left = data.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // the command closed its stdin: what it did not read it did not want
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
 
 }  // namespace detail
 
 inline CommandResult run(const Command& cmd) {
-    namespace bp = boost::process;
     if (cmd.argv.empty()) throw Error("cannot run an empty command", "command");
     log::debug("running: ", detail::argv_string(cmd.argv),
                cmd.chroot.empty() ? std::string() : "  (chrooted in " + cmd.chroot.string() + ")");
@@ -164,30 +372,36 @@ inline CommandResult run(const Command& cmd) {
         if (exe.empty())
             throw CommandError(cmd.argv, 127, {}, "was not found on this host (is the package that provides it installed?)");
     }
-    std::vector<std::string> args(cmd.argv.begin() + 1, cmd.argv.end());
+    const std::string exe_path = detail::launch_path(exe.string());
+    const detail::CStrings argv(cmd.argv);
+    const detail::CStrings envp(cmd.env ? detail::environment_strings(*cmd.env) : detail::inherited_environment());
+    const std::string cwd = (cmd.cwd.empty() ? std::filesystem::current_path() : cmd.cwd).string();
+    const std::string chroot = cmd.chroot.string();
 
-    bp::environment env = cmd.env ? bp::environment() : bp::environment(boost::this_process::environment());
-    if (cmd.env) {
-        for (const auto& [k, v] : *cmd.env) env[k] = v;
-    }
-
-    bp::ipstream out;
-    bp::opstream in;
-    detail::ChrootSetup chroot_setup;
-    chroot_setup.root = cmd.chroot.string();
-    std::error_code launch_error;
-    bp::child child;
+    detail::Pipe out;
+    detail::Pipe in;
+    detail::ChildSetup setup;
+    setup.exe = exe_path.c_str();
+    setup.argv = argv.get();
+    setup.envp = envp.get();
+    setup.cwd = cwd.c_str();
+    setup.chroot = chroot.empty() ? nullptr : chroot.c_str();
+    setup.stdin_fd = in.read_end();
+    setup.output_fd = out.write_end();
+    setup.own_process_group = true;
+    std::optional<detail::ChildProcess> started;
     try {
-        child = bp::child(bp::exe = exe.string(), bp::args = args, bp::env = env,
-                          bp::start_dir = (cmd.cwd.empty() ? std::filesystem::current_path() : cmd.cwd).string(),
-                          (bp::std_out & bp::std_err) > out, bp::std_in < in, chroot_setup,
-                          detail::OwnProcessGroup{});
-    } catch (const bp::process_error& e) {
+        started.emplace(setup);
+    } catch (const std::system_error& e) {
         throw CommandError(cmd.argv, 127, {}, std::string("could not be started: ") + e.what());
     }
+    detail::ChildProcess& child = *started;
+    out.close_write();
+    in.close_read();
 
     std::string output;
     std::thread reader([&] {
+        detail::FdReader from(out.read_end());
         auto keep = [&](const std::string& line) {
             if (cmd.log_output) log::debug("  | ", line);
             output += line;
@@ -195,7 +409,15 @@ inline CommandResult run(const Command& cmd) {
         };
         std::string line;
         if (!cmd.on_redraw) {
-            while (std::getline(out, line)) keep(line);
+            for (char c; from.get(c);) {
+                if (c == '\n') {
+                    keep(line);
+                    line.clear();
+                } else {
+                    line += c;
+                }
+            }
+            if (!line.empty()) keep(line);
             return;
         }
         bool redraw = false;  // the piece being read followed a '\r'
@@ -207,7 +429,7 @@ inline CommandResult run(const Command& cmd) {
             line.clear();
             redraw = next_is_redraw;
         };
-        for (char c; out.get(c);) {
+        for (char c; from.get(c);) {
             if (c == '\r' || c == '\n')
                 end_piece(c == '\r');
             else
@@ -215,14 +437,11 @@ inline CommandResult run(const Command& cmd) {
         }
         if (!line.empty()) end_piece(false);
     });
-    if (cmd.input) in << *cmd.input;
-    in.flush();
-    in.pipe().close();
+    if (cmd.input) detail::write_all(in.write_end(), *cmd.input);
+    in.close_write();
 
     // Children run in their own process group, so a terminal's Ctrl-C reaches only us: poll
-    // for it (and for the timeout) and stop the whole group ourselves. (Polling running()
-    // rather than wait_for(): Boost 1.74's wait_for can sleep its whole timeout after the
-    // child has already exited.)
+    // for it (and for the timeout) and stop the whole group ourselves.
     CommandResult result;
     const auto start = std::chrono::steady_clock::now();
     auto exited_within = [&child](std::chrono::milliseconds limit) {
@@ -249,7 +468,7 @@ inline CommandResult run(const Command& cmd) {
     }
     reader.join();
     if (stop_signal) throw InterruptedError(stop_signal);
-    int native = child.native_exit_code();
+    const int native = child.wait();
     result.exit_status = WIFSIGNALED(native) ? 128 + WTERMSIG(native) : WEXITSTATUS(native);
     result.output = std::move(output);
 
@@ -281,26 +500,31 @@ inline CommandResult run_in_root(const std::filesystem::path& root, std::vector<
 // its whole environment (default: the clean one with an imgcreate prompt).
 inline int run_interactive_in_root(const std::filesystem::path& root, const std::vector<std::string>& argv,
                                    const std::optional<std::map<std::string, std::string>>& vars = std::nullopt) {
-    namespace bp = boost::process;
     log::debug("running interactively: ", detail::argv_string(argv), "  (chrooted in ", root.string(), ")");
-    bp::environment env;
+    std::map<std::string, std::string> env;
     if (vars) {
-        for (const auto& [k, v] : *vars) env[k] = v;
+        env = *vars;
     } else {
-        for (const auto& [k, v] : clean_environment()) env[k] = v;
+        env = clean_environment();
         env["PS1"] = "imgcreate-chroot# ";
     }
-    detail::ChrootSetup chroot_setup;
-    chroot_setup.root = root.string();
-    std::vector<std::string> args(argv.begin() + 1, argv.end());
-    bp::child child(bp::exe = argv.front(), bp::args = args, bp::env = env, chroot_setup);
+    const std::string exe_path = detail::launch_path(argv.front());
+    const detail::CStrings c_argv(argv);
+    const detail::CStrings envp(detail::environment_strings(env));
+    const std::string chroot = root.string();
+    detail::ChildSetup setup;
+    setup.exe = exe_path.c_str();
+    setup.argv = c_argv.get();
+    setup.envp = envp.get();
+    setup.chroot = chroot.c_str();
+    detail::ChildProcess child(setup);
     // The shell owns Ctrl-C while it runs: don't let it abort the build behind it.
     struct sigaction ignore{}, old_int{};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGINT, &ignore, &old_int);
-    child.wait();
+    const int status = child.wait();
     ::sigaction(SIGINT, &old_int, nullptr);
-    return child.exit_code();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : (WIFSIGNALED(status) ? WTERMSIG(status) : status);
 }
 
 }  // namespace imgcreate

@@ -3,6 +3,7 @@
 
 #include "system/mount/fixture.hpp"
 
+#include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/mount/api_filesystems.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/libmount.hpp>
