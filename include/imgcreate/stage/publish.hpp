@@ -4,6 +4,7 @@
 #pragma once
 
 #include <imgcreate/support/error.hpp>
+#include <imgcreate/support/interrupt.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
 
@@ -25,6 +26,9 @@ inline std::filesystem::path publish(const std::filesystem::path& built, const s
     if (ec) throw StageError("cannot create the output directory " + outdir.string() + ": " + ec.message(), outdir.string());
     const fs::path target = outdir / name;
     if (fs::symlink_status(target, ec).type() != fs::file_type::not_found) throw OutputExistsError(target);
+    // The rename is the build's point of no return: a signal that came before it (say, while the
+    // last tool of the stage was exiting) still stops the build with nothing published.
+    check_interrupted();
 
     // RENAME_NOREPLACE: a build of the same name finishing in between must not be overwritten.
     const auto exists = [&] { return OutputExistsError(target); };
@@ -37,6 +41,7 @@ inline std::filesystem::path publish(const std::filesystem::path& built, const s
     fs::remove_all(partial, ec);
     try {
         run({"cp", "-a", "--sparse=always", "--reflink=auto", built.string(), partial.string()});
+        check_interrupted();
     } catch (...) {
         fs::remove_all(partial, ec);
         throw;
