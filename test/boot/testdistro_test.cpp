@@ -27,6 +27,8 @@ namespace {
 
 const fs::path out_dir = fs::path(IMGCREATE_BINARY_DIR) / "testdistro";
 const fs::path iso = out_dir / "imgcreate-testdistro.iso";
+// The same kickstart built by a user without root (test/boot/build-testdistro).
+const fs::path user_iso = out_dir / "user" / "imgcreate-testdistro-user.iso";
 
 std::string sha256_of(const fs::path& file) {
     auto out = imgcreate::run({"sha256sum", file.string()}).output;
@@ -34,9 +36,9 @@ std::string sha256_of(const fs::path& file) {
 }
 
 // A file of the ISO, extracted with xorriso (iso9660 cannot be mounted here).
-fs::path from_iso(const std::string& path, const fs::path& to) {
+fs::path from_iso(const std::string& path, const fs::path& to, const fs::path& image = iso) {
     fs::remove(to);
-    imgcreate::run({"xorriso", "-osirrox", "on", "-indev", iso.string(), "-extract", path, to.string()});
+    imgcreate::run({"xorriso", "-osirrox", "on", "-indev", image.string(), "-extract", path, to.string()});
     return to;
 }
 
@@ -49,14 +51,14 @@ struct LiveChecks {
 };
 
 // Boots the ISO, logs in as alice and asks the system what a user would check.
-LiveChecks boot_and_check(Firmware firmware, Medium medium, const std::string& name) {
+LiveChecks boot_and_check(Firmware firmware, Medium medium, const std::string& name, const fs::path& image = iso) {
     IMGCREATE_REQUIRE_ROOT();
     IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
     if (firmware == Firmware::uefi && !fs::exists("/usr/share/ovmf/OVMF.fd"))
         IMGCREATE_SKIP("needs /usr/share/ovmf/OVMF.fd (the ovmf package)");
-    if (!fs::exists(iso)) IMGCREATE_SKIP(iso.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    if (!fs::exists(image)) IMGCREATE_SKIP(image.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
     Guest guest;
-    guest.iso = iso;
+    guest.iso = image;
     guest.firmware = firmware;
     guest.medium = medium;
     guest.serial_log = out_dir / (name + ".serial.log");
@@ -90,7 +92,7 @@ LiveChecks boot_and_check(Firmware firmware, Medium medium, const std::string& n
     return c;
 }
 
-void check_live_system(const LiveChecks& c, const std::string& firmware) {
+void check_live_system(const LiveChecks& c, const std::string& firmware, const fs::path& image = iso) {
     INFO("serial console transcript:\n" << c.transcript);
     REQUIRE(c.logged_in);
     // running, or degraded with the failed units named
@@ -117,7 +119,7 @@ void check_live_system(const LiveChecks& c, const std::string& firmware) {
     CHECK(c.root_source.output == "/dev/mapper/live-rw");
     CHECK(c.efi.output == firmware);
     // the initramfs the image's own dracut made is the one the ISO boots
-    const auto initrd = from_iso("/images/pxeboot/initrd0.img", out_dir / ("initrd0-" + firmware + ".img"));
+    const auto initrd = from_iso("/images/pxeboot/initrd0.img", out_dir / (image.stem().string() + "-initrd0-" + firmware + ".img"), image);
     CHECK(c.initramfs.output == sha256_of(initrd));
 }
 
@@ -126,6 +128,11 @@ void check_live_system(const LiveChecks& c, const std::string& firmware) {
 TEST_CASE("the testdistro live ISO boots with BIOS from a CD and alice logs in to a working system") {
     auto checks = boot_and_check(Firmware::bios, Medium::cdrom, "bios-cdrom");
     check_live_system(checks, "bios");
+}
+
+TEST_CASE("the testdistro live ISO a user built without root boots with BIOS from a CD and alice logs in") {
+    auto checks = boot_and_check(Firmware::bios, Medium::cdrom, "user-bios-cdrom", user_iso);
+    check_live_system(checks, "bios", user_iso);
 }
 
 TEST_CASE("the testdistro live ISO boots with UEFI from a CD through the image's own shim and GRUB") {
