@@ -187,7 +187,7 @@ TEST_CASE("a user builds the demo's live ISO byte-identical to root's, with no l
     CHECK(same.exit_status == 0);
 }
 
-TEST_CASE("a user's loop image holds the same files, owners, modes and attributes as root's; a user's tree is complete") {
+TEST_CASE("a user's loop image holds root's files, owners, modes and attributes, and a user's tree is complete") {
     require_setup();
     const auto user = user_dir("image-user");
     const auto root = user_dir("image-root");
