@@ -111,6 +111,21 @@ std::vector<std::string> as_user(const passwd& user, std::vector<std::string> ar
     return full;
 }
 
+// Starts `argv` with its output in `log`; `prepare` runs in the child first (false: exit 97).
+template <typename Prepare> pid_t start_logged(const std::vector<std::string>& argv, const fs::path& log, Prepare prepare) {
+    const pid_t child = ::fork();
+    if (child != 0) return child;
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    if (!prepare()) ::_exit(97);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(99);
+}
+
 CommandResult build(const std::vector<std::string>& argv, bool user, std::optional<long long> at = {}) {
     Command cmd;
     cmd.argv = user ? as_user(test_user(), argv) : argv;
@@ -285,29 +300,19 @@ TEST_CASE("a build by a user refuses with what to do: no subordinate range, user
     }
     SECTION("a seccomp filter refusing unshare") {
         const auto out = dir / "seccomp.out";
-        const pid_t child = ::fork();
-        if (child == 0) {
-            const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
+        const pid_t child = start_logged(args, out, [] {
             if (::setgroups(0, nullptr) != 0 || ::setresgid(test_user().pw_gid, test_user().pw_gid, test_user().pw_gid) != 0 ||
                 ::setresuid(test_user().pw_uid, test_user().pw_uid, test_user().pw_uid) != 0)
-                ::_exit(97);
-            struct sock_filter filter[] = {
+                return false;
+            static struct sock_filter filter[] = {
                 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 1),
                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
             };
             struct sock_fprog program = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
-                ::_exit(98);
-            std::vector<char*> argv;
-            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(99);
-        }
+            return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+        });
         int status = 0;
         ::waitpid(child, &status, 0);
         const auto said = slurp(out);
@@ -357,20 +362,10 @@ TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build, at mount or during the 
             if (sig == -1 && std::string(point.name) == "mount") continue;
             const auto dir = user_dir(std::string("signal-") + point.name + "-" + std::to_string(sig));
             const auto log = dir / "build.log";
-            const pid_t child = ::fork();
-            if (child == 0) {
-                const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-                ::dup2(fd, 1);
-                ::dup2(fd, 2);
-                auto argv_s = as_user(test_user(), demo_args("livecd-creator", dir, "SIGNALLED"));
-                argv_s.erase(std::find(argv_s.begin(), argv_s.end(), "-q"));
-                argv_s.push_back("--debug");
-                std::vector<char*> argv;
-                for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
-                argv.push_back(nullptr);
-                ::execvp("setpriv", argv.data());
-                ::_exit(99);
-            }
+            auto argv = as_user(test_user(), demo_args("livecd-creator", dir, "SIGNALLED"));
+            argv.erase(std::find(argv.begin(), argv.end(), "-q"));
+            argv.push_back("--debug");
+            const pid_t child = start_logged(argv, log, [] { return true; });
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
             while (slurp(log).find(point.log_line) == std::string::npos && std::chrono::steady_clock::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
