@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,6 +87,14 @@ struct BuildContext {
     // their parents), relative, in the order made. The install policy drops those a package
     // owns; a TreeStage output leaves out the rest when they are empty.
     std::vector<std::filesystem::path> scaffolding;
+    // Set by a mount policy that wrote root.img reproducibly itself (MkfsMount under
+    // SOURCE_DATE_EPOCH): a stage need not write it again.
+    bool root_image_reproducible = false;
+    // Set while /proc waits for its package (a build in a user namespace, where rpm could not give a
+    // mounted proc the owner its package names: the namespace does not map the host's root). The
+    // install policy calls it once the package owning /proc is unpacked, or before installing
+    // when none does; it mounts /proc and clears itself.
+    std::function<void()> mount_proc;
     PhaseTimings timings;
 
     // The package cache: options.cache_dir, or <build_dir>/cache.

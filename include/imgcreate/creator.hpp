@@ -31,6 +31,7 @@
 #include <imgcreate/label.hpp>
 #include <imgcreate/mount/api_filesystems.hpp>
 #include <imgcreate/mount/namespace.hpp>
+#include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/support/build_dir.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/interrupt.hpp>
@@ -152,6 +153,7 @@ private:
             configure::run_scripts(ctx_, kickstart::ScriptType::pre);  // on the host, nothing mounted yet
             enter_build_namespace();
             ctx_.build_dir = make_build_dir(ctx_.options.tmpdir);
+            mount::record_build_dir(ctx_.build_dir);
             log::info("build directory: ", ctx_.build_dir.string());
             if (!ctx_.options.nocleanup) {
                 auto dir = ctx_.build_dir;
@@ -170,6 +172,7 @@ private:
             configure::run_scripts(ctx_, kickstart::ScriptType::pre_install);
             boot_.before_install(ctx_);
             explaining_full_root([&] { install_.install(ctx_); });
+            mount_deferred_proc();
         });
         state_ = Step::installed;
     }
@@ -178,6 +181,7 @@ private:
         expect(Step::mounted, "skip_install", "mount");
         step("install", [&] {
             mount_api_filesystems();
+            mount_deferred_proc();
             boot_.before_install(ctx_);
             log::info("installing no packages: the root is used as it is");
         });
@@ -317,6 +321,12 @@ private:
         std::string fstab;
         if constexpr (has_fstab_hook<M>) fstab = mount_.fstab(ctx_);
         api_.mount(ctx_, fstab);
+    }
+
+    // /proc, when it waited for its package (ctx.mount_proc) and the install policy did not mount it.
+    void mount_deferred_proc() {
+        if (ctx_.mount_proc) ctx_.mount_proc();
+        ctx_.mount_proc = nullptr;
     }
 
     // A step that failed because the image filled up gets the mount policy's explanation

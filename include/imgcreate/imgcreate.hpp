@@ -4,8 +4,10 @@
 // Every name below is in namespace imgcreate (the sub-namespaces hold the implementation):
 //
 //   image types   LiveImage, LoopImage, FsImage                   (this file)
+//                 LiveImageFromTree, LoopImageFromTree: the same results with no loop device,
+//                 as a build without root makes them (after enter_user_namespace())
 //   the creator   Creator<Mount, Install, Boot, Stage>, CreatorOptions
-//   policies      mount:   DirectoryMount, LoopMount, LiveMount
+//   policies      mount:   DirectoryMount, LoopMount, LiveMount, MkfsMount, LiveMkfsMount
 //                 install: RpmInstall
 //                 boot:    NoBoot, LiveBoot
 //                 stage:   TreeStage, CopyStage, IsoStage
@@ -19,6 +21,7 @@
 //   errors        Error and its kinds: KickstartError, MountError, InstallError, RepoError,
 //                 ConfigError, BootError, StageError, OutputExistsError, StepOrderError,
 //                 InterruptedError, CommandError (support/error.hpp)
+//   no root       enter_user_namespace(), UserNamespaceError (mount/user_namespace.hpp)
 //   kickstarts    kickstart::parse_file, kickstart::Kickstart (kickstart/kickstart.hpp)
 #pragma once
 
@@ -32,6 +35,8 @@
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/live_mount.hpp>
 #include <imgcreate/mount/loop_mount.hpp>
+#include <imgcreate/mount/mkfs_mount.hpp>
+#include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/stage/copy_stage.hpp>
 #include <imgcreate/stage/iso_stage.hpp>
 #include <imgcreate/stage/tree_stage.hpp>
@@ -47,6 +52,12 @@ using LiveImage = Creator<LiveMount, RpmInstall, LiveBoot, IsoStage>;
 
 // A minimised filesystem image, <name>.img, as image-creator makes it.
 using LoopImage = Creator<LoopMount, RpmInstall, NoBoot, CopyStage>;
+
+// LoopImage's and LiveImage's results made with no loop device and no mount of the image: the
+// packages go into a directory, and the image is made from it with mkfs -d. What a build by a
+// user uses, inside its user namespace (enter_user_namespace()); root gets it with --no-loop.
+using LoopImageFromTree = Creator<MkfsMount, RpmInstall, NoBoot, CopyStage>;
+using LiveImageFromTree = Creator<LiveMkfsMount, RpmInstall, LiveBoot, IsoStage>;
 
 // The installed tree itself, <name>/, for containers or a later mkfs -d.
 using FsImage = Creator<DirectoryMount, RpmInstall, NoBoot, TreeStage>;

@@ -5,6 +5,7 @@
 // kernel, modules and config, since it takes about a minute.
 #pragma once
 
+#include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
@@ -187,7 +188,19 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
     // dracut records its arguments inside the image: they must not name this build's
     // directory, so it sees the config and the modules under a path made from the key alone.
     // Builds with the same key take turns on it.
-    const fs::path work = fs::path("/run/imgcreate-dracut") / hex;
+    // A build without root cannot write the host's /run: dracut then runs in a mount namespace of
+    // its own in which a private directory is bound on /run, so it sees the same path.
+    const fs::path seen = fs::path("/run/imgcreate-dracut") / hex;
+    const bool userns = mount::in_user_namespace();
+    const fs::path private_run = userns ? output.parent_path() / ".imgcreate-dracut-run" : fs::path();
+    struct RemovePrivateRun {
+        fs::path dir;
+        ~RemovePrivateRun() {
+            std::error_code ec;
+            if (!dir.empty()) fs::remove_all(dir, ec);
+        }
+    } remove_private_run{private_run};
+    const fs::path work = userns ? private_run / "imgcreate-dracut" / hex : seen;
     fs::create_directories(work.parent_path());
     UniqueFd lock(::open((work.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (lock) ::flock(lock.get(), LOCK_EX);
@@ -201,11 +214,22 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
     fs::create_directories(work / "lib/modules");  // dracut insists on a .../lib/modules/<version> path
     fs::create_directory_symlink(moddir, work / "lib/modules" / job.kernel_version);
     Command cmd;
-    cmd.argv = host_dracut_argv(job, work / "conf.d", work / "initramfs.img");
+    cmd.argv = host_dracut_argv(job, seen / "conf.d", seen / "initramfs.img");
     for (std::size_t i = 0; i + 1 < cmd.argv.size(); ++i)
-        if (cmd.argv[i] == "--kmoddir") cmd.argv[i + 1] = (work / "lib/modules" / job.kernel_version).string();
+        if (cmd.argv[i] == "--kmoddir") cmd.argv[i + 1] = (seen / "lib/modules" / job.kernel_version).string();
+    if (userns) {
+        std::vector<std::string> wrapped = {require_program("unshare", "util-linux").string(), "--mount",
+                                            "--propagation", "private", "--", "/bin/sh", "-c",
+                                            "mount --bind \"$0\" /run && exec \"$@\"", private_run.string()};
+        wrapped.insert(wrapped.end(), cmd.argv.begin(), cmd.argv.end());
+        cmd.argv = std::move(wrapped);
+    }
     cmd.env = clean_environment();
-    (*cmd.env)["TMPDIR"] = work.string();
+    (*cmd.env)["TMPDIR"] = seen.string();
+    // The host's files belong to the host's root, which a user namespace shows as nobody: dracut
+    // archives them as root's, as it does for a build as root (its cpio owner, which it sets
+    // itself only when not run as root).
+    if (userns) (*cmd.env)["cpio_owner"] = "0:0";
     if (job.epoch) (*cmd.env)["SOURCE_DATE_EPOCH"] = std::to_string(*job.epoch);
     run(cmd);
     fs::permissions(work / "initramfs.img", fs::perms(0644));

@@ -50,6 +50,7 @@ struct Options {
     bool repos_from_command_line = false;    // --repo given: the kickstart's repo lines are ignored
     bool pkgverify_given = false;
     bool names_defaulted = false;            // no -f/-n: name and label came from the kickstart's name
+    bool no_loop = false;                    // --no-loop: the image is made from a directory
     std::string logfile;
     std::filesystem::path report;
 };
@@ -102,7 +103,8 @@ inline po::options_description visible_options() {
         ("lockfile-out", po::value<std::string>()->value_name("FILE"), "write the resolved package set to FILE")
         ("lockfile", po::value<std::string>()->value_name("FILE"), "install exactly the package set in FILE (no resolving)")
         ("report", po::value<std::string>()->value_name("FILE"), "write a JSON report: phases with seconds, packages with size, output with sha256")
-        ("print-includes", "print the kickstart and every file it %includes, one per line, and exit");
+        ("print-includes", "print the kickstart and every file it %includes, one per line, and exit")
+        ("no-loop", "install into a directory and make the image from it with mkfs -d, with no loop device and no mount of the image (what a build by a user always does)");
     po::options_description logging("Debugging options");
     logging.add_options()
         ("debug,d", "print debug messages")
@@ -290,6 +292,7 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
         throw UsageError("--lockfile and --lockfile-out exclude each other: a locked build does not resolve");
     if (vm.count("report")) o.report = absolute_path(text(vm, "report"));
     o.print_includes = vm.count("print-includes") > 0;
+    o.no_loop = vm.count("no-loop") > 0;
     o.shell = vm.count("shell") > 0;
     o.plugins = vm.count("plugins") > 0;
     o.debug = vm.count("debug") > 0;

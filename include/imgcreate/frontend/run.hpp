@@ -153,6 +153,10 @@ inline int run_creator(int argc, const char* const* argv) {
     }
     detail::set_up_logging(o);
     if (o.plugins) log::warning("-p/--plugins is ignored: imgcreate installs with librpm and has no DNF plugins");
+    // Root builds as livecd-tools does, in loop-mounted images (unless --no-loop); a user builds in
+    // a user namespace of its own, the images made from a directory.
+    const bool privileged = ::geteuid() == 0;
+    const bool from_tree = !privileged || o.no_loop;
     std::shared_ptr<const kickstart::Kickstart> ks;
     try {
         ks = detail::read_kickstart(o);
@@ -161,9 +165,9 @@ inline int run_creator(int argc, const char* const* argv) {
             return 0;
         }
         if (auto problem = detail::configuration_problem(o)) throw ConfigError(*problem);
-        if (::geteuid() != 0)
-            throw Error("you must run " + o.program + " as root: it mounts loop devices and installs packages with "
-                        "rpm into a chroot (builds without root are not supported yet)");
+        if (!privileged && !o.creator.base_on.empty())
+            throw ConfigError("--base-on needs root: the base image is loop-mounted, and a build by a user makes its "
+                              "image from a directory; run it as root to build on " + o.creator.base_on.string());
         if (o.names_defaulted) log::info("using label '", o.creator.fslabel, "' and name '", o.creator.name, "'");
         if (o.type == ImageType::livecd)
             log::info("using title '", o.creator.title, "' and product '", o.creator.product, "'");
@@ -173,7 +177,11 @@ inline int run_creator(int argc, const char* const* argv) {
     }
     try {
         // Before any thread starts (downloads use threads): the mounts stay private to the build.
-        mount::enter_private_mount_namespace();
+        // A user's build forks here: what follows runs as root of a user namespace.
+        if (privileged)
+            mount::enter_private_mount_namespace();
+        else
+            mount::enter_user_namespace();
     } catch (const std::exception& e) {
         detail::print_error(o.program, e.what());
         return 1;
@@ -183,9 +191,9 @@ inline int run_creator(int argc, const char* const* argv) {
     // mounts and build directory left behind: the writes fail instead, and the build goes on.
     std::signal(SIGPIPE, SIG_IGN);
     switch (o.type) {
-        case ImageType::image: return detail::build<LoopImage>(o, ks);
+        case ImageType::image: return from_tree ? detail::build<LoopImageFromTree>(o, ks) : detail::build<LoopImage>(o, ks);
         case ImageType::fs: return detail::build<FsImage>(o, ks);
-        default: return detail::build<LiveImage>(o, ks);
+        default: return from_tree ? detail::build<LiveImageFromTree>(o, ks) : detail::build<LiveImage>(o, ks);
     }
 }
 

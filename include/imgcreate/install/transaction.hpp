@@ -13,6 +13,7 @@
 #include <imgcreate/install/rpm_macros.hpp>
 #include <imgcreate/install/rpmdb.hpp>
 #include <imgcreate/install/signature.hpp>
+#include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/root_path.hpp>
@@ -23,6 +24,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <sstream>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -34,6 +38,7 @@
 #include <unistd.h>
 
 #include <rpm/rpmcallback.h>
+#include <rpm/rpmfiles.h>
 #include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmte.h>
@@ -51,6 +56,9 @@ struct TransactionOptions {
     // Packages that are added beside an installed version instead of replacing it (dnf's installonlypkgs).
     std::set<std::string> install_only = {"kernel", "kernel-core", "kernel-modules", "kernel-modules-core",
                                           "kernel-modules-extra", "kernel-devel", "kernel-PAE"};
+    // Called once the package that owns /proc has been unpacked, or before the run when none
+    // does (BuildContext::mount_proc: a build in a user namespace mounts /proc then).
+    std::function<void()> mount_proc;
 };
 
 namespace detail {
@@ -175,6 +183,8 @@ struct CallbackState {
     std::vector<ScriptletWarning> warnings;
     std::vector<Failure> failures;
     std::string last_output;  // of the scriptlet that stopped last
+    const void* proc_owner = nullptr;  // the element whose unpacking is followed by mount_proc
+    std::function<void()> mount_proc;
 
     static std::string package_of(const void* header, const void* key) {
         if (key) return static_cast<const Element*>(key)->nevra;
@@ -201,6 +211,16 @@ struct CallbackState {
                 installed.push_back(package_of(header, key));
                 report(position_of(key), installed.back(), "installing");
                 break;
+            case RPMCALLBACK_INST_STOP:
+                if (key && key == proc_owner && mount_proc) {
+                    proc_owner = nullptr;
+                    try {  // nothing may be thrown through rpm
+                        mount_proc();
+                    } catch (const std::exception& e) {
+                        failures.push_back({package_of(header, key), std::string("/proc could not be mounted after it: ") + e.what()});
+                    }
+                }
+                break;
             case RPMCALLBACK_SCRIPT_START:
                 if (database) database->commit();
                 script_output.start();
@@ -210,13 +230,57 @@ struct CallbackState {
             case RPMCALLBACK_SCRIPT_STOP: script_stopped(header, key, amount); break;
             case RPMCALLBACK_SCRIPT_ERROR: script_failed(header, key, amount, rc); break;
             case RPMCALLBACK_UNPACK_ERROR:
-            case RPMCALLBACK_CPIO_ERROR:
-                failures.push_back({package_of(header, key), "its files could not be unpacked: " +
-                                                                 log_text_or("see the rpm messages in the log")});
+            case RPMCALLBACK_CPIO_ERROR: {
+                std::string said = log_text_or("see the rpm messages in the log");
+                said += unmapped_owner_note(header, said);
+                failures.push_back({package_of(header, key), "its files could not be unpacked: " + said});
                 break;
+            }
             default: break;
         }
         return nullptr;
+    }
+
+    // In a user namespace, a chown rpm could not make is a file owned by an id the namespace does
+    // not map: named, with its number, and what to do. rpm calls back chrooted in the root, so
+    // /etc/passwd is the image's.
+    static std::string unmapped_owner_note(const void* header, const std::string& said) {
+        if (!header || said.find("chown failed") == std::string::npos || !mount::in_user_namespace()) return {};
+        const auto at = said.find("on file ");
+        if (at == std::string::npos) return {};
+        const auto end = said.find(": cpio", at);
+        std::string path = said.substr(at + 8, end == std::string::npos ? std::string::npos : end - at - 8);
+        path = path.substr(0, path.find(';'));  // rpm unpacks to "<path>;<suffix>" first
+        rpmfiles files = rpmfilesNew(nullptr, static_cast<::Header>(const_cast<void*>(header)), RPMTAG_BASENAMES, 0);
+        if (!files) return {};
+        const int index = rpmfilesFindFN(files, path.c_str());
+        const std::string user = index >= 0 && rpmfilesFUser(files, index) ? rpmfilesFUser(files, index) : "";
+        const std::string group = index >= 0 && rpmfilesFGroup(files, index) ? rpmfilesFGroup(files, index) : "";
+        rpmfilesFree(files);
+        auto id_of = [](const char* table, const std::string& name) -> std::optional<unsigned long> {
+            std::ifstream in(table);
+            for (std::string line; std::getline(in, line);) {
+                std::istringstream fields(line);
+                std::string n, x, id;
+                if (std::getline(fields, n, ':') && n == name && std::getline(fields, x, ':') && std::getline(fields, id, ':'))
+                    try {
+                        return std::stoul(id);
+                    } catch (const std::exception&) {
+                    }
+            }
+            return std::nullopt;
+        };
+        const unsigned long limit = mount::mapped_uid_range().count;
+        std::string who;
+        if (auto uid = id_of("/etc/passwd", user); uid && *uid > limit)
+            who = "user " + user + " (uid " + std::to_string(*uid) + ")";
+        else if (auto gid = id_of("/etc/group", group); gid && *gid > limit)
+            who = "group " + group + " (gid " + std::to_string(*gid) + ")";
+        else
+            return {};
+        return "\n    " + path + " belongs to " + who + ", outside the ids 0-" + std::to_string(limit) +
+               " this build's user namespace maps (the subordinate range in /etc/subuid and /etc/subgid): give the user a "
+               "larger range (usermod --add-subuids/--add-subgids) or build as root";
     }
 
     void* open_package(const void* key) {
@@ -267,6 +331,15 @@ struct CallbackState {
 inline void* notify_trampoline(const void* header, const rpmCallbackType what, const rpm_loff_t amount,
                                const rpm_loff_t total, fnpyKey key, rpmCallbackData data) {
     return static_cast<CallbackState*>(data)->notify(header, what, amount, total, key);
+}
+
+// Whether the package's file list has `path`.
+inline bool owns_path(::Header h, const char* path) {
+    rpmfiles files = rpmfilesNew(nullptr, h, RPMTAG_BASENAMES, 0);
+    if (!files) return false;
+    const bool found = rpmfilesFindFN(files, path) >= 0;
+    rpmfilesFree(files);
+    return found;
 }
 
 inline std::string megabytes(std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MB"; }
@@ -467,6 +540,14 @@ inline TransactionResult install_packages(const std::filesystem::path& root_dir,
             state.progress = progress;
             state.log = &log;
             state.total = set.elements.size();
+            if (options.mount_proc) {
+                for (std::size_t i = 0; i < set.elements.size() && !state.proc_owner; ++i)
+                    if (detail::owns_path(set.headers[i].first.get(), "/proc")) state.proc_owner = &set.elements[i];
+                if (state.proc_owner)
+                    state.mount_proc = options.mount_proc;
+                else
+                    options.mount_proc();
+            }
             rpmtsSetNotifyCallback(ts.get(), &detail::notify_trampoline, &state);
             rpmtsSetScriptFd(ts.get(), state.script_output.rpm_fd());
             rpmtsSetFlags(ts.get(), detail::transaction_flags(options) | detail::verify_before_run(ts, log, set, state));

@@ -19,9 +19,11 @@
 
 #include <imgcreate/context.hpp>
 #include <imgcreate/mount/libmount.hpp>
+#include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/root_path.hpp>
+#include <imgcreate/support/unique_fd.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,14 +31,18 @@
 #include <csignal>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <linux/magic.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace imgcreate::mount {
@@ -57,14 +63,34 @@ public:
     // Mounts everything in ctx.install_root; `fstab` (if not empty) becomes /etc/fstab.
     void mount(BuildContext& ctx, const std::string& fstab = {}) {
         RootDir root(ctx.install_root);
-        mount_in_root(ctx, root, {"proc", "/proc", "proc", "nosuid,nodev,noexec"});
+        const bool userns = in_user_namespace();
+        userns_ = userns;
+        if (userns) {
+            // In a user namespace rpm cannot give a mounted proc the owner its package names (the
+            // root of every proc belongs to the host's root, which the namespace does not map), so
+            // /proc waits for that package: the install policy mounts it through ctx.mount_proc.
+            record_scaffolding(ctx, root, "proc");
+            root.mkdirs("proc");
+            // rpm calls back chrooted in the root: the mount goes on the directory an fd names.
+            auto dir = std::make_shared<UniqueFd>(root.open("proc", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0));
+            ctx.mount_proc = [this, &ctx, dir] {
+                if (!*dir) return;
+                const auto target = ctx.install_root / "proc";
+                mount_proc_on(dir->get(), target);
+                dir->reset();
+                auto handle = std::make_shared<Mount>(Mount::adopt(target));
+                tokens_.push_back(ctx.cleanup.push("unmount " + target.string(), [handle] { handle->unmount(); }));
+            };
+        } else {
+            mount_in_root(ctx, root, {"proc", "/proc", "proc", "nosuid,nodev,noexec"});
+        }
         mount_sysfs(ctx, root);
-        if (host_has_selinuxfs()) {
+        if (host_has_selinuxfs() && !userns) {
             mount_in_root(ctx, root, {"/sys/fs/selinux", "/sys/fs/selinux", "", "bind"});
             mount_in_root(ctx, root, {"/dev/null", "/sys/fs/selinux/load", "", "bind"});
         }
         mount_in_root(ctx, root, {"tmpfs", "/dev", "tmpfs", "mode=0755,nosuid,size=64k"});
-        make_minimal_dev(root);
+        make_minimal_dev(ctx, root, userns);
         mount_in_root(ctx, root, {"devpts", "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec"});
         mount_in_root(ctx, root, {"tmpfs", "/dev/shm", "tmpfs", "mode=1777,nosuid,nodev"});
         bind_cache(ctx, root);
@@ -92,18 +118,26 @@ public:
             log::warning("stopping pid ", p.pid, " (", p.command, "), left running in the install root by the build");
             ::kill(p.pid, SIGTERM);
         }
-        for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i) ::usleep(10000);
+        // As pid 1 of its own pid namespace (a build without root) the build is the parent of
+        // the daemons it orphaned: it reaps them, or they would stay as zombies.
+        auto reap = [&] {
+            for (const auto& p : left) ::waitpid(p.pid, nullptr, WNOHANG);
+        };
+        for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i, reap()) ::usleep(10000);
         for (const auto& p : processes_rooted_in(root)) ::kill(p.pid, SIGKILL);
-        for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i) ::usleep(10000);
+        for (int i = 0; i < 200 && !processes_rooted_in(root).empty(); ++i, reap()) ::usleep(10000);
     }
 
     // Unmounts them, newest first; a busy one is an error naming its holders. Then /proc,
     // /sys and /dev in the image get the mode and owner their mounted roots had.
     void unmount(BuildContext& ctx) {
+        ctx.mount_proc = nullptr;
         if (tokens_.empty()) return;
         const RootDir root(ctx.install_root);
         std::vector<std::pair<const char*, struct stat>> tops;
-        for (const char* dir : {"proc", "sys", "dev"}) tops.emplace_back(dir, stat_of(root, dir));
+        // In a user namespace /proc was a plain directory while its package was unpacked.
+        for (const char* dir : {"proc", "sys", "dev"})
+            if (!userns_ || std::string_view(dir) != "proc") tops.emplace_back(dir, stat_of(root, dir));
         while (!tokens_.empty()) {
             auto token = tokens_.back();
             tokens_.pop_back();
@@ -148,7 +182,7 @@ private:
         const std::filesystem::path staging = "sys/.sysfs";
         root.mkdirs(staging, 0700);
         {
-            Mount sysfs = Mount::mount({"sysfs", root.host_path(staging), "sysfs", "ro,nosuid,nodev,noexec"});
+            Mount sysfs = fresh_sysfs(root.host_path(staging));
             std::vector<std::string> names;
             for (const auto& entry : std::filesystem::directory_iterator(sysfs.target()))
                 if (entry.is_directory() && !entry.is_symlink()) names.push_back(entry.path().filename().string());
@@ -159,6 +193,44 @@ private:
             sysfs.unmount();
         }
         root.remove(staging);
+    }
+
+    // A new sysfs instance on `target`. In a user namespace the kernel gives one only to a
+    // process whose network namespace that user namespace owns: a child in a new network
+    // namespace mounts it in this mount namespace, and the build (whose downloads need the
+    // host's network) stays where it is.
+    static Mount fresh_sysfs(const std::filesystem::path& target) {
+        const MountSpec spec{"sysfs", target, "sysfs", "ro,nosuid,nodev,noexec"};
+        if (!in_user_namespace()) return Mount::mount(spec);
+        const pid_t child = ::fork();
+        if (child < 0) throw MountError(errno_message("cannot fork to mount sysfs", target, errno));
+        if (child == 0) {
+            if (::unshare(CLONE_NEWNET) != 0) ::_exit(2);
+            ::_exit(::mount("sysfs", target.c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0
+                        ? 0
+                        : 3);
+        }
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw MountError("cannot mount sysfs on " + target.string() + " in the build's user namespace (" +
+                                 (WIFEXITED(status) && WEXITSTATUS(status) == 2 ? "no network namespace" : "mount refused") +
+                                 ")",
+                             target.string());
+        log::debug("mounted sysfs on ", target.string(), " from a network namespace of the build's own");
+        return Mount::adopt(target);
+    }
+
+    // A new proc on the directory `dir` refers to, wherever this process's root is.
+    static void mount_proc_on(int dir, const std::filesystem::path& shown) {
+        UniqueFd context(::fsopen("proc", FSOPEN_CLOEXEC));
+        if (!context || ::fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+            throw MountError(errno_message("cannot make a proc filesystem for", shown, errno), shown.string());
+        UniqueFd made(::fsmount(context.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+        if (!made || ::move_mount(made.get(), "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            throw MountError(errno_message("cannot mount proc on", shown, errno), shown.string());
+        log::debug("mounted proc on ", shown.string(), " now that its package has given it its owner and mode");
     }
 
     static std::string octal(mode_t mode) {
@@ -185,7 +257,9 @@ private:
         log::debug("/", rel.string(), " in the image: mode ", octal(mounted.st_mode), ", as it was while mounted");
     }
 
-    void make_minimal_dev(const RootDir& root) {
+    // Device nodes cannot be made in a user namespace: there each is an empty file with the
+    // host's node bound onto it, and /dev/ptmx is a link to the devpts instance's.
+    void make_minimal_dev(BuildContext& ctx, const RootDir& root, bool userns) {
         struct Node {
             const char* name;
             unsigned major, minor;
@@ -194,7 +268,18 @@ private:
                                          {"urandom", 1, 9}, {"tty", 5, 0}, {"ptmx", 5, 2}};
         // mode 0: RootDir passes a mode whenever O_TMPFILE's bits are set, and O_TMPFILE includes O_DIRECTORY.
         auto dev = root.open("dev", O_PATH | O_DIRECTORY, 0);
-        for (const auto& n : nodes) {
+        if (userns) {
+            for (const auto& n : nodes) {
+                const std::string name = n.name;
+                if (name == "ptmx") {
+                    root.symlink("dev/ptmx", "pts/ptmx");
+                    continue;
+                }
+                root.write_file("dev/" + name, "", 0666);
+                mount_in_root(ctx, root, {"/dev/" + name, "/dev/" + name, "", "bind"});
+            }
+        }
+        for (const auto& n : userns ? std::span<const Node>() : std::span<const Node>(nodes)) {
             if (::mknodat(dev.get(), n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) != 0 ||
                 ::fchmodat(dev.get(), n.name, 0666, 0) != 0)
                 throw MountError(errno_message("cannot create the device node", root.path() / "dev" / n.name, errno));
@@ -229,6 +314,7 @@ private:
     }
 
     std::vector<CleanupStack::Token> tokens_;
+    bool userns_ = false;
 };
 
 }  // namespace imgcreate::mount

@@ -100,6 +100,10 @@ public:
         return Mount(spec.target);
     }
 
+    // Takes charge of a filesystem mounted on `target` by other means (another process of the
+    // same mount namespace): it is unmounted like one this class mounted.
+    static Mount adopt(std::filesystem::path target) { return Mount(std::move(target)); }
+
     Mount(Mount&& other) noexcept : target_(std::exchange(other.target_, {})) {}
     Mount& operator=(Mount&& other) noexcept {
         if (this != &other) {

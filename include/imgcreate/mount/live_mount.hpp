@@ -8,7 +8,9 @@
 
 #include <imgcreate/context.hpp>
 #include <imgcreate/label.hpp>
+#include <imgcreate/concepts.hpp>
 #include <imgcreate/mount/loop_mount.hpp>
+#include <imgcreate/mount/mkfs_mount.hpp>
 #include <imgcreate/stage/squashfs.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace imgcreate {
 
@@ -80,40 +83,58 @@ inline std::optional<std::string> extract_live_root(const std::filesystem::path&
 
 }  // namespace mount
 
-class LiveMount {
+// The live root: LoopMount's loop image (LiveMount) or MkfsMount's image made from a directory
+// (LiveMkfsMount), labelled _<fslabel>. For a flat squashfs (--flat-squashfs) LiveMkfsMount
+// makes no image: IsoStage squashes the tree itself.
+template <typename Inner> class BasicLiveMount {
+    static constexpr bool loop_ = std::is_same_v<Inner, LoopMount>;
+
 public:
-    static std::filesystem::path image_path(const BuildContext& ctx) { return LoopMount::image_path(ctx); }
+    static std::filesystem::path image_path(const BuildContext& ctx) { return Inner::image_path(ctx); }
 
     void mount(BuildContext& ctx) {
         const auto base = ctx.options.base_on;
-        if (!base.empty() && mount::is_iso9660(base)) {
-            const auto extracted = ctx.build_dir / "base-on-rootfs.img";
-            log::info("--base-on: taking the root image out of ", base.string());
-            const auto compression = mount::extract_live_root(base, extracted, ctx.build_dir / "base-on",
-                                                              mount::filesystem_label("ext4", image_label(ctx.options)));
-            resolve_compression_from_base(ctx, compression);
-            ctx.options.base_on = extracted;
-            try {
-                loop_.mount(ctx);
-            } catch (...) {
+        if constexpr (loop_) {
+            if (!base.empty() && mount::is_iso9660(base)) {
+                const auto extracted = ctx.build_dir / "base-on-rootfs.img";
+                log::info("--base-on: taking the root image out of ", base.string());
+                const auto compression = mount::extract_live_root(base, extracted, ctx.build_dir / "base-on",
+                                                                  mount::filesystem_label("ext4", image_label(ctx.options)));
+                resolve_compression_from_base(ctx, compression);
+                ctx.options.base_on = extracted;
+                try {
+                    inner_.mount(ctx);
+                } catch (...) {
+                    ctx.options.base_on = base;
+                    throw;
+                }
                 ctx.options.base_on = base;
-                throw;
+                std::filesystem::remove(extracted);
+                return;
             }
-            ctx.options.base_on = base;
-            std::filesystem::remove(extracted);
-            return;
         }
         if (!base.empty()) resolve_compression_from_base(ctx, std::nullopt);
-        loop_.mount(ctx);
+        inner_.mount(ctx);
     }
 
-    void unmount(BuildContext& ctx) { loop_.unmount(ctx); }
+    void unmount(BuildContext& ctx) {
+        if constexpr (!loop_) {
+            if (ctx.options.flat_squashfs && !ctx.options.skip_compression) {
+                inner_.unmount_keeping_tree(ctx);
+                return;
+            }
+        }
+        inner_.unmount(ctx);
+    }
 
-    std::string fstab(const BuildContext& ctx) const { return loop_.fstab(ctx); }
-    std::optional<std::string> full_root_message(const BuildContext& ctx) const { return loop_.full_root_message(ctx); }
-    const mount::FilesystemSpec& filesystem() const noexcept { return loop_.filesystem(); }
-    auto required_programs(const BuildContext& ctx) const { return loop_.required_programs(ctx); }
-    void check(const BuildContext& ctx) const { loop_.check(ctx); }
+    std::string fstab(const BuildContext& ctx) const { return inner_.fstab(ctx); }
+    std::optional<std::string> full_root_message(const BuildContext& ctx) const {
+        if constexpr (has_full_root_message_hook<Inner>) return inner_.full_root_message(ctx);
+        else return std::nullopt;
+    }
+    const mount::FilesystemSpec& filesystem() const noexcept { return inner_.filesystem(); }
+    auto required_programs(const BuildContext& ctx) const { return inner_.required_programs(ctx); }
+    void check(const BuildContext& ctx) const { inner_.check(ctx); }
 
 private:
     // --compression-type None: the base's compressor, or none when the base is not squashed.
@@ -131,7 +152,10 @@ private:
         }
     }
 
-    LoopMount loop_;
+    Inner inner_;
 };
+
+using LiveMount = BasicLiveMount<LoopMount>;
+using LiveMkfsMount = BasicLiveMount<MkfsMount>;
 
 }  // namespace imgcreate

@@ -20,7 +20,7 @@ struct CopyStage {
     std::filesystem::path package(BuildContext& ctx) {
         const auto image = LoopMount::image_path(ctx);
         if (!std::filesystem::is_regular_file(image))
-            throw StageError("there is no image to package at " + image.string() + ": CopyStage goes with LoopMount",
+            throw StageError("there is no image to package at " + image.string() + ": CopyStage goes with LoopMount or MkfsMount",
                              image.string());
         if (!ctx.options.skip_minimize) mount::minimize_image(image, mount::root_filesystem(ctx).fstype);
         return stage::publish(image, ctx.options.outdir, output_name(ctx));

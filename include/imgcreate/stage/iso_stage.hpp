@@ -92,7 +92,8 @@ private:
     void prepare_rootfs(const BuildContext& ctx, const std::filesystem::path& image) {
         namespace fs = std::filesystem;
         const auto epoch = ctx.options.source_date_epoch;
-        if (epoch) {
+        if (!fs::exists(image) && tree_only(ctx)) return;  // a flat squashfs of the tree: no image
+        if (epoch && !ctx.root_image_reproducible) {
             const auto fresh = ctx.build_dir / "rootfs-reproducible.img";
             stage::with_image_mounted(image, ctx.build_dir / "rootfs-ro", [&] {
                 stage::write_reproducible_ext4(ctx.build_dir / "rootfs-ro", fresh, rootfs_label(ctx), fs::file_size(image),
@@ -113,6 +114,10 @@ private:
             fs::rename(image, iso_dir / "LiveOS/rootfs.img");
             return;
         }
+        if (ctx.options.flat_squashfs && !fs::exists(image) && tree_only(ctx)) {
+            stage::make_squashfs(ctx.install_root, iso_dir / "LiveOS/squashfs.img", squash);
+            return;
+        }
         if (ctx.options.flat_squashfs) {
             stage::with_image_mounted(image, ctx.build_dir / "rootfs-ro",
                                       [&] { stage::make_squashfs(ctx.build_dir / "rootfs-ro", iso_dir / "LiveOS/squashfs.img", squash); });
@@ -127,6 +132,11 @@ private:
     }
 
     static void clamp_times(const std::filesystem::path& dir, long long epoch) { stage::clamp_times(dir, epoch); }
+
+    // The mount policy left the tree, not an image (LiveMkfsMount with --flat-squashfs).
+    static bool tree_only(const BuildContext& ctx) {
+        return !ctx.install_root.empty() && std::filesystem::is_directory(ctx.install_root / "usr");
+    }
 };
 
 }  // namespace imgcreate

@@ -192,6 +192,7 @@ inline TransactionOptions transaction_options(const BuildContext& ctx, const std
     TransactionOptions options;
     options.verify = parse_verify_level(ctx.options.pkgverify_level);
     options.dbpath = dbpath;
+    options.mount_proc = ctx.mount_proc;
     if (ctx.kickstart) options.macros = configure::macro_settings(*ctx.kickstart);
     for (const auto& repo : repos) {
         if (!repo.gpgcheck) {

@@ -1,0 +1,95 @@
+// imgcreate — MkfsMount: the install root is a plain directory, and unmount() makes the root
+// filesystem image from it (mkfs.ext4 -d, mkfs.btrfs --rootdir: mount/tree_filesystem.hpp)
+// where LoopMount leaves its loop image, <build_dir>/root.img, with the same type, size, label
+// and fstab. The stage policies (CopyStage, IsoStage) take it from there as they do from
+// LoopMount's, so
+//
+//   Creator<MkfsMount, RpmInstall, NoBoot, CopyStage>      is LoopImage's result, and
+//   Creator<LiveMkfsMount, RpmInstall, LiveBoot, IsoStage> is LiveImage's,
+//
+// made with no loop device and no mount of the image: what a build by a user in a user
+// namespace can do (mount/user_namespace.hpp), and what root gets with --no-loop.
+//
+// For a reproducible build (SOURCE_DATE_EPOCH) an ext* image is written reproducibly here, so
+// IsoStage need not write it again (BuildContext::root_image_reproducible). The tree is removed
+// once the image holds it. --base-on needs the loop path: it is refused before any work.
+#pragma once
+
+#include <imgcreate/concepts.hpp>
+#include <imgcreate/context.hpp>
+#include <imgcreate/mount/api_filesystems.hpp>
+#include <imgcreate/mount/filesystem.hpp>
+#include <imgcreate/mount/tree_filesystem.hpp>
+#include <imgcreate/support/build_dir.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace imgcreate {
+
+class MkfsMount {
+public:
+    static std::filesystem::path image_path(const BuildContext& ctx) { return ctx.build_dir / "root.img"; }
+
+    void mount(BuildContext& ctx) {
+        spec_ = mount::root_filesystem(ctx);
+        ctx.install_root = ctx.build_dir / "install_root";
+        std::error_code ec;
+        std::filesystem::create_directory(ctx.install_root, ec);
+        if (ec) throw MountError("cannot create the install root " + ctx.install_root.string() + ": " + ec.message(),
+                                 ctx.install_root.string());
+        std::filesystem::permissions(ctx.install_root, std::filesystem::perms(0755), ec);
+        // An ext* filesystem has /lost+found from mkfs on; made now, the SELinux relabel labels it
+        // as it does on a loop-mounted image, and mkfs -d gives its own the label.
+        if (mount::is_ext(spec_.fstype)) {
+            std::filesystem::create_directory(ctx.install_root / "lost+found", ec);
+            std::filesystem::permissions(ctx.install_root / "lost+found", std::filesystem::perms(0700), ec);
+        }
+        mounted_ = true;
+        log::info("installing into the directory ", ctx.install_root.string(), "; the ", spec_.size_mib, " MiB ",
+                  spec_.fstype, " image is made from it at the end");
+    }
+
+    // Makes root.img from the tree, then removes the tree.
+    void unmount(BuildContext& ctx) {
+        if (!mounted_) return;
+        const auto epoch = ctx.options.source_date_epoch;
+        mount::make_filesystem_from_tree(spec_, ctx.install_root, image_path(ctx), epoch);
+        ctx.root_image_reproducible = epoch && mount::is_ext(spec_.fstype);
+        mounted_ = false;
+        remove_tree(ctx);
+    }
+
+    // The end of the build for a stage that takes the tree itself (a flat live squashfs): no image.
+    void unmount_keeping_tree(BuildContext&) { mounted_ = false; }
+
+    std::string fstab(const BuildContext&) const { return mount::default_fstab(spec_.fstype); }
+    const mount::FilesystemSpec& filesystem() const noexcept { return spec_; }
+
+    RequiredPrograms required_programs(const BuildContext& ctx) const {
+        const auto fstype = mount::root_filesystem(ctx).fstype;
+        return {{"mkfs." + fstype, mount::package_providing_mkfs(fstype)}};
+    }
+
+    // Before any work: a filesystem mkfs cannot fill from a tree, and --base-on.
+    void check(const BuildContext& ctx) const {
+        mount::mkfs_from_tree_command(mount::root_filesystem(ctx), "tree", "image");
+        if (!ctx.options.base_on.empty())
+            throw MountError("--base-on " + ctx.options.base_on.string() + " needs the image loop-mounted, and this build "
+                             "makes its image from a directory: build as root with a loop device (LoopMount) to build on "
+                             "an existing image", ctx.options.base_on.string());
+    }
+
+private:
+    // Never through a mount left below it (remove_build_dir refuses then).
+    static void remove_tree(const BuildContext& ctx) { remove_build_dir(ctx.install_root); }
+
+    mount::FilesystemSpec spec_;
+    bool mounted_ = false;
+};
+
+}  // namespace imgcreate
