@@ -15,6 +15,8 @@
 #include <imgcreate/support/impl/build_dir.ipp>
 #include <imgcreate/support/impl/process.ipp>
 
+#include <imgcreate/mount/impl/build_mounts.ipp>
+
 #include <imgcreate/configure/impl/appliers.ipp>
 #include <imgcreate/configure/impl/script.ipp>
 
