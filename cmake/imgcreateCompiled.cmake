@@ -2,8 +2,8 @@
 #
 # Link a target to imgcreate::compiled instead of imgcreate::imgcreate and its sources compile
 # in a fraction of the time: the target gets IMGCREATE_SEPARATE_COMPILATION, under which the
-# headers declare the kickstart parser, the appliers, the script and process runners and
-# RpmInstall's steps without their bodies, and those bodies are compiled once, into a static
+# headers declare the kickstart parser, the appliers, the script and process runners, the build's
+# mounts and RpmInstall's steps without their bodies, and those bodies are compiled once, into a static
 # library built from one source (#include <imgcreate/impl.hpp>) with the project's own compiler
 # and flags. The library is built only when a target links it.
 #
