@@ -37,6 +37,7 @@ struct CreatorOptions {
     bool cacheonly = false;                 // never touch the network
     bool nocleanup = false;                 // keep the build dir (mounts are still undone)
     bool skip_minimize = false;
+    bool tree_on_disk = false;              // MkfsMount: install into the build dir on disk, never into memory
     bool skip_compression = false;
     std::filesystem::path lockfile;         // install exactly this resolved set
     std::filesystem::path lockfile_out;     // write the resolved set here

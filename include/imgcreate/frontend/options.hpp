@@ -104,7 +104,8 @@ inline po::options_description visible_options() {
         ("lockfile", po::value<std::string>()->value_name("FILE"), "install exactly the package set in FILE (no resolving)")
         ("report", po::value<std::string>()->value_name("FILE"), "write a JSON report: phases with seconds, packages with size, output with sha256")
         ("print-includes", "print the kickstart and every file it %includes, one per line, and exit")
-        ("no-loop", "install into a directory and make the image from it with mkfs -d, with no loop device and no mount of the image (what a build by a user always does)");
+        ("no-loop", "install into a directory and make the image from it with mkfs -d, with no loop device and no mount of the image (what a build by a user always does)")
+        ("tree-on-disk", "with --no-loop or as a user: install into the build directory on disk; by default the tree is held in memory when the image is at most half of the available memory");
     po::options_description logging("Debugging options");
     logging.add_options()
         ("debug,d", "print debug messages")
@@ -286,6 +287,7 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
     if (vm.count("cache")) c.cache_dir = absolute_path(text(vm, "cache"));
     c.cacheonly = vm.count("cacheonly") > 0;
     c.nocleanup = vm.count("nocleanup") > 0;
+    c.tree_on_disk = vm.count("tree-on-disk") > 0;
     if (vm.count("lockfile")) c.lockfile = absolute_path(text(vm, "lockfile"));
     if (vm.count("lockfile-out")) c.lockfile_out = absolute_path(text(vm, "lockfile-out"));
     if (!c.lockfile.empty() && !c.lockfile_out.empty())

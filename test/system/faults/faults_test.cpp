@@ -52,12 +52,14 @@ void fault_point(const std::string& step) {
     throw Error("fault test: no signal came");
 }
 
-struct FaultMount : LoopMount {
+template <typename Base> struct FaultMountOf : Base {
     void mount(BuildContext& ctx) {
-        LoopMount::mount(ctx);
+        Base::mount(ctx);
         fault_point("mount");
     }
 };
+using FaultMount = FaultMountOf<LoopMount>;
+using FaultTreeMount = FaultMountOf<MkfsMount>;
 
 struct FaultInstall {
     void install(BuildContext& ctx) {
@@ -93,6 +95,8 @@ struct FaultStage {
 };
 
 using FaultImage = Creator<FaultMount, FaultInstall, FaultBoot, FaultStage>;
+// --no-loop's composition: the tree in memory (or on disk), the image made from it by mkfs -d.
+using FaultTreeImage = Creator<FaultTreeMount, FaultInstall, FaultBoot, FaultStage>;
 
 CreatorOptions options_in(const ScratchDir& tmp) {
     CreatorOptions o;
@@ -105,16 +109,18 @@ CreatorOptions options_in(const ScratchDir& tmp) {
 
 // The child's side: runs the build, then reports how it ended and what its own namespace
 // still holds below the scratch dir.
-std::string build(const ScratchDir& tmp, const std::string& kickstart = "part / --size 64\n",
-                  CreatorOptions options = {}) {
+template <typename Image = FaultImage>
+std::string build(const ScratchDir& tmp, const std::string& kickstart = "part / --size 64\n", CreatorOptions options = {}) {
     if (options.name.empty()) options = options_in(tmp);
     InterruptGuard guard;
     std::string outcome;
     {
-        FaultImage creator(std::make_shared<kickstart::Kickstart>(kickstart::parse_string(kickstart)), options);
+        Image creator(std::make_shared<kickstart::Kickstart>(kickstart::parse_string(kickstart)), options);
         try {
             creator.create();
             outcome = "built";
+            if constexpr (std::is_same_v<Image, FaultTreeImage>)
+                outcome += creator.mount_policy().tree_in_memory() ? " from a tree in memory" : " from a tree on disk";
         } catch (const InterruptedError& e) {
             outcome = e.what();
         } catch (const std::exception& e) {
@@ -201,6 +207,53 @@ TEST_CASE("a payload bigger than part / --size fails with the size to raise") {
                                          "filesystem has "));
     CHECK_THAT(report, Catch::Contains(" MiB free)\n  cannot write /payload in "));
     CHECK_THAT(report, Catch::Contains("No space left on device"));
+    CHECK_THAT(report, Catch::EndsWith("\nmounts left in the build's namespace: 0"));
+    check_nothing_left(tmp);
+    plan() = {};
+}
+
+TEST_CASE("the --no-loop path holds its tree in memory and gives the image the tree on disk gives, byte for byte") {
+    IMGCREATE_REQUIRE_ROOT();
+    ScratchDir tmp;
+    plan() = {};
+    auto options = options_in(tmp);
+    options.source_date_epoch = 1700000000;
+    CHECK(in_child([&] { return build<FaultTreeImage>(tmp, "part / --size 64\n", options); }) ==
+          "built from a tree in memory\nmounts left in the build's namespace: 0");
+    fs::rename(tmp.path / "out/fault.img", tmp.path / "in-memory.img");
+    options.tree_on_disk = true;
+    CHECK(in_child([&] { return build<FaultTreeImage>(tmp, "part / --size 64\n", options); }) ==
+          "built from a tree on disk\nmounts left in the build's namespace: 0");
+    CHECK(slurp(tmp.path / "out/fault.img") == slurp(tmp.path / "in-memory.img"));
+    CHECK(entries_of(tmp.path / "tmp").empty());
+}
+
+TEST_CASE("the --no-loop path: SIGTERM or an exception in any step leaves nothing, and a full tree says the size to raise") {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* step : steps) {
+        INFO("SIGTERM during " << step);
+        ScratchDir tmp;
+        plan() = {step, FaultPlan::Action::pause, tmp.path};
+        Child child([&] { return build<FaultTreeImage>(tmp); });
+        REQUIRE(wait_for_file(tmp.path / (std::string("at-") + step)));
+        child.signal(SIGTERM);
+        CHECK(child.wait() == "interrupted by SIGTERM\nmounts left in the build's namespace: 0");
+        check_nothing_left(tmp);
+    }
+    for (const char* step : steps) {
+        INFO("failure in " << step);
+        ScratchDir tmp;
+        plan() = {step, FaultPlan::Action::fail, tmp.path};
+        CHECK(in_child([&] { return build<FaultTreeImage>(tmp); }) ==
+              std::string("failed: injected failure in the ") + step + " step\nmounts left in the build's namespace: 0");
+        check_nothing_left(tmp);
+    }
+    ScratchDir tmp;
+    plan() = {"install", FaultPlan::Action::fill, tmp.path};
+    auto report = in_child([&] { return build<FaultTreeImage>(tmp); });
+    INFO(report);
+    CHECK_THAT(report, Catch::StartsWith("failed: the image is full: raise part / --size (the tree holds "));
+    CHECK_THAT(report, Catch::Contains("the ext4 image is 64 MiB)\n  cannot write /payload in "));
     CHECK_THAT(report, Catch::EndsWith("\nmounts left in the build's namespace: 0"));
     check_nothing_left(tmp);
     plan() = {};
