@@ -350,27 +350,66 @@ pid_t namespace_child_of(pid_t parent) {
 
 }  // namespace
 
-TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build, at mount or during the transaction, leaves nothing") {
+// A process of the test user's build (its own uid or a subordinate one) named `comm`.
+bool user_process_running(const std::string& comm) {
+    for (const auto& p : fs::directory_iterator("/proc")) {
+        struct stat st {};
+        if (!std::isdigit(p.path().filename().string()[0]) || ::stat(p.path().c_str(), &st) != 0) continue;
+        if (!((st.st_uid >= 300000 && st.st_uid < 365536) || st.st_uid == test_user().pw_uid)) continue;
+        if (slurp(p.path() / "comm") == comm + "\n") return true;
+    }
+    return false;
+}
+
+TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build at mount, in the transaction, at mkfs, in mksquashfs or xorriso leaves nothing") {
     require_setup();
     struct Point {
         const char* name;
         const char* log_line;  // the build has reached the point once its log shows this
+        const char* helper;    // and this program of the build runs (nullptr: no program to wait for)
+        int sig;               // -1: SIGKILL to the build inside the namespace, not to the program the user started
     };
-    // -1: SIGKILL to the build inside the namespace rather than to the program the user started.
-    for (const Point point : {Point{"mount", "build directory: "}, Point{"install", "installing "}}) {
-        for (int sig : {SIGINT, SIGTERM, SIGKILL, -1}) {
-            if (sig == -1 && std::string(point.name) == "mount") continue;
+    // The later points build a 1 GiB root, unminimised (and for xorriso uncompressed), so that
+    // mksquashfs and xorriso run long enough to be caught; mkfs -d is caught as it starts.
+    const Point points[] = {
+        {"mount", "build directory: ", nullptr, SIGINT},      {"mount", "build directory: ", nullptr, SIGTERM},
+        {"mount", "build directory: ", nullptr, SIGKILL},     {"install", "installing ", nullptr, SIGINT},
+        {"install", "installing ", nullptr, SIGTERM},         {"install", "installing ", nullptr, SIGKILL},
+        {"install", "installing ", nullptr, -1},              {"mkfs", "/mkfs.ext4 ", nullptr, SIGINT},
+        {"mkfs", "/mkfs.ext4 ", nullptr, -1},                 {"squashfs", "mksquashfs", "mksquashfs", SIGTERM},
+        {"squashfs", "mksquashfs", "mksquashfs", SIGKILL},  {"iso", "xorriso", "xorriso", -1},
+        {"iso", "xorriso", "xorriso", SIGINT},
+    };
+    const auto big_ks = work / "demo-live-1g.ks";
+    {
+        auto ks = slurp(demo_kickstart());
+        ks.replace(ks.find("part / --size=256"), 17, "part / --size=1024");
+        std::ofstream(big_ks) << ks;
+    }
+    for (const Point& point : points) {
+        const int sig = point.sig;
+        {
             const auto dir = user_dir(std::string("signal-") + point.name + "-" + std::to_string(sig));
             const auto log = dir / "build.log";
-            auto argv = as_user(test_user(), demo_args("livecd-creator", dir, "SIGNALLED"));
-            argv.erase(std::find(argv.begin(), argv.end(), "-q"));
-            argv.push_back("--debug");
-            const pid_t child = start_logged(argv, log, [] { return true; });
+            auto args = demo_args("livecd-creator", dir, "SIGNALLED");
+            args.erase(std::find(args.begin(), args.end(), "-q"));
+            args.push_back("--debug");
+            const std::string name = point.name;
+            if (name == "mkfs" || name == "squashfs" || name == "iso") {
+                *std::next(std::find(args.begin(), args.end(), "-c")) = big_ks.string();
+                args.push_back("--skip-minimize");
+            }
+            if (name == "iso") args.push_back("--skip-compression");
+            const pid_t child = start_logged(as_user(test_user(), args), log, [] { return true; });
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-            while (slurp(log).find(point.log_line) == std::string::npos && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            auto reached = [&] {
+                return slurp(log).find(point.log_line) != std::string::npos &&
+                       (!point.helper || user_process_running(point.helper));
+            };
+            while (!reached() && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
             INFO("at " << point.name << ", signal " << sig << "\n" << slurp(log));
-            REQUIRE(slurp(log).find(point.log_line) != std::string::npos);
+            REQUIRE(reached());
             if (sig == -1) {
                 const pid_t inner = namespace_child_of(child);
                 REQUIRE(inner > 0);
