@@ -15,6 +15,8 @@
 //   authors       MountPolicy, InstallPolicy, BootPolicy, StagePolicy and the optional hooks
 //                 (concepts.hpp, where each member's signature and moment is documented)
 //                 RootDir: reads and writes that never leave the install root (support/root_path.hpp)
+//                 mount::TreeInMemory: a tmpfs install root for a mount policy that makes its
+//                 filesystems from the tree (mount/tree_in_memory.hpp)
 //                 run, run_in_root, Command, CommandResult, require_program (support/process.hpp)
 //                 log::debug, log::info, log::warning, log::error; Logger::instance() to set the
 //                 console level or a log file (support/log.hpp)

@@ -14,11 +14,9 @@
 // IsoStage need not write it again (BuildContext::root_image_reproducible). The tree is removed
 // once the image holds it. --base-on needs the loop path: it is refused before any work.
 //
-// The tree is held in memory, a tmpfs of the image's size mounted on the install root in the
-// build's private mount namespace, when the image is at most half of the memory the host has
-// available (CreatorOptions::tree_on_disk turns it off): the install writes no file to disk, and
-// the tree goes with one unmount instead of an unlink of every file, which is what made this
-// path slower than the loop device's. The image made from it is the same either way (mkfs -d
+// The tree is held in memory, a tmpfs of the image's size (mount/tree_in_memory.hpp), when the
+// image is at most half of the available memory: the tree then goes with one unmount instead of
+// an unlink of every file, which is what made this path slower than the loop device's. The image made from it is the same either way (mkfs -d
 // reads directories in name order). A tree bigger than the tmpfs is "the image is full", as on
 // a loop-mounted image of that size.
 #pragma once
@@ -28,41 +26,19 @@
 #include <imgcreate/mount/api_filesystems.hpp>
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/filesystem.hpp>
-#include <imgcreate/mount/libmount.hpp>
 #include <imgcreate/mount/tree_filesystem.hpp>
+#include <imgcreate/mount/tree_in_memory.hpp>
 #include <imgcreate/support/build_dir.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 
-#include <cstdint>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <sys/statvfs.h>
-#include <unistd.h>
-
 namespace imgcreate {
-
-namespace mount {
-// MemAvailable from /proc/meminfo, in bytes; nothing if it cannot be read.
-inline std::optional<std::uint64_t> available_memory_bytes() {
-    std::ifstream meminfo("/proc/meminfo");
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (meminfo >> key >> kib) {
-        std::getline(meminfo, unit);
-        if (key == "MemAvailable:") return kib * 1024;
-    }
-    return std::nullopt;
-}
-}  // namespace mount
 
 class MkfsMount {
 public:
@@ -71,8 +47,7 @@ public:
     void mount(BuildContext& ctx) {
         spec_ = mount::root_filesystem(ctx);
         mount::make_install_directory(ctx);
-        // --nocleanup keeps the tree for a look after a failure: on disk, then.
-        if (!ctx.options.tree_on_disk && !ctx.options.nocleanup) hold_tree_in_memory(ctx);
+        memory_.hold(ctx, spec_.size_mib);
         std::error_code ec;
         // An ext* filesystem has /lost+found from mkfs on; made now, the SELinux relabel labels it
         // as it does on a loop-mounted image, and mkfs -d gives its own the label.
@@ -81,7 +56,7 @@ public:
             std::filesystem::permissions(ctx.install_root / "lost+found", std::filesystem::perms(0700), ec);
         }
         mounted_ = true;
-        log::info("installing into the directory ", ctx.install_root.string(), in_memory_ ? " (in memory)" : "", "; the ",
+        log::info("installing into the directory ", ctx.install_root.string(), memory_.held() ? " (in memory)" : "", "; the ",
                   spec_.size_mib, " MiB ", spec_.fstype, " image is made from it at the end");
     }
 
@@ -92,13 +67,7 @@ public:
         mount::make_filesystem_from_tree(spec_, ctx.install_root, image_path(ctx), epoch);
         ctx.root_image_reproducible = epoch && mount::is_ext(spec_.fstype);
         mounted_ = false;
-        if (memory_token_) {
-            auto token = *memory_token_;
-            memory_token_.reset();
-            ctx.cleanup.run(token);
-        } else {
-            remove_tree(ctx);
-        }
+        if (!memory_.drop(ctx)) remove_tree(ctx);
     }
 
     // The end of the build for a stage that takes the tree itself (a flat live squashfs): no image.
@@ -110,20 +79,11 @@ public:
     // After a failed install or configure step: a tree in memory that filled its tmpfs (the
     // image's size) is an image too small for it.
     std::optional<std::string> full_root_message(const BuildContext& ctx) const {
-        if (!memory_token_) return std::nullopt;
-        struct statvfs st {};
-        if (::statvfs(ctx.install_root.c_str(), &st) != 0) return std::nullopt;
-        const double mib = 1024.0 * 1024.0;
-        const double free = static_cast<double>(st.f_bavail) * st.f_frsize;
-        if (free > 4 * mib) return std::nullopt;
-        char numbers[160];
-        std::snprintf(numbers, sizeof numbers, "the tree holds %.1f MiB, the %s image is %llu MiB",
-                      static_cast<double>(st.f_blocks - st.f_bfree) * st.f_frsize / mib, spec_.fstype.c_str(),
-                      static_cast<unsigned long long>(spec_.size_mib));
-        return "the image is full: raise part / --size (" + std::string(numbers) + ")";
+        return memory_.full_message(ctx, "part / --size",
+                                    "the " + spec_.fstype + " image is " + std::to_string(spec_.size_mib) + " MiB");
     }
 
-    bool tree_in_memory() const noexcept { return in_memory_; }
+    bool tree_in_memory() const noexcept { return memory_.held(); }
 
     RequiredPrograms required_programs(const BuildContext& ctx) const {
         const auto fstype = mount::root_filesystem(ctx).fstype;
@@ -140,36 +100,12 @@ public:
     }
 
 private:
-    // A tmpfs of the image's size on the install root, when the image is at most half of the
-    // available memory and this process may mount (root, or root of its user namespace: the
-    // build's mount namespace is private either way, so the tmpfs goes with the build however it
-    // ends). Otherwise, or if the mount fails, the tree stays on disk.
-    void hold_tree_in_memory(BuildContext& ctx) {
-        const std::uint64_t bytes = spec_.size_mib << 20;
-        const auto available = mount::available_memory_bytes();
-        if (::geteuid() != 0 || !available || bytes > *available / 2) {
-            log::debug("the tree is installed on disk: ", spec_.size_mib, " MiB is more than half of the available memory, "
-                       "or this process cannot mount");
-            return;
-        }
-        try {
-            auto tmpfs = std::make_shared<mount::Mount>(mount::Mount::mount(
-                {"tmpfs", ctx.install_root, "tmpfs", "mode=0755,size=" + std::to_string(spec_.size_mib) + "m,nr_inodes=0"}));
-            memory_token_ = ctx.cleanup.push("unmount the in-memory tree " + ctx.install_root.string(),
-                                             [tmpfs] { tmpfs->unmount(); });
-            in_memory_ = true;
-        } catch (const MountError& e) {
-            log::debug("the tree is installed on disk: ", e.what());
-        }
-    }
-
     // Never through a mount left below it (remove_build_dir refuses then).
     static void remove_tree(const BuildContext& ctx) { remove_build_dir(ctx.install_root); }
 
     mount::FilesystemSpec spec_;
     bool mounted_ = false;
-    bool in_memory_ = false;
-    std::optional<CleanupStack::Token> memory_token_;
+    mount::TreeInMemory memory_;
 };
 
 }  // namespace imgcreate

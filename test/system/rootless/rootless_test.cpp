@@ -361,7 +361,7 @@ bool user_process_running(const std::string& comm) {
     return false;
 }
 
-TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build at mount, in the transaction, at mkfs, in mksquashfs or xorriso leaves nothing") {
+TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build at mount, in the transaction, in dracut, at mkfs, in mksquashfs or xorriso leaves nothing") {
     require_setup();
     struct Point {
         const char* name;
@@ -375,7 +375,8 @@ TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build at mount, in the transac
         {"mount", "build directory: ", nullptr, SIGINT},      {"mount", "build directory: ", nullptr, SIGTERM},
         {"mount", "build directory: ", nullptr, SIGKILL},     {"install", "installing ", nullptr, SIGINT},
         {"install", "installing ", nullptr, SIGTERM},         {"install", "installing ", nullptr, SIGKILL},
-        {"install", "installing ", nullptr, -1},              {"mkfs", "/mkfs.ext4 ", nullptr, SIGINT},
+        {"install", "installing ", nullptr, -1},              {"configure", "with the host's dracut", "dracut", SIGTERM},
+        {"configure", "with the host's dracut", "dracut", -1}, {"mkfs", "/mkfs.ext4 ", nullptr, SIGINT},
         {"mkfs", "/mkfs.ext4 ", nullptr, -1},                 {"squashfs", "mksquashfs", "mksquashfs", SIGTERM},
         {"squashfs", "mksquashfs", "mksquashfs", SIGKILL},  {"iso", "xorriso", "xorriso", -1},
         {"iso", "xorriso", "xorriso", SIGINT},
