@@ -51,14 +51,20 @@ inline std::string vfat_volume_id(const std::string& uuid) {
     return hex.substr(0, 4) + "-" + hex.substr(4, 4);
 }
 
-// Gives every disk and partition its identities, derived from `seed`.
+inline std::string upper(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// Gives every disk and partition its identities, derived from `seed`. GPT GUIDs are written as
+// sfdisk and blkid show them, in capitals.
 inline void assign_identities(Layout& layout, const std::string& seed) {
     for (auto& d : layout.disks) {
         const auto disk_uuid = mount::derived_uuid(seed + "/disk/" + d.name);
-        d.id = d.label == LabelType::gpt ? disk_uuid : "0x" + disk_uuid.substr(0, 8);
+        d.id = d.label == LabelType::gpt ? upper(disk_uuid) : "0x" + disk_uuid.substr(0, 8);
         for (auto& p : d.partitions) {
             const auto key = seed + "/" + d.name + "/" + std::to_string(p.number);
-            p.partuuid = d.label == LabelType::gpt ? mount::derived_uuid(key + "/partition") : "";
+            p.partuuid = d.label == LabelType::gpt ? upper(mount::derived_uuid(key + "/partition")) : "";
             p.uuid = mount::derived_uuid(key + "/filesystem");
             if (p.fstype == "vfat") p.uuid = vfat_volume_id(p.uuid);
             if (p.content == Content::biosboot) p.uuid.clear();
