@@ -298,7 +298,8 @@ inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem
 }
 
 // mkfs.fat in the file, then mtools copies the tree in. The volume id is the spec's UUID as
-// vfat writes it (XXXX-XXXX); with an epoch every time stamp is the epoch.
+// vfat writes it (XXXX-XXXX); with an epoch every time stamp is the epoch, so the same tree gives
+// the same bytes.
 inline void make_vfat_from_tree(const FilesystemSpec& spec, const std::filesystem::path& tree,
                                 const std::filesystem::path& image, std::optional<long long> epoch) {
     namespace fs = std::filesystem;
@@ -323,7 +324,9 @@ inline void make_vfat_from_tree(const FilesystemSpec& spec, const std::filesyste
     if (entries.empty()) return;
     std::sort(entries.begin(), entries.end());
     Command mcopy;
-    mcopy.argv = {require_program("mcopy", "mtools").string(), "-s", "-p", "-m", "-Q", "-i", image.string()};
+    // With an epoch every file gets it (mtools' clock is SOURCE_DATE_EPOCH); else each keeps its own time.
+    mcopy.argv = {require_program("mcopy", "mtools").string(), "-s", "-p", "-Q", "-i", image.string()};
+    if (!epoch) mcopy.argv.push_back("-m");
     mcopy.argv.insert(mcopy.argv.end(), entries.begin(), entries.end());
     mcopy.argv.push_back("::/");
     std::map<std::string, std::string> env;

@@ -35,8 +35,12 @@ struct Scratch {
     }
 };
 
-CommandResult appliance(const std::vector<std::string>& args) {
+CommandResult appliance(const std::vector<std::string>& args, const std::string& source_date_epoch = {}) {
     Command c;
+    if (!source_date_epoch.empty()) {
+        c.env = std::map<std::string, std::string>{{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+        (*c.env)["SOURCE_DATE_EPOCH"] = source_date_epoch;
+    }
     c.argv = {appliance_creator.string()};
     c.argv.insert(c.argv.end(), args.begin(), args.end());
     c.check = false;
@@ -63,12 +67,11 @@ void require_tools() {
 
 }  // namespace
 
-TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, its checksum and its description") {
-    require_tools();
-    Scratch s;
+// The small repository's system on a GPT disk with reqpart's partitions, /, an ext3 /var and swap.
+fs::path small_kickstart(const fs::path& dir) {
     const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
                                        fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
-    const auto ks = s.path / "small.ks";
+    const auto ks = dir / "small.ks";
     std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
                       << "selinux --disabled\nbootloader --timeout=3 --append=\"console=ttyS0\"\n"
                       << "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n"
@@ -76,6 +79,13 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
                       // the stand-in kernel has no dracut to make its initramfs: a stand-in for that too
                       << "%pre-install\nmkdir -p \"$INSTALL_ROOT/boot\"\n"
                       << "echo initramfs > \"$INSTALL_ROOT/boot/initramfs-6.5.6-300.fc39.x86_64.img\"\n%end\n";
+    return ks;
+}
+
+TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, its checksum and its description") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
     const auto out = s.path / "out";
     auto r = appliance({"-c", ks.string(), "-n", "small", "-f", "qcow2", "--checksum", "--vmem", "768", "--vcpu", "2",
                         "--version", "1.0", "-t", s.path.string(), "-o", out.string(), "--cache", (s.path / "cache").string()});
@@ -157,4 +167,20 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
         CHECK_THAT(big.output, Contains("the partitions on disk sda need 3002 MiB (/ 3000 MiB, and 2 MiB for the partition "
                                         "table), and the disk is 2048 MiB"));
     }
+}
+
+TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
+    std::vector<std::string> sums;
+    for (const char* out : {"one", "two"}) {
+        auto r = appliance({"-c", ks.string(), "-n", "same", "-t", s.path.string(), "-o", (s.path / out).string(), "--cache",
+                            (s.path / "cache").string()},
+                           "1700000000");
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        sums.push_back(output_of({"sha256sum", (s.path / out / "same-sda.raw").string()}).substr(0, 64));
+    }
+    CHECK(sums[0] == sums[1]);
 }
