@@ -4,9 +4,11 @@
 //   before_install   a dracut config that makes the initramfs generic (not host-only) with the
 //                    disk controllers and filesystems a VM's disk needs, so the kernel package's
 //                    own scripts build one that boots on any machine
-//   configure_boot   /boot/grub2/grub.cfg: an entry for every installed kernel, root=UUID= of
-//                    the layout's /, bootloader --append and --timeout (and GRUB on the serial
-//                    line when the kernel's console is one). BIOS: core.img and boot.img for
+//   configure_boot   /boot/grub2/grub.cfg: an entry for every installed kernel (bootloader
+//                    --default's package first, newest first), root=UUID= of the layout's /,
+//                    bootloader --append and --timeout, --password (plain or --iscrypted, a
+//                    grub.pbkdf2 hash) for editing entries, and GRUB on the serial line when the
+//                    kernel's console is one. BIOS: core.img and boot.img for
 //                    DiskStage to write into the disk (disk/bios_boot.hpp), from the image's
 //                    own GRUB modules, else the host's. UEFI, when the layout has an ESP: the
 //                    image's own shim and GRUB (else a GRUB made from the host's modules) as
@@ -60,6 +62,7 @@ struct DiskMenu {
     std::string append;           // bootloader --append
     long long timeout_seconds = 5;
     std::vector<DiskKernel> kernels;  // the default first
+    std::string password_hash;        // grub.pbkdf2.sha512...: editing entries and the shell need root's password
 };
 
 inline bool serial_console(const std::string& append) { return append.find("console=ttyS") != std::string::npos; }
@@ -70,10 +73,14 @@ inline std::string disk_grub_config(const DiskMenu& menu) {
     if (serial_console(menu.append))
         cfg += "serial --unit=0 --speed=115200\nterminal_input console serial\nterminal_output console serial\n";
     cfg += "insmod part_gpt\ninsmod part_msdos\ninsmod ext2\ninsmod xfs\ninsmod btrfs\n";
-    cfg += "search --no-floppy --fs-uuid --set=root " + menu.boot_uuid + "\n\n";
+    cfg += "search --no-floppy --fs-uuid --set=root " + menu.boot_uuid + "\n";
+    // As anaconda sets it: anyone may boot the entries, only root may edit them or open a shell.
+    if (!menu.password_hash.empty()) cfg += "set superusers=\"root\"\npassword_pbkdf2 root " + menu.password_hash + "\n";
+    cfg += "\n";
     for (const auto& k : menu.kernels) {
         const std::string args = "root=UUID=" + menu.root_uuid + " ro" + (menu.append.empty() ? "" : " " + menu.append);
-        cfg += "menuentry '" + menu.title + " (" + k.version + ")' --class gnu-linux --class gnu --class os {\n";
+        cfg += "menuentry '" + menu.title + " (" + k.version + ")' --class gnu-linux --class gnu --class os" +
+               (menu.password_hash.empty() ? "" : " --unrestricted") + " {\n";
         cfg += "\tlinux " + menu.boot_prefix + "/vmlinuz-" + k.version + " " + args + "\n";
         cfg += "\tinitrd " + menu.boot_prefix + "/initramfs-" + k.version + ".img\n";
         cfg += "}\n";
@@ -89,10 +96,40 @@ inline std::string disk_grub_early_config(const DiskMenu& menu) {
            "configfile $prefix/grub.cfg\n";
 }
 
+// bootloader --password: a grub.pbkdf2 hash as given (--iscrypted), or made from the plaintext by
+// grub-mkpasswd-pbkdf2 (fed on its standard input, never on a command line).
+inline std::string grub_password_hash(const std::string& password, bool iscrypted) {
+    if (iscrypted) {
+        if (password.rfind("grub.pbkdf2.", 0) != 0)
+            throw ConfigError("bootloader --iscrypted --password takes a GRUB hash, grub.pbkdf2.sha512.10000.<salt>.<hash> "
+                              "as grub2-mkpasswd-pbkdf2 prints it");
+        return password;
+    }
+    Command mkpasswd;
+    mkpasswd.argv = {require_program("grub-mkpasswd-pbkdf2", "grub-common").string()};
+    mkpasswd.input = password + "\n" + password + "\n";
+    mkpasswd.log_output = false;
+    const auto out = run(mkpasswd).output;
+    const auto at = out.find("grub.pbkdf2.");
+    if (at == std::string::npos) throw BootError("grub-mkpasswd-pbkdf2 printed no hash");
+    return out.substr(at, out.find_first_of(" \n", at) - at);
+}
+
+// The kernels with bootloader --default's package (or "kernel-" + it) first, newest first.
+inline void order_kernels(std::vector<DiskKernel>& kernels, const std::string& default_package) {
+    auto preferred = [&](const DiskKernel& k) {
+        return !default_package.empty() && (k.package == default_package || k.package == "kernel-" + default_package);
+    };
+    std::stable_sort(kernels.begin(), kernels.end(), [&](const DiskKernel& a, const DiskKernel& b) {
+        if (preferred(a) != preferred(b)) return preferred(a);
+        return a.version > b.version;
+    });
+}
+
 inline std::vector<std::string> disk_grub_modules(Firmware firmware) {
     std::vector<std::string> modules = {"part_gpt", "part_msdos", "ext2", "xfs", "btrfs", "fat", "normal", "configfile",
                                         "search", "search_fs_uuid", "linux", "echo", "test", "gzio", "serial",
-                                        "terminal", "ls", "cat", "sleep", "reboot", "halt", "all_video"};
+                                        "terminal", "ls", "cat", "sleep", "reboot", "halt", "all_video", "password_pbkdf2"};
     modules.insert(modules.begin(), firmware == Firmware::bios ? "biosdisk" : "efi_gop");
     return modules;
 }
@@ -155,16 +192,19 @@ private:
         menu.root_uuid = root_fs->uuid;
         menu.boot_uuid = boot_fs ? boot_fs->uuid : root_fs->uuid;
         menu.boot_prefix = boot_fs ? "" : "/boot";
-        if (ctx.kickstart && ctx.kickstart->bootloader) {
-            menu.append = ctx.kickstart->bootloader->append;
-            if (ctx.kickstart->bootloader->timeout) menu.timeout_seconds = *ctx.kickstart->bootloader->timeout;
+        const auto* bootloader = ctx.kickstart && ctx.kickstart->bootloader ? &*ctx.kickstart->bootloader : nullptr;
+        if (bootloader) {
+            menu.append = bootloader->append;
+            if (bootloader->timeout) menu.timeout_seconds = *bootloader->timeout;
+            if (!bootloader->password.empty())
+                menu.password_hash = boot::grub_password_hash(bootloader->password, bootloader->iscrypted);
         }
         for (const auto& [package, versions] : install::kernel_versions(ctx.install_root))
             for (const auto& v : versions) menu.kernels.push_back({package, v});
         if (menu.kernels.empty())
             throw BootError("no kernel is installed in the image: a disk image that boots needs one (add 'kernel' to "
                             "%packages)");
-        std::sort(menu.kernels.begin(), menu.kernels.end(), [](auto& a, auto& b) { return a.version > b.version; });
+        boot::order_kernels(menu.kernels, bootloader ? bootloader->default_entry : "");
         for (const auto& k : menu.kernels) {
             if (!std::filesystem::is_regular_file(ctx.install_root / "boot" / ("vmlinuz-" + k.version)))
                 throw BootError("kernel " + k.version + " has no /boot/vmlinuz-" + k.version + " in the image", k.version);
