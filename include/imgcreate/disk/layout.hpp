@@ -146,8 +146,10 @@ inline void refuse_unsupported(const kickstart::Kickstart& ks) {
         refuse(ks.raids.front().origin, "raid: software RAID needs md devices, which a disk image made from files "
                                         "has none of: give each filesystem its own part line");
     if (!ks.btrfs.empty())
-        refuse(ks.btrfs.front().origin, "btrfs volumes and subvolumes are not made in disk images yet: use "
-                                        "part / --fstype=btrfs for a btrfs root without subvolumes");
+        refuse(ks.btrfs.front().origin, "btrfs volumes and subvolumes are not made in disk images yet (the "
+                                        "filesystems are made from the tree without mounting them, and Debian 12's "
+                                        "mkfs.btrfs makes no subvolumes): use part / --fstype=btrfs for a btrfs root "
+                                        "without subvolumes");
     if (ks.autopart) {
         const auto& type = ks.autopart->type;
         if (type == "lvm" || type == "thinp" || type.empty())
