@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -35,13 +37,35 @@ struct Scratch {
     }
 };
 
-CommandResult appliance(const std::vector<std::string>& args, const std::string& source_date_epoch = {}) {
+// The user builds without root run as (the rootless tests' user), with a subordinate range.
+const passwd& build_user() {
+    static const passwd user = [] {
+        const char* name = "imgcreate-rootless";
+        if (!::getpwnam(name)) run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name});
+        Command has_range;
+        has_range.argv = {"grep", "-q", std::string("^") + name + ":", "/etc/subuid"};
+        has_range.check = false;
+        if (run(has_range).exit_status != 0)
+            run({"usermod", "--add-subuids", "300000-365535", "--add-subgids", "300000-365535", name});
+        return *::getpwnam(name);
+    }();
+    return user;
+}
+
+struct As {
+    const passwd* user = nullptr;  // null: root
+};
+
+CommandResult appliance(const std::vector<std::string>& args, const std::string& source_date_epoch = {}, As as = {}) {
     Command c;
     if (!source_date_epoch.empty()) {
         c.env = std::map<std::string, std::string>{{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
         (*c.env)["SOURCE_DATE_EPOCH"] = source_date_epoch;
     }
-    c.argv = {appliance_creator.string()};
+    if (as.user)
+        c.argv = {"setpriv", "--reuid=" + std::to_string(as.user->pw_uid), "--regid=" + std::to_string(as.user->pw_gid),
+                  "--clear-groups", "--"};
+    c.argv.push_back(appliance_creator.string());
     c.argv.insert(c.argv.end(), args.begin(), args.end());
     c.check = false;
     c.log_output = false;
@@ -75,7 +99,8 @@ fs::path small_kickstart(const fs::path& dir) {
     std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
                       << "selinux --disabled\nbootloader --timeout=3 --append=\"console=ttyS0\"\n"
                       << "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n"
-                      << "%packages --nocore\nhello\nkernel-core\n%end\n"
+                      // api-dirs owns /proc, /sys and /dev, as Fedora's filesystem package does
+                      << "%packages --nocore\nhello\nkernel-core\napi-dirs\n%end\n"
                       // the stand-in kernel has no dracut to make its initramfs: a stand-in for that too
                       << "%pre-install\nmkdir -p \"$INSTALL_ROOT/boot\"\n"
                       << "echo initramfs > \"$INSTALL_ROOT/boot/initramfs-6.5.6-300.fc39.x86_64.img\"\n%end\n";
@@ -181,6 +206,34 @@ TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, by
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
         sums.push_back(output_of({"sha256sum", (s.path / out / "same-sda.raw").string()}).substr(0, 64));
+    }
+    CHECK(sums[0] == sums[1]);
+}
+
+TEST_CASE("a user without root builds the same disk as root, byte for byte, with no loop device") {
+    require_tools();
+    for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    Scratch s;
+    const auto& user = build_user();
+    fs::permissions(s.path, fs::perms(0755));
+    const auto user_dir = s.path / "user";
+    fs::create_directories(user_dir);
+    REQUIRE(::chown(user_dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    const auto ks = small_kickstart(s.path);
+    std::vector<std::string> sums;
+    for (const bool by_user : {false, true}) {
+        const auto dir = by_user ? user_dir : s.path / "root";
+        auto r = appliance({"-c", ks.string(), "-n", "same", "-t", dir.string(), "-o", (dir / "out").string(), "--cache",
+                            (dir / "cache").string()},
+                           "1700000000", As{by_user ? &user : nullptr});
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        const auto image = dir / "out/same-sda.raw";
+        if (by_user) CHECK(fs::status(image).permissions() != fs::perms::none);
+        struct stat st {};
+        ::stat(image.c_str(), &st);
+        CHECK(st.st_uid == (by_user ? user.pw_uid : 0));
+        sums.push_back(output_of({"sha256sum", image.string()}).substr(0, 64));
     }
     CHECK(sums[0] == sums[1]);
 }
