@@ -6,7 +6,7 @@
 //      or vdi; raw stays a sparse <name>-<disk>.raw
 //   4. a <image>.sha256 beside each with --checksum, and <name>.xml, appliance-creator's
 //      virt-image description of the machine (--vmem, --vcpu, the disks)
-//   5. everything moved into the output directory, each file whole or not at all
+//   5. everything moved into the output directory, each file whole, and all of them or none
 #pragma once
 
 #include <imgcreate/boot/disk_boot.hpp>
@@ -82,12 +82,7 @@ public:
         }
         std::ofstream(work / (ctx.options.name + ".xml")) << stage::virt_image_xml(ctx, layout);
         built.push_back(work / (ctx.options.name + ".xml"));
-        fs::path first;
-        for (const auto& b : built) {
-            auto published = stage::publish(b, ctx.options.outdir, b.filename().string());
-            if (first.empty()) first = published;
-        }
-        return first;
+        return publish_all(built, ctx.options.outdir);
     }
 
     // Refused before the build when one already exists.
@@ -115,6 +110,21 @@ public:
     }
 
 private:
+    // The outputs appear together or not at all: when one cannot be published (it exists, the
+    // build is interrupted), those already moved into place are taken back.
+    static std::filesystem::path publish_all(const std::vector<std::filesystem::path>& built,
+                                             const std::filesystem::path& outdir) {
+        std::vector<std::filesystem::path> published;
+        try {
+            for (const auto& b : built) published.push_back(stage::publish(b, outdir, b.filename().string()));
+        } catch (...) {
+            std::error_code ec;
+            for (const auto& p : published) std::filesystem::remove(p, ec);
+            throw;
+        }
+        return published.front();
+    }
+
     static void convert(const BuildContext& ctx, const std::filesystem::path& raw, const std::filesystem::path& out) {
         std::vector<std::string> argv = {require_program("qemu-img", "qemu-utils").string(), "convert", "-f", "raw", "-O",
                                          ctx.options.disk_format};

@@ -184,7 +184,18 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
     CHECK_THAT(r.output, Contains("use part lines"));
     CHECK_FALSE(fs::exists(s.path / "out"));
     for (const auto& e : fs::directory_iterator(s.path)) CHECK(e.path().filename() == "lvm.ks");
+    fs::remove(ks);
 
+    SECTION("and so is an output that exists already, before anything is made") {
+        const auto small = small_kickstart(s.path);
+        fs::create_directories(s.path / "out");
+        std::ofstream(s.path / "out/small.xml") << "an earlier appliance";
+        auto again = appliance({"-c", small.string(), "-n", "small", "-t", s.path.string(), "-o", (s.path / "out").string()});
+        CHECK(again.exit_status == 1);
+        CHECK_THAT(again.output, Contains("small.xml already exists"));
+        CHECK_FALSE(fs::exists(s.path / "out/small-sda.raw"));
+        CHECK(output_of({"cat", (s.path / "out/small.xml").string()}) == "an earlier appliance\n");
+    }
     SECTION("and so is one that does not fit the disk size given, with the numbers") {
         std::ofstream(ks) << "repo --name=gone --baseurl=file:///nonexistent/repo\npart / --size=3000\n";
         auto big = appliance({"-c", ks.string(), "--disk-size", "2G", "-t", s.path.string(), "-o", (s.path / "out").string()});
