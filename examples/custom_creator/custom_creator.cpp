@@ -2,6 +2,9 @@
 // (no) boot policies, composed with a stage of our own that packs the tree as <name>.tar.zst.
 //
 //   custom_creator KICKSTART OUTDIR [TMPDIR]      (as root)
+//
+// Built as the README builds a program: linked to imgcreate::compiled (examples/CMakeLists.txt),
+// so RpmInstall, the kickstart parser and the creator's steps are compiled once, not here.
 #include <imgcreate/boot/no_boot.hpp>
 #include <imgcreate/creator.hpp>
 #include <imgcreate/install/rpm_install.hpp>

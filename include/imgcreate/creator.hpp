@@ -30,6 +30,7 @@
 #include <imgcreate/context.hpp>
 #include <imgcreate/label.hpp>
 #include <imgcreate/mount/api_filesystems.hpp>
+#include <imgcreate/mount/build_mounts.hpp>
 #include <imgcreate/mount/namespace.hpp>
 #include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/support/build_dir.hpp>
@@ -206,7 +207,7 @@ private:
         if (state_ >= Step::unmounted) throw Error("unmount() called twice: the root is already unmounted", "unmount");
         step("unmount", [&] {
             boot_.before_unmount(ctx_);
-            api_.unmount(ctx_);
+            mount::unmount_api(api_, ctx_);
             mount_.unmount(ctx_);
         });
         state_ = Step::unmounted;
@@ -307,7 +308,7 @@ private:
 
     void enter_build_namespace() {
         if (privileged())
-            mount::enter_private_mount_namespace();
+            mount::enter_private_namespace();
         else
             log::debug("not running as root: the build's mounts (if any) share the caller's mount namespace");
     }
@@ -320,7 +321,7 @@ private:
         }
         std::string fstab;
         if constexpr (has_fstab_hook<M>) fstab = mount_.fstab(ctx_);
-        api_.mount(ctx_, fstab);
+        mount::mount_api(api_, ctx_, fstab);
     }
 
     // /proc, when it waited for its package (ctx.mount_proc) and the install policy did not mount it.

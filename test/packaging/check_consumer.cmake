@@ -21,6 +21,11 @@ endif()
 # The consumer must not see the source tree's headers: only the installed ones.
 step(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
 step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+# Built the README's way: imgcreate's heavy functions in the consumer's own static library.
+file(GLOB_RECURSE compiled_library ${WORK_DIR}/build/libimgcreate_compiled.a)
+if(NOT compiled_library)
+  message(FATAL_ERROR "linking imgcreate::compiled did not build libimgcreate_compiled.a in the consumer's build")
+endif()
 step(${WORK_DIR}/build/consumer ${WORK_DIR}/tmp)
 if(NOT step_output MATCHES "consumer built ${WORK_DIR}/tmp/out/consumer-tree with etc/motd")
   message(FATAL_ERROR "the consumer ran but printed: ${step_output}")

@@ -192,8 +192,7 @@ inline void build_host_initramfs(const HostInitramfs& job, const std::filesystem
     // its own in which a private directory is bound on /run, so it sees the same path.
     const fs::path seen = fs::path("/run/imgcreate-dracut") / hex;
     const bool userns = mount::in_user_namespace();
-    const fs::path private_run =
-        userns ? fs::temp_directory_path() / ("imgcreate-dracut-run-" + std::to_string(::getpid())) : fs::path();
+    const fs::path private_run = userns ? output.parent_path() / ".imgcreate-dracut-run" : fs::path();
     struct RemovePrivateRun {
         fs::path dir;
         ~RemovePrivateRun() {

@@ -4,52 +4,28 @@
 // (group, user, sshkey) after rootpw. SELinux comes apart:
 // its relabel must see what %post made, so Creator::configure() runs it after the scripts.
 // A build without a kickstart applies nothing.
+//
+// One header per applier (configure/lang.hpp, configure/network.hpp, ...) for one command.
 #pragma once
 
-#include <imgcreate/configure/authselect.hpp>
-#include <imgcreate/configure/firewall.hpp>
-#include <imgcreate/configure/group.hpp>
-#include <imgcreate/configure/keyboard.hpp>
-#include <imgcreate/configure/lang.hpp>
-#include <imgcreate/configure/network.hpp>
-#include <imgcreate/configure/rootpw.hpp>
-#include <imgcreate/configure/rpm_macros.hpp>
-#include <imgcreate/configure/selinux.hpp>
-#include <imgcreate/configure/services.hpp>
-#include <imgcreate/configure/sshkey.hpp>
-#include <imgcreate/configure/timesource.hpp>
-#include <imgcreate/configure/timezone.hpp>
-#include <imgcreate/configure/user.hpp>
-#include <imgcreate/configure/xconfig.hpp>
 #include <imgcreate/context.hpp>
+#include <imgcreate/support/separate_compilation.hpp>
+
+namespace imgcreate {
+class RootDir;
+namespace kickstart {
+struct Kickstart;
+}
+}  // namespace imgcreate
 
 namespace imgcreate::configure {
 
-inline void apply_all(const kickstart::Kickstart& ks, const RootDir& root) {
-    apply_lang(ks, root);
-    apply_keyboard(ks, root);
-    apply_timezone(ks, root);
-    apply_timesource(ks, root);
-    apply_authselect(ks, root);
-    apply_firewall(ks, root);
-    apply_rootpw(ks, root);
-    apply_groups(ks, root);
-    apply_users(ks, root);
-    apply_sshkeys(ks, root);
-    apply_services(ks, root);
-    apply_xconfig(ks, root);
-    apply_network(ks, root);
-    apply_rpm_macros(ks, root);
-}
-
-inline void apply_all(const BuildContext& ctx) {
-    if (!ctx.kickstart) return;
-    apply_all(*ctx.kickstart, RootDir(ctx.install_root));
-}
-
-inline void apply_selinux(const BuildContext& ctx) {
-    if (!ctx.kickstart) return;
-    apply_selinux(*ctx.kickstart, RootDir(ctx.install_root));
-}
+IMGCREATE_DECL void apply_all(const kickstart::Kickstart& ks, const RootDir& root);
+IMGCREATE_DECL void apply_all(const BuildContext& ctx);
+IMGCREATE_DECL void apply_selinux(const BuildContext& ctx);
 
 }  // namespace imgcreate::configure
+
+#if !defined(IMGCREATE_SEPARATE_COMPILATION)
+#include <imgcreate/configure/impl/appliers.ipp>
+#endif

@@ -165,6 +165,9 @@ inline int run_creator(int argc, const char* const* argv) {
             return 0;
         }
         if (auto problem = detail::configuration_problem(o)) throw ConfigError(*problem);
+        if (!privileged) {
+            if (auto problem = mount::user_namespace_problem()) throw UserNamespaceError(*problem);
+        }
         if (!privileged && !o.creator.base_on.empty())
             throw ConfigError("--base-on needs root: the base image is loop-mounted, and a build by a user makes its "
                               "image from a directory; run it as root to build on " + o.creator.base_on.string());

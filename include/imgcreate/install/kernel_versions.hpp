@@ -3,13 +3,9 @@
 // /boot/vmlinuz-<version> file it ships (the version dracut and the boot loader need).
 #pragma once
 
-#include <imgcreate/install/rpm/library.hpp>
-#include <imgcreate/install/rpm/transaction_set.hpp>
-#include <imgcreate/install/rpmdb.hpp>
+#include <imgcreate/install/dbpath.hpp>
+#include <imgcreate/support/separate_compilation.hpp>
 
-#include <fcntl.h>
-
-#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -18,27 +14,11 @@
 namespace imgcreate::install {
 
 // package name -> kernel versions it installed, sorted; empty when no kernel is installed.
-inline std::map<std::string, std::vector<std::string>> kernel_versions(const std::filesystem::path& root,
-                                                                       const std::filesystem::path& dbpath = fedora_dbpath) {
-    std::map<std::string, std::vector<std::string>> kernels;
-    const auto root_abs = std::filesystem::absolute(root);
-    const auto db = detect_dbpath(root_abs, dbpath);
-    if (!detail::has_database(detail::in_root(root_abs, db))) return kernels;
-
-    auto lock = rpm::library_lock();
-    rpm::LogCapture log;
-    rpm::MacroScope macros({{"_dbpath", db.string()}});
-    rpm::TransactionSet ts(root_abs);
-    ts.open_database(O_RDONLY);
-    static const std::string prefix = "/boot/vmlinuz-";
-    auto it = ts.find(RPMDBI_PROVIDENAME, "kernel");
-    while (auto h = it.next()) {
-        auto& versions = kernels[h->name()];
-        for (const auto& file : h->strings(RPMTAG_FILENAMES))
-            if (file.rfind(prefix, 0) == 0) versions.push_back(file.substr(prefix.size()));
-        std::sort(versions.begin(), versions.end());
-    }
-    return kernels;
-}
+IMGCREATE_DECL std::map<std::string, std::vector<std::string>> kernel_versions(
+    const std::filesystem::path& root, const std::filesystem::path& dbpath = fedora_dbpath);
 
 }  // namespace imgcreate::install
+
+#if !defined(IMGCREATE_SEPARATE_COMPILATION)
+#include <imgcreate/install/impl/kernel_versions.ipp>
+#endif

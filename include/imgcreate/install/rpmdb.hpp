@@ -2,6 +2,7 @@
 // and leaving it clean (no stale locks, no sqlite WAL) so images are reproducible.
 #pragma once
 
+#include <imgcreate/install/dbpath.hpp>
 #include <imgcreate/install/rpm/library.hpp>
 #include <imgcreate/install/rpm/transaction_set.hpp>
 #include <imgcreate/support/error.hpp>
@@ -18,12 +19,6 @@
 #include <vector>
 
 namespace imgcreate::install {
-
-// Fedora 36 and later keep the database in /usr/lib/sysimage/rpm (Fedora's rpm overrides
-// upstream 4.18's default); EL 8/9 and upstream rpm 4.18 use /var/lib/rpm. Debian's rpm
-// points at ~/.rpmdb, so the path is always set explicitly.
-inline const std::filesystem::path fedora_dbpath = "/usr/lib/sysimage/rpm";
-inline const std::filesystem::path legacy_dbpath = "/var/lib/rpm";
 
 namespace detail {
 inline std::filesystem::path in_root(const std::filesystem::path& root, const std::filesystem::path& inside) {

@@ -5,6 +5,7 @@
 
 #include <imgcreate/install/package.hpp>
 #include <imgcreate/install/parallel_verify.hpp>
+#include <imgcreate/install/progress.hpp>
 #include <imgcreate/install/rpm/fd.hpp>
 #include <imgcreate/install/rpm/header.hpp>
 #include <imgcreate/install/rpm/library.hpp>
@@ -58,40 +59,6 @@ struct TransactionOptions {
     // Called once the package that owns /proc has been unpacked, or before the run when none
     // does (BuildContext::mount_proc: a build in a user namespace mounts /proc then).
     std::function<void()> mount_proc;
-};
-
-// One step of the transaction, for a progress display.
-struct InstallProgress {
-    std::size_t index = 0;   // 1-based position among the packages being installed
-    std::size_t total = 0;
-    std::string package;     // NEVRA
-    std::string phase;       // "verifying", "installing", "%post", "%posttrans", ...
-};
-using ProgressFunction = std::function<void(const InstallProgress&)>;
-
-// On a terminal a redrawn line; otherwise one log line per installed package.
-inline void default_progress(const InstallProgress& p) {
-    auto& logger = Logger::instance();
-    const std::string counter = std::to_string(p.index) + "/" + std::to_string(p.total);
-    if (logger.interactive())
-        logger.status("[" + counter + "] " + p.phase + " " + p.package);
-    else if (p.phase == "installing")
-        log::info("installing ", counter, ": ", p.package);
-}
-
-// A scriptlet that failed without stopping the build (%post and later, as rpm treats them).
-struct ScriptletWarning {
-    std::string package;
-    std::string scriptlet;   // "%post", "%triggerin", ...
-    std::string message;     // rpm's words (with the exit status)
-    std::string output;
-};
-
-struct TransactionResult {
-    std::vector<std::string> installed;          // NEVRAs, in the order rpm installed them
-    std::vector<std::string> already_installed;  // skipped: the root had them
-    std::vector<ScriptletWarning> warnings;
-    std::chrono::duration<double> elapsed{};
 };
 
 namespace detail {

@@ -12,6 +12,7 @@
 
 #include <imgcreate/kickstart/diagnostic.hpp>
 #include <imgcreate/kickstart/options.hpp>
+#include <imgcreate/kickstart/script_type.hpp>
 
 namespace imgcreate::kickstart {
 
@@ -86,19 +87,6 @@ struct Packages {
 };
 
 // ---- scripts ----
-
-enum class ScriptType { pre, pre_install, post, onerror, traceback };
-
-inline const char* section_name(ScriptType t) {
-    switch (t) {
-        case ScriptType::pre: return "%pre";
-        case ScriptType::pre_install: return "%pre-install";
-        case ScriptType::post: return "%post";
-        case ScriptType::onerror: return "%onerror";
-        case ScriptType::traceback: return "%traceback";
-    }
-    return "";
-}
 
 struct Script {
     ScriptType type = ScriptType::post;

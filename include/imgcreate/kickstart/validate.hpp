@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/kickstart/parser.hpp>
 
 namespace imgcreate::kickstart {
 

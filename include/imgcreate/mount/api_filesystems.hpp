@@ -144,6 +144,10 @@ public:
             ctx.cleanup.run(token);
         }
         for (const auto& [dir, st] : tops) take_mode_and_owner(root, dir, st);
+        // As root, /proc takes the mode of the mounted proc (0555) when no package gave it one.
+        if (userns_ && std::find(ctx.scaffolding.begin(), ctx.scaffolding.end(), std::filesystem::path("proc")) !=
+                           ctx.scaffolding.end())
+            root.chmod("proc", 0555);
     }
 
     bool mounted() const noexcept { return !tokens_.empty(); }

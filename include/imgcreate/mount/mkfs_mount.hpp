@@ -18,6 +18,7 @@
 #include <imgcreate/concepts.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/mount/api_filesystems.hpp>
+#include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/tree_filesystem.hpp>
 #include <imgcreate/support/build_dir.hpp>
@@ -37,12 +38,14 @@ public:
 
     void mount(BuildContext& ctx) {
         spec_ = mount::root_filesystem(ctx);
-        ctx.install_root = ctx.build_dir / "install_root";
+        mount::make_install_directory(ctx);
         std::error_code ec;
-        std::filesystem::create_directory(ctx.install_root, ec);
-        if (ec) throw MountError("cannot create the install root " + ctx.install_root.string() + ": " + ec.message(),
-                                 ctx.install_root.string());
-        std::filesystem::permissions(ctx.install_root, std::filesystem::perms(0755), ec);
+        // An ext* filesystem has /lost+found from mkfs on; made now, the SELinux relabel labels it
+        // as it does on a loop-mounted image, and mkfs -d gives its own the label.
+        if (mount::is_ext(spec_.fstype)) {
+            std::filesystem::create_directory(ctx.install_root / "lost+found", ec);
+            std::filesystem::permissions(ctx.install_root / "lost+found", std::filesystem::perms(0700), ec);
+        }
         mounted_ = true;
         log::info("installing into the directory ", ctx.install_root.string(), "; the ", spec_.size_mib, " MiB ",
                   spec_.fstype, " image is made from it at the end");

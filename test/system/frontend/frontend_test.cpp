@@ -274,7 +274,7 @@ TEST_CASE("a CMake project builds images with imgcreate_add_image, with the stoc
     CHECK(fs::exists(s.path / "build/out/tree/usr/bin/hello"));
 }
 
-TEST_CASE("run without root, the programs say that they need it and exit 1") {
+TEST_CASE("run by a user with no subordinate ids, the programs say what a build without root needs and exit 1") {
     IMGCREATE_REQUIRE_ROOT();  // to drop to nobody
     IMGCREATE_REQUIRE_PROGRAM("setpriv");
     require_program_built("image-creator");
@@ -288,8 +288,9 @@ TEST_CASE("run without root, the programs say that they need it and exit 1") {
     auto r = run(cmd);
     CHECK(r.exit_status == 1);
     CHECK(r.output ==
-          "image-creator: error: you must run image-creator as root: it mounts loop devices and installs packages with "
-          "rpm into a chroot (builds without root are not supported yet)\n");
+          "image-creator: error: cannot build without root: user nobody has no subordinate uid range in /etc/subuid; an "
+          "administrator can give it one with `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 nobody`, "
+          "or build as root\n");
 }
 
 TEST_CASE("Ctrl-C during a build exits 130 with a line saying what was cleaned up") {

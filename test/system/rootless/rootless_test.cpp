@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
+#include <support/tree_listing.hpp>
 
 #include <imgcreate/mount/libmount.hpp>
 #include <imgcreate/mount/loop_device.hpp>
@@ -15,6 +16,7 @@
 #include <imgcreate/support/process.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -41,6 +43,8 @@
 
 namespace fs = std::filesystem;
 using namespace imgcreate;
+using imgcreate::test::describe_tree;
+using imgcreate::test::listing_differences;
 
 namespace {
 
@@ -107,6 +111,21 @@ std::vector<std::string> as_user(const passwd& user, std::vector<std::string> ar
     return full;
 }
 
+// Starts `argv` with its output in `log`; `prepare` runs in the child first (false: exit 97).
+template <typename Prepare> pid_t start_logged(const std::vector<std::string>& argv, const fs::path& log, Prepare prepare) {
+    const pid_t child = ::fork();
+    if (child != 0) return child;
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    if (!prepare()) ::_exit(97);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(99);
+}
+
 CommandResult build(const std::vector<std::string>& argv, bool user, std::optional<long long> at = {}) {
     Command cmd;
     cmd.argv = user ? as_user(test_user(), argv) : argv;
@@ -121,32 +140,6 @@ CommandResult build(const std::vector<std::string>& argv, bool user, std::option
 std::vector<std::string> demo_args(const std::string& program, const fs::path& dir, const std::string& label) {
     return {(bin / program).string(), "-c", demo_kickstart().string(), "-f", label, "--compression-type", "zstd",
             "-t", dir.string(), "-o", dir.string(), "--cache", (dir / "cache").string(), "-q"};
-}
-
-// What a user compares between two roots: every path with its type, mode, owner, group, size
-// (files), link target and extended attributes (SELinux labels, capabilities).
-std::map<std::string, std::string> describe_tree(const fs::path& root) {
-    std::map<std::string, std::string> files;
-    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
-        struct stat st {};
-        ::lstat(it->path().c_str(), &st);
-        std::ostringstream d;
-        d << std::oct << st.st_mode << std::dec << " " << st.st_uid << ":" << st.st_gid;
-        if (S_ISREG(st.st_mode)) d << " " << st.st_size;
-        if (S_ISLNK(st.st_mode)) d << " -> " << fs::read_symlink(it->path()).string();
-        char names[4096];
-        const auto n = ::llistxattr(it->path().c_str(), names, sizeof names);
-        std::vector<std::string> attrs;
-        for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(names + i)) + 1) {
-            char value[1024];
-            const auto len = ::lgetxattr(it->path().c_str(), names + i, value, sizeof value);
-            attrs.push_back(std::string(names + i) + "=" + std::string(value, len > 0 ? static_cast<size_t>(len) : 0));
-        }
-        std::sort(attrs.begin(), attrs.end());
-        for (const auto& a : attrs) d << " " << a;
-        files[it->path().lexically_relative(root).string()] = d.str();
-    }
-    return files;
 }
 
 // The files of an ext4 image, read through a read-only loop mount in a child's own namespace.
@@ -209,7 +202,7 @@ TEST_CASE("a user builds the demo's live ISO byte-identical to root's, with no l
     CHECK(same.exit_status == 0);
 }
 
-TEST_CASE("a user's loop image holds the same files, owners, modes and attributes as root's; a user's tree is complete") {
+TEST_CASE("a user's loop image holds root's files, owners, modes and attributes, and a user's tree is complete") {
     require_setup();
     const auto user = user_dir("image-user");
     const auto root = user_dir("image-root");
@@ -232,20 +225,7 @@ TEST_CASE("a user's loop image holds the same files, owners, modes and attribute
     auto mine = files_of_image(user / "demo-image.img");
     auto theirs = files_of_image(root / "demo-image.img");
     REQUIRE(mine.size() > 50);
-    std::string differences;
-    for (const auto& [path, what] : theirs) {
-        auto it = mine.find(path);
-        // Directory sizes are the filesystem's own business: mkfs -d packs them tighter.
-        auto strip = [](std::string s) {
-            if (s.rfind("40", 0) == 0) s = s.substr(0, s.find(' ', s.find(' ') + 1));
-            return s;
-        };
-        if (it == mine.end()) differences += "only root's: " + path + "\n";
-        else if (strip(it->second) != strip(what))
-            differences += path + ": root's " + what + ", the user's " + it->second + "\n";
-    }
-    for (const auto& [path, what] : mine)
-        if (!theirs.count(path)) differences += "only the user's: " + path + "\n";
+    const auto differences = listing_differences(theirs, mine);
     INFO(differences);
     CHECK(differences.empty());
 
@@ -320,29 +300,19 @@ TEST_CASE("a build by a user refuses with what to do: no subordinate range, user
     }
     SECTION("a seccomp filter refusing unshare") {
         const auto out = dir / "seccomp.out";
-        const pid_t child = ::fork();
-        if (child == 0) {
-            const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
+        const pid_t child = start_logged(args, out, [] {
             if (::setgroups(0, nullptr) != 0 || ::setresgid(test_user().pw_gid, test_user().pw_gid, test_user().pw_gid) != 0 ||
                 ::setresuid(test_user().pw_uid, test_user().pw_uid, test_user().pw_uid) != 0)
-                ::_exit(97);
-            struct sock_filter filter[] = {
+                return false;
+            static struct sock_filter filter[] = {
                 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 1),
                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
             };
             struct sock_fprog program = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
-                ::_exit(98);
-            std::vector<char*> argv;
-            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(99);
-        }
+            return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+        });
         int status = 0;
         ::waitpid(child, &status, 0);
         const auto said = slurp(out);
@@ -368,55 +338,72 @@ TEST_CASE("a package owning a file for a uid outside the user's range is named, 
                                          "build's user namespace maps"));
 }
 
-TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build leaves nothing: no build dir, no process, no output") {
+namespace {
+
+// The pid of the build inside the namespace: the child of the program the user started.
+pid_t namespace_child_of(pid_t parent) {
+    std::istringstream children(slurp("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children"));
+    pid_t pid = 0;
+    children >> pid;
+    return pid;
+}
+
+}  // namespace
+
+TEST_CASE("SIGINT, SIGTERM or SIGKILL to a user's build, at mount or during the transaction, leaves nothing") {
     require_setup();
-    for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
-        const auto dir = user_dir("signal-" + std::to_string(sig));
-        const auto log = dir / "build.log";
-        const pid_t child = ::fork();
-        if (child == 0) {
-            const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            auto argv_s = as_user(test_user(), demo_args("livecd-creator", dir, "SIGNALLED"));
-            argv_s.erase(std::find(argv_s.begin(), argv_s.end(), "-q"));
-            std::vector<char*> argv;
-            for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            ::execvp("setpriv", argv.data());
-            ::_exit(99);
+    struct Point {
+        const char* name;
+        const char* log_line;  // the build has reached the point once its log shows this
+    };
+    // -1: SIGKILL to the build inside the namespace rather than to the program the user started.
+    for (const Point point : {Point{"mount", "build directory: "}, Point{"install", "installing "}}) {
+        for (int sig : {SIGINT, SIGTERM, SIGKILL, -1}) {
+            if (sig == -1 && std::string(point.name) == "mount") continue;
+            const auto dir = user_dir(std::string("signal-") + point.name + "-" + std::to_string(sig));
+            const auto log = dir / "build.log";
+            auto argv = as_user(test_user(), demo_args("livecd-creator", dir, "SIGNALLED"));
+            argv.erase(std::find(argv.begin(), argv.end(), "-q"));
+            argv.push_back("--debug");
+            const pid_t child = start_logged(argv, log, [] { return true; });
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+            while (slurp(log).find(point.log_line) == std::string::npos && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            INFO("at " << point.name << ", signal " << sig << "\n" << slurp(log));
+            REQUIRE(slurp(log).find(point.log_line) != std::string::npos);
+            if (sig == -1) {
+                const pid_t inner = namespace_child_of(child);
+                REQUIRE(inner > 0);
+                ::kill(inner, SIGKILL);
+            } else {
+                ::kill(child, sig);
+            }
+            int status = 0;
+            ::waitpid(child, &status, 0);
+            if (sig == SIGKILL || sig == -1) CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+            else CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 130));
+            // After SIGKILL to the program, the build inside stops as on Ctrl-C, in the background.
+            auto leftovers = [&] {
+                std::vector<std::string> left;
+                for (const auto& e : fs::directory_iterator(dir)) {
+                    const auto name = e.path().filename().string();
+                    if (name != "cache" && name != "build.log") left.push_back(name);
+                }
+                for (const auto& p : fs::directory_iterator("/proc")) {
+                    struct stat st {};
+                    if (::stat(p.path().c_str(), &st) != 0 || !std::isdigit(p.path().filename().string()[0])) continue;
+                    if ((st.st_uid >= 300000 && st.st_uid < 365536) || st.st_uid == test_user().pw_uid)
+                        left.push_back(p.path().string() + " (" + slurp(p.path() / "comm") + ")");
+                }
+                return left;
+            };
+            const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (!leftovers().empty() && std::chrono::steady_clock::now() < settle)
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            std::string left;
+            for (const auto& l : leftovers()) left += l + " ";
+            INFO("left behind: " << left);
+            CHECK(leftovers().empty());
         }
-        // Into the rpm transaction: the namespace, its mounts and the chroot are all in place.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (slurp(log).find("installing ") == std::string::npos && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        INFO("signal " << sig << "\n" << slurp(log));
-        REQUIRE(slurp(log).find("installing ") != std::string::npos);
-        ::kill(child, sig);
-        int status = 0;
-        ::waitpid(child, &status, 0);
-        if (sig == SIGKILL) CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
-        else CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 130));
-        // After SIGKILL the build inside the namespace stops as on Ctrl-C, in the background.
-        auto leftovers = [&] {
-            std::vector<std::string> left;
-            for (const auto& e : fs::directory_iterator(dir)) {
-                const auto name = e.path().filename().string();
-                if (name != "cache" && name != "build.log") left.push_back(name);
-            }
-            for (const auto& p : fs::directory_iterator("/proc")) {
-                struct stat st {};
-                if (::stat(p.path().c_str(), &st) == 0 && st.st_uid >= 300000 && st.st_uid < 365536) left.push_back(p.path());
-                if (::stat(p.path().c_str(), &st) == 0 && st.st_uid == test_user().pw_uid) left.push_back(p.path());
-            }
-            return left;
-        };
-        const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        while (!leftovers().empty() && std::chrono::steady_clock::now() < settle)
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        std::string left;
-        for (const auto& l : leftovers()) left += l + " ";
-        INFO("left behind: " << left);
-        CHECK(leftovers().empty());
     }
 }
