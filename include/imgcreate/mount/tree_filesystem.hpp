@@ -3,8 +3,9 @@
 // (SELinux labels, file capabilities) and time stamps they have in the tree, so a build by a
 // user in a user namespace gives the same image as one by root.
 //
-// Also xfs (mkfs.xfs -p with a prototype file written from the tree: owners and modes are kept,
-// extended attributes and time stamps are not, which xfsprogs 6.1 cannot do), vfat (mkfs.fat,
+// Also xfs (mkfs.xfs -p with a prototype file written from the tree for the files, owners and
+// modes; then xfs_db gives every inode its time stamps and sticky bit, which a prototype file
+// cannot carry; extended attributes are not kept, and hard links become copies), vfat (mkfs.fat,
 // then mtools copies the tree in) and swap (mkswap; no tree). Subtrees the image must not hold
 // (what other filesystems are mounted on) are left out: their directories stay, empty, as the
 // mount points.
@@ -28,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -275,6 +277,54 @@ inline std::string xfs_protofile(const std::filesystem::path& tree, std::vector<
     return out;
 }
 
+// xfs_db's value for a time stamp: on a bigtime filesystem the nanoseconds since the oldest time
+// xfs can hold (-2^31 s), in the one field; else seconds and nanoseconds apart.
+inline std::vector<std::string> xfs_time_writes(const std::string& field, const struct timespec& t, bool bigtime) {
+    if (bigtime) {
+        const auto raw = (static_cast<unsigned long long>(t.tv_sec + 2147483648LL)) * 1000000000ULL +
+                         static_cast<unsigned long long>(t.tv_nsec);
+        return {"write " + field + ".sec " + std::to_string(raw)};
+    }
+    return {"write " + field + ".sec " + std::to_string(t.tv_sec), "write " + field + ".nsec " + std::to_string(t.tv_nsec)};
+}
+
+// The xfs_db commands that give every inode of an xfs image made from `tree` with a prototype
+// file what the prototype could not: the sticky bit, and the access, change, modification and
+// creation times. Not the extended attributes: xfsprogs 6.1's xfs_db crashes (SIGSEGV) setting
+// one on a directory whose entries are held in its inode, the common case.
+inline std::string xfs_inode_script(const std::filesystem::path& tree, bool bigtime) {
+    namespace fs = std::filesystem;
+    std::string script;
+    auto fix = [&](const fs::path& path, const std::string& rel) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0 || S_ISSOCK(st.st_mode)) return;
+        script += "path " + rel + "\n";
+        if (st.st_mode & S_ISVTX) {
+            char mode[16];
+            std::snprintf(mode, sizeof mode, "0%o", static_cast<unsigned>(st.st_mode));
+            script += std::string("write core.mode ") + mode + "\n";
+        }
+        for (const auto& [field, t] : {std::pair<const char*, struct timespec>{"core.atime", st.st_atim},
+                                       {"core.mtime", st.st_mtim}, {"core.ctime", st.st_ctim}, {"v3.crtime", st.st_ctim}})
+            for (const auto& w : xfs_time_writes(field, t, bigtime)) script += w + "\n";
+    };
+    fix(tree, "/");
+    // The prototype file's order: depth first, each directory's entries in name order.
+    std::function<void(const fs::path&, const std::string&)> walk = [&](const fs::path& dir, const std::string& rel) {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names) {
+            const auto path = dir / name;
+            fix(path, rel + "/" + name);
+            struct stat st {};
+            if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) walk(path, rel + "/" + name);
+        }
+    };
+    walk(tree, "");
+    return script;
+}
+
 inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem::path& tree,
                                const std::filesystem::path& image) {
     std::vector<std::string> sticky;
@@ -284,17 +334,21 @@ inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem
     argv.front() = require_program(argv.front(), "xfsprogs").string();
     run(argv);
     std::filesystem::remove(proto);
-    if (sticky.empty()) return;
-    std::vector<std::string> db = {require_program("xfs_db", "xfsprogs").string(), "-x"};
-    for (const auto& dir : sticky) {
-        struct stat st {};
-        ::lstat((tree / std::filesystem::path(dir).relative_path()).c_str(), &st);
-        char mode[16];
-        std::snprintf(mode, sizeof mode, "0%o", static_cast<unsigned>(st.st_mode));
-        db.insert(db.end(), {"-c", "path " + dir, "-c", std::string("write core.mode ") + mode});
+
+    const auto xfs_db = require_program("xfs_db", "xfsprogs").string();
+    const bool bigtime = run({xfs_db, "-r", "-c", "version", image.string()}).output.find("BIGTIME") != std::string::npos;
+    Command db;
+    db.argv = {xfs_db, "-x", image.string()};
+    db.input = xfs_inode_script(tree, bigtime);
+    db.log_output = false;
+    const auto result = run(db);
+    // xfs_db goes on after a command it cannot carry out, and exits 0: its complaints are the errors.
+    std::istringstream lines(result.output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find(" = ") != std::string::npos) continue;  // a written field, echoed
+        throw MountError("xfs_db could not give " + image.string() + " the tree's time stamps: " + line,
+                         image.string());
     }
-    db.push_back(image.string());
-    run(db);
 }
 
 // mkfs.fat in the file, then mtools copies the tree in. The volume id is the spec's UUID as

@@ -4,6 +4,8 @@
 // and the fstab's UUIDs are the filesystems'.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+
 #include "system/mount/fixture.hpp"
 #include "support/skip.hpp"
 
@@ -39,6 +41,8 @@ void make_tree(const fs::path& root) {
     write(root / "boot/vmlinuz-6.1", std::string(100000, 'k'));
     write(root / "boot/efi/EFI/BOOT/BOOTX64.EFI", "efi binary");
     write(root / "home/alice/notes", "hello");
+    const struct timespec notes_time[2] = {{1600000000, 123456789}, {1600000000, 123456789}};
+    ::utimensat(AT_FDCWD, (root / "home/alice/notes").c_str(), notes_time, 0);
     write(root / "var/lib/data", "var data");
     write(root / "srv/www/index.html", "<p>hi</p>");
     fs::create_directories(root / "home/shared");
@@ -192,6 +196,10 @@ TEST_CASE("a GPT disk with biosboot, ESP, /boot, /, xfs /home and swap is assemb
         CHECK_THAT(output_of({"xfs_db", "-r", "-c", "path /alice", "-c", "ls", home.string()}), Contains("notes"));
         CHECK_THAT(output_of({"xfs_db", "-r", "-c", "path /shared", "-c", "print core.mode", home.string()}),
                    Contains("core.mode = 041777"));
+        // The prototype file carries no time stamps: xfs_db gives the tree's.
+        const auto times = output_of({"xfs_db", "-r", "-c", "path /alice/notes", "-c", "print core.mtime", home.string()});
+        CHECK_THAT(times, Contains("core.mtime.sec = ") && Contains(" 2020\n"));  // in the local time zone
+        CHECK_THAT(times, Contains("core.mtime.nsec = 123456789"));
     }
 
     SECTION("the tree is whole again afterwards") {
