@@ -5,6 +5,7 @@
 #include <imgcreate/support/cleanup.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -49,6 +50,15 @@ struct CreatorOptions {
     bool nomacboot = false;                 // accepted as livecd-creator does; no HFS image is made either way
     std::string dracut_conf_args;           // "+lines" adds to the live dracut config, other text replaces it
     std::optional<long long> source_date_epoch;  // reproducible output: every time stamp clamped to this
+
+    // Disk images (DiskImage, appliance-creator).
+    std::string disk_format = "raw";        // raw, qcow2, vmdk or vdi
+    bool disk_compress = true;              // qcow2: compressed clusters (--no-compress: none)
+    bool disk_checksum = false;             // a <image>.sha256 beside each disk image
+    unsigned vmem_mib = 512;                // the libvirt domain's memory
+    unsigned vcpu = 1;                      // the libvirt domain's processors
+    std::string appliance_version, appliance_release;  // recorded in the libvirt domain's description
+    std::map<std::string, std::uint64_t> disk_size_mib;  // a disk's size (--disk-size); absent: what it needs
 };
 
 // Wall-clock seconds of each step, in the order they ran.

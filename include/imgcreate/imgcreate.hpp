@@ -3,14 +3,17 @@
 //
 // Every name below is in namespace imgcreate (the sub-namespaces hold the implementation):
 //
-//   image types   LiveImage, LoopImage, FsImage                   (this file)
+//   image types   LiveImage, LoopImage, FsImage, DiskImage        (this file)
 //                 LiveImageFromTree, LoopImageFromTree: the same results with no loop device,
 //                 as a build without root makes them (after enter_user_namespace())
 //   the creator   Creator<Mount, Install, Boot, Stage>, CreatorOptions
-//   policies      mount:   DirectoryMount, LoopMount, LiveMount, MkfsMount, LiveMkfsMount
+//   policies      mount:   DirectoryMount, LoopMount, LiveMount, MkfsMount, LiveMkfsMount, DiskMount
 //                 install: RpmInstall
-//                 boot:    NoBoot, LiveBoot
-//                 stage:   TreeStage, CopyStage, IsoStage
+//                 boot:    NoBoot, LiveBoot, DiskBoot
+//                 stage:   TreeStage, CopyStage, IsoStage, DiskStage
+//   disks         disk::plan_layout (the layout from a kickstart), disk::assemble_disks (the image
+//                 files from a tree), disk::write_partition_table, disk::install_bios_boot
+//                 (disk/layout.hpp, disk/assemble.hpp, disk/partition_table.hpp, disk/bios_boot.hpp)
 //   for policy    BuildContext, KernelVersions, RequiredPrograms  (context.hpp, concepts.hpp)
 //   authors       MountPolicy, InstallPolicy, BootPolicy, StagePolicy and the optional hooks
 //                 (concepts.hpp, where each member's signature and moment is documented)
@@ -27,6 +30,7 @@
 //   kickstarts    kickstart::parse_file, kickstart::Kickstart (kickstart/kickstart.hpp)
 #pragma once
 
+#include <imgcreate/boot/disk_boot.hpp>
 #include <imgcreate/boot/live_boot.hpp>
 #include <imgcreate/boot/no_boot.hpp>
 #include <imgcreate/concepts.hpp>
@@ -35,11 +39,13 @@
 #include <imgcreate/install/rpm_install.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/mount/directory_mount.hpp>
+#include <imgcreate/mount/disk_mount.hpp>
 #include <imgcreate/mount/live_mount.hpp>
 #include <imgcreate/mount/loop_mount.hpp>
 #include <imgcreate/mount/mkfs_mount.hpp>
 #include <imgcreate/mount/user_namespace.hpp>
 #include <imgcreate/stage/copy_stage.hpp>
+#include <imgcreate/stage/disk_stage.hpp>
 #include <imgcreate/stage/iso_stage.hpp>
 #include <imgcreate/stage/tree_stage.hpp>
 #include <imgcreate/support/error.hpp>
@@ -60,6 +66,11 @@ using LoopImage = Creator<LoopMount, RpmInstall, NoBoot, CopyStage>;
 // user uses, inside its user namespace (enter_user_namespace()); root gets it with --no-loop.
 using LoopImageFromTree = Creator<MkfsMount, RpmInstall, NoBoot, CopyStage>;
 using LiveImageFromTree = Creator<LiveMkfsMount, RpmInstall, LiveBoot, IsoStage>;
+
+// Partitioned disk images, <name>-<disk>.raw (or qcow2, vmdk, vdi) and <name>.xml, as
+// appliance-creator makes them, from every part line of the kickstart; bootable with BIOS and UEFI
+// (GRUB 2). Made with no loop device and no mount, as root or in a user namespace.
+using DiskImage = Creator<DiskMount, RpmInstall, DiskBoot, DiskStage>;
 
 // The installed tree itself, <name>/, for containers or a later mkfs -d.
 using FsImage = Creator<DirectoryMount, RpmInstall, NoBoot, TreeStage>;

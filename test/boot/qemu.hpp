@@ -27,6 +27,7 @@ struct Guest {
     std::filesystem::path iso;
     Firmware firmware = Firmware::bios;
     Medium medium = Medium::cdrom;
+    std::string disk_format = "raw";  // a Medium::disk image's format (qcow2 for a converted disk image)
     std::filesystem::path serial_log;
     std::chrono::seconds timeout{600};  // TCG on a busy 2-core machine is slow
 };
@@ -69,7 +70,7 @@ inline std::vector<std::string> qemu_argv(const Guest& guest) {
     if (guest.medium == Medium::cdrom)
         argv.insert(argv.end(), {"-cdrom", guest.iso.string(), "-boot", "d"});
     else  // the ISO file as a hard disk, as `dd` to a USB stick makes it; writes are thrown away
-        argv.insert(argv.end(), {"-drive", "file=" + guest.iso.string() + ",format=raw,media=disk,snapshot=on",
+        argv.insert(argv.end(), {"-drive", "file=" + guest.iso.string() + ",format=" + guest.disk_format + ",media=disk,snapshot=on",
                                  "-boot", "c"});
     return argv;
 }

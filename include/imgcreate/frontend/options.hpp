@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -18,16 +19,18 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace imgcreate::frontend {
 
-enum class ImageType { livecd, image, fs };
+enum class ImageType { livecd, image, fs, disk };
 
 inline const char* to_string(ImageType t) {
     switch (t) {
         case ImageType::image: return "image";
         case ImageType::fs: return "fs";
+        case ImageType::disk: return "disk";
         default: return "livecd";
     }
 }
@@ -55,14 +58,19 @@ struct Options {
     std::filesystem::path report;
 };
 
-// "image-creator" (any path, any prefix) builds loop images; every other name live ISOs.
+// "image-creator" (any path, any prefix) builds loop images, "appliance-creator" disk images with
+// appliance-creator's options; every other name live ISOs.
 inline ImageType type_from_program(const std::string& argv0) {
     const std::string name = std::filesystem::path(argv0).filename().string();
-    const std::string tail = "image-creator";
-    if (name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0)
-        return ImageType::image;
+    auto ends_with = [&](const std::string& tail) {
+        return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    if (ends_with("appliance-creator")) return ImageType::disk;
+    if (ends_with("image-creator")) return ImageType::image;
     return ImageType::livecd;
 }
+
+inline bool is_appliance_creator(const std::string& program) { return type_from_program(program) == ImageType::disk; }
 
 inline std::string usage_line(const std::string& program) {
     return "usage: " + program + " [options] -c KICKSTART | " + program + " [options] KICKSTART";
@@ -72,7 +80,30 @@ namespace detail {
 
 namespace po = boost::program_options;
 
-inline po::options_description visible_options() {
+// Disk image options. appliance-creator has -n/--name and -f/--format; livecd-creator's -f is
+// --fslabel, so under that name (with --image-type disk) they are long options only.
+inline po::options_description disk_options(bool appliance) {
+    po::options_description disk(appliance ? "Appliance options" : "Disk image options (--image-type disk)");
+    if (appliance)
+        disk.add_options()
+            ("config,c", po::value<std::string>()->value_name("KICKSTART"), "kickstart file (path or URL) to build from; may also be given as the only argument")
+            ("name,n", po::value<std::string>()->value_name("NAME"), "the appliance's name: its disks are NAME-<disk>.<format>, its description NAME.xml (default: <kickstart name>-<time>)")
+            ("version", po::value<std::string>()->value_name("VERSION"), "the appliance's version, recorded in NAME.xml")
+            ("release", po::value<std::string>()->value_name("RELEASE"), "the appliance's release, recorded in NAME.xml")
+            ("format,f", po::value<std::string>()->value_name("FORMAT"), "disk format: raw (default, sparse), qcow2, vmdk or vdi");
+    else
+        disk.add_options()
+            ("format", po::value<std::string>()->value_name("FORMAT"), "disk format: raw (default, sparse), qcow2, vmdk or vdi");
+    disk.add_options()
+        ("vmem", po::value<unsigned>()->value_name("MiB"), "the machine's memory in NAME.xml (default 512); also what part swap --recommended sizes swap for")
+        ("vcpu", po::value<unsigned>()->value_name("N"), "the machine's processors in NAME.xml (default 1)")
+        ("checksum", "write a sha256 of each disk beside it (<disk image>.sha256)")
+        ("no-compress", "a qcow2 disk without compressed clusters")
+        ("disk-size", po::value<std::vector<std::string>>()->value_name("[DISK=]MiB"), "a disk's size (sda unless named; G and M suffixes): --grow partitions share what their sizes leave free; default: what the partitions need (repeatable)");
+    return disk;
+}
+
+inline po::options_description visible_options(bool appliance = false) {
     po::options_description image("Image options");
     image.add_options()
         ("config,c", po::value<std::string>()->value_name("KICKSTART"), "kickstart file (path or URL) to build from; may also be given as the only argument")
@@ -93,7 +124,7 @@ inline po::options_description visible_options() {
     po::options_description system("System directory options");
     system.add_options()
         ("tmpdir,t", po::value<std::string>()->default_value("/var/tmp")->value_name("DIR"), "where the build directory is made")
-        ("output,o", po::value<std::string>()->default_value(".")->value_name("DIR"), "where the result is written")
+        (appliance ? "outdir,o" : "output,o", po::value<std::string>()->default_value(".")->value_name("DIR"), "where the result is written")
         ("cache", po::value<std::string>()->value_name("DIR"), "package and metadata cache kept between builds (default: a private one)")
         ("cacheonly", "use only what --cache holds, never the network")
         ("shell,l", "open a root shell (bash, else sh) chrooted in the image after it is configured, with the host's /dev, /run and /etc/resolv.conf bound in, the ISO tree at /run/iso (live ISOs) and the host's root at /run/hostroot; the build goes on when it exits. With --base-on, no packages are installed: the shell edits the base")
@@ -114,14 +145,16 @@ inline po::options_description visible_options() {
         ("logfile", po::value<std::string>()->value_name("FILE"), "also write every message, at every level, to FILE")
         ("help,h", "show this help and exit");
     po::options_description all;
-    all.add(image).add(system).add(extra).add(logging);
+    if (appliance) all.add(disk_options(true));
+    else all.add(image).add(disk_options(false));
+    all.add(system).add(extra).add(logging);
     return all;
 }
 
-inline po::options_description hidden_options() {
+inline po::options_description hidden_options(bool appliance = false) {
     po::options_description hidden;
+    if (!appliance) hidden.add_options()("name,n", po::value<std::string>(), "");
     hidden.add_options()
-        ("name,n", po::value<std::string>(), "")
         ("skip-compression,s", "")
         ("skip-minimize", "")
         ("positional", po::value<std::vector<std::string>>(), "");
@@ -130,15 +163,15 @@ inline po::options_description hidden_options() {
 
 // optparse's rules: an option given twice keeps its last value (only --repo and the
 // arguments collect), and -n/--name is another spelling of -f/--fslabel.
-inline void keep_last_occurrences(po::parsed_options& parsed) {
+inline void keep_last_occurrences(po::parsed_options& parsed, bool appliance = false) {
     auto& opts = parsed.options;
     for (auto& o : opts)
-        if (o.string_key == "name") o.string_key = "fslabel";
+        if (o.string_key == "name" && !appliance) o.string_key = "fslabel";
     std::vector<po::option> kept;
     std::vector<std::string> seen;
     for (auto it = opts.rbegin(); it != opts.rend(); ++it) {
         const auto& key = it->string_key;
-        const bool collects = key == "repo" || key == "positional" || key.empty();
+        const bool collects = key == "repo" || key == "positional" || key == "disk-size" || key.empty();
         if (!collects) {
             if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
             seen.push_back(key);
@@ -185,7 +218,8 @@ inline void resolve_names(Options& o, const std::string& fslabel, std::time_t no
         c.fslabel = fslabel.substr(0, fslabel_maxlen);
     } else {
         const std::string stamp = timestamp(now, c.source_date_epoch.has_value());
-        const std::string prefix = std::string(to_string(o.type)) + "-";
+        // appliance-creator's default name has no type in front: <kickstart name>-<time>.
+        const std::string prefix = o.type == ImageType::disk ? "" : std::string(to_string(o.type)) + "-";
         c.name = build_name(o.kickstart, prefix, stamp);
         c.fslabel = build_name(o.kickstart, prefix, machine() + "-" + stamp, fslabel_maxlen).substr(0, fslabel_maxlen);
         o.names_defaulted = true;
@@ -194,15 +228,52 @@ inline void resolve_names(Options& o, const std::string& fslabel, std::time_t no
     if (c.product.empty()) c.product = title_from(c.name);
 }
 
+// "4096", "4G", "vdb=512M": a disk and its size in MiB (sda when unnamed).
+inline std::pair<std::string, std::uint64_t> disk_size(const std::string& text) {
+    const auto eq = text.find('=');
+    const std::string disk = eq == std::string::npos ? "sda" : text.substr(0, eq);
+    std::string size = eq == std::string::npos ? text : text.substr(eq + 1);
+    std::uint64_t factor = 1;
+    if (!size.empty() && (size.back() == 'G' || size.back() == 'g')) factor = 1024, size.pop_back();
+    else if (!size.empty() && (size.back() == 'M' || size.back() == 'm')) size.pop_back();
+    std::size_t used = 0;
+    unsigned long long mib = 0;
+    try {
+        mib = std::stoull(size, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (disk.empty() || used == 0 || used != size.size() || mib == 0)
+        throw UsageError("--disk-size '" + text + "' is not [DISK=]SIZE, SIZE in MiB or with a G suffix (4G, vdb=512)");
+    return {disk, mib * factor};
+}
+
+inline void disk_settings(Options& o, const po::variables_map& vm) {
+    auto& c = o.creator;
+    if (vm.count("format")) c.disk_format = text(vm, "format");
+    if (c.disk_format != "raw" && c.disk_format != "qcow2" && c.disk_format != "vmdk" && c.disk_format != "vdi")
+        throw UsageError("'" + c.disk_format + "' is not a disk format: use raw, qcow2, vmdk or vdi");
+    if (vm.count("vmem")) c.vmem_mib = vm["vmem"].as<unsigned>();
+    if (vm.count("vcpu")) c.vcpu = vm["vcpu"].as<unsigned>();
+    if (c.vmem_mib == 0 || c.vcpu == 0) throw UsageError("--vmem and --vcpu must be more than 0");
+    c.disk_checksum = vm.count("checksum") > 0;
+    c.disk_compress = vm.count("no-compress") == 0;
+    c.appliance_version = text(vm, "version");
+    c.appliance_release = text(vm, "release");
+    if (vm.count("disk-size"))
+        for (const auto& d : vm["disk-size"].as<std::vector<std::string>>()) c.disk_size_mib.insert_or_assign(disk_size(d).first, disk_size(d).second);
+}
+
 }  // namespace detail
 
 // The full --help text.
 inline std::string help_text(const std::string& program) {
     std::ostringstream out;
     out << usage_line(program) << "\n\n"
-        << "Builds a live ISO (livecd-creator), a filesystem image (image-creator) or a directory tree\n"
-        << "from a kickstart file. Must run as root.\n"
-        << detail::visible_options();
+        << "Builds a live ISO (livecd-creator), a filesystem image (image-creator), a partitioned disk\n"
+        << "image (appliance-creator) or a directory tree from a kickstart file. Without root it builds in\n"
+        << "a user namespace of its own.\n"
+        << detail::visible_options(is_appliance_creator(program));
     return out.str();
 }
 
@@ -212,14 +283,15 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
     Options o;
     o.program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "livecd-creator";
     o.type = type_from_program(o.program);
+    const bool appliance = is_appliance_creator(o.program);
     po::options_description all;
-    all.add(detail::visible_options()).add(detail::hidden_options());
+    all.add(detail::visible_options(appliance)).add(detail::hidden_options(appliance));
     po::positional_options_description positional;
     positional.add("positional", -1);
     po::variables_map vm;
     try {
         auto parsed = po::command_line_parser(argc, argv).options(all).positional(positional).run();
-        detail::keep_last_occurrences(parsed);
+        detail::keep_last_occurrences(parsed, appliance);
         po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
@@ -236,7 +308,8 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
         if (t == "livecd" || t == "live") o.type = ImageType::livecd;
         else if (t == "image") o.type = ImageType::image;
         else if (t == "fs") o.type = ImageType::fs;
-        else throw UsageError("'" + t + "' is not an image type: use livecd, image or fs");
+        else if (t == "disk") o.type = ImageType::disk;
+        else throw UsageError("'" + t + "' is not an image type: use livecd, image, fs or disk");
     }
     o.kickstart = text(vm, "config");
     if (vm.count("positional")) {
@@ -252,7 +325,8 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
     if (c.source_date_epoch) now = static_cast<std::time_t>(*c.source_date_epoch);
     c.title = text(vm, "title");
     c.product = text(vm, "product");
-    detail::resolve_names(o, text(vm, "fslabel"), now);
+    detail::resolve_names(o, text(vm, appliance ? "name" : "fslabel"), now);
+    detail::disk_settings(o, vm);
     c.releasever = text(vm, "releasever");
     c.syslinux = vm.count("syslinux") > 0;
     c.nomacboot = vm.count("nomacboot") > 0;
@@ -283,7 +357,7 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
         o.pkgverify_given = true;
     }
     c.tmpdir = absolute_path(text(vm, "tmpdir"));
-    c.outdir = absolute_path(text(vm, "output"));
+    c.outdir = absolute_path(text(vm, appliance ? "outdir" : "output"));
     if (vm.count("cache")) c.cache_dir = absolute_path(text(vm, "cache"));
     c.cacheonly = vm.count("cacheonly") > 0;
     c.nocleanup = vm.count("nocleanup") > 0;

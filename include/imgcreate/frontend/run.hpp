@@ -196,6 +196,7 @@ inline int run_creator(int argc, const char* const* argv) {
     switch (o.type) {
         case ImageType::image: return from_tree ? detail::build<LoopImageFromTree>(o, ks) : detail::build<LoopImage>(o, ks);
         case ImageType::fs: return detail::build<FsImage>(o, ks);
+        case ImageType::disk: return detail::build<DiskImage>(o, ks);
         default: return from_tree ? detail::build<LiveImageFromTree>(o, ks) : detail::build<LiveImage>(o, ks);
     }
 }

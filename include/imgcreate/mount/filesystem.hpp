@@ -23,6 +23,9 @@ struct FilesystemSpec {
     std::string fstype = "ext4";
     std::uint64_t size_mib = 4096;  // livecd-tools' default image size
     std::string label;
+    std::string uuid;               // empty: the tool picks one (a reproducible ext* image derives one)
+    std::string mountpoint = "/";   // where it is mounted, for the messages
+    std::vector<std::string> mkfs_options;  // part --mkfsoptions, added before the device
 };
 
 inline bool is_ext(const std::string& fstype) { return fstype == "ext2" || fstype == "ext3" || fstype == "ext4"; }
@@ -72,11 +75,17 @@ inline std::vector<std::string> mkfs_command(const FilesystemSpec& spec, const s
     std::vector<std::string> argv{"mkfs." + spec.fstype};
     if (is_ext(spec.fstype))
         // 1% reserved like livecd-tools; -q: the progress bars only fill the log.
-        argv.insert(argv.end(), {"-F", "-q", "-L", spec.label, "-m", "1", "-b", "4096"});
+        argv.insert(argv.end(), {"-F", "-q", "-m", "1", "-b", "4096"});
     else if (spec.fstype == "xfs")
-        argv.insert(argv.end(), {"-f", "-q", "-L", spec.label, "-b", "size=4096"});
+        argv.insert(argv.end(), {"-f", "-q", "-b", "size=4096"});
     else
-        argv.insert(argv.end(), {"-f", "-q", "-L", spec.label});
+        argv.insert(argv.end(), {"-f", "-q"});
+    if (!spec.label.empty()) argv.insert(argv.end(), {"-L", spec.label});
+    if (!spec.uuid.empty()) {
+        if (spec.fstype == "xfs") argv.insert(argv.end(), {"-m", "uuid=" + spec.uuid});
+        else argv.insert(argv.end(), {"-U", spec.uuid});
+    }
+    argv.insert(argv.end(), spec.mkfs_options.begin(), spec.mkfs_options.end());
     argv.push_back(device.string());
     return argv;
 }
@@ -84,6 +93,8 @@ inline std::vector<std::string> mkfs_command(const FilesystemSpec& spec, const s
 inline std::string package_providing_mkfs(const std::string& fstype) {
     if (fstype == "xfs") return "xfsprogs";
     if (fstype == "btrfs") return "btrfs-progs";
+    if (fstype == "vfat") return "dosfstools";
+    if (fstype == "swap") return "util-linux";
     return "e2fsprogs";
 }
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <ctime>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,9 @@ TEST_CASE("the image type follows the program's name unless --image-type says ot
     CHECK(parse({"image-creator", "--image-type", "fs", "a.ks"}).type == ImageType::fs);
     CHECK(parse({"image-creator", "--image-type", "livecd", "a.ks"}).type == ImageType::livecd);
     CHECK(usage_error({"livecd-creator", "--image-type", "vhd", "a.ks"}) ==
-          "'vhd' is not an image type: use livecd, image or fs");
+          "'vhd' is not an image type: use livecd, image, fs or disk");
+    CHECK(parse({"livecd-creator", "--image-type", "disk", "a.ks"}).type == ImageType::disk);
+    CHECK(parse({"/usr/local/bin/appliance-creator", "a.ks"}).type == ImageType::disk);
 }
 
 TEST_CASE("the kickstart comes from -c, --config or the one positional argument") {
@@ -317,4 +320,55 @@ TEST_CASE("the report is JSON with phases, packages and the output's size and sh
           "  \"output\": {\"path\": \"" + (dir / "out.img").string() +
           "\", \"size\": 3, \"sha256\": \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"}\n"
           "}\n");
+}
+
+TEST_CASE("appliance-creator takes appliance-creator's options: -n names, -f is the disk format, -o the outdir") {
+    auto o = parse({"appliance-creator", "-c", "/ks/web-server.ks", "-n", "web", "--version", "2.1", "--release", "3",
+                    "-f", "qcow2", "--vmem", "2048", "--vcpu", "4", "--checksum", "--no-compress", "-o", "/srv/out",
+                    "-t", "/var/tmp/x", "--cache", "/var/cache/a", "--cacheonly", "--disk-size", "8G",
+                    "--disk-size", "vdb=512"});
+    CHECK(o.type == ImageType::disk);
+    CHECK(o.kickstart == "/ks/web-server.ks");
+    CHECK(o.creator.name == "web");
+    CHECK(o.creator.appliance_version == "2.1");
+    CHECK(o.creator.appliance_release == "3");
+    CHECK(o.creator.disk_format == "qcow2");
+    CHECK(o.creator.vmem_mib == 2048);
+    CHECK(o.creator.vcpu == 4);
+    CHECK(o.creator.disk_checksum);
+    CHECK_FALSE(o.creator.disk_compress);
+    CHECK(o.creator.outdir == "/srv/out");
+    CHECK(o.creator.tmpdir == "/var/tmp/x");
+    CHECK(o.creator.cache_dir == "/var/cache/a");
+    CHECK(o.creator.cacheonly);
+    CHECK(o.creator.disk_size_mib == std::map<std::string, std::uint64_t>{{"sda", 8192}, {"vdb", 512}});
+
+    SECTION("the defaults are appliance-creator's: raw, 512 MiB, one processor, <kickstart>-<time>") {
+        auto d = parse({"appliance-creator", "-c", "web-server.ks"});
+        CHECK(d.creator.disk_format == "raw");
+        CHECK(d.creator.vmem_mib == 512);
+        CHECK(d.creator.vcpu == 1);
+        CHECK(d.creator.disk_compress);
+        CHECK_FALSE(d.creator.disk_checksum);
+        CHECK(d.creator.name == "web-server-202611220120");
+    }
+    SECTION("a format, a size or a count it cannot use is a usage error") {
+        CHECK(usage_error({"appliance-creator", "-f", "vhdx", "a.ks"}) ==
+              "'vhdx' is not a disk format: use raw, qcow2, vmdk or vdi");
+        CHECK(usage_error({"appliance-creator", "--disk-size", "lots", "a.ks"}) ==
+              "--disk-size 'lots' is not [DISK=]SIZE, SIZE in MiB or with a G suffix (4G, vdb=512)");
+        CHECK(usage_error({"appliance-creator", "--vcpu", "0", "a.ks"}) == "--vmem and --vcpu must be more than 0");
+        CHECK(usage_error({"appliance-creator", "--fslabel", "x", "a.ks"}) == "unrecognised option '--fslabel'");
+    }
+    SECTION("under livecd-creator's name -f stays --fslabel and the format is --format") {
+        auto l = parse({"livecd-creator", "--image-type", "disk", "-f", "appl", "--format", "vmdk", "a.ks"});
+        CHECK(l.creator.name == "appl");
+        CHECK(l.creator.disk_format == "vmdk");
+    }
+    SECTION("the help shows appliance-creator's options") {
+        const auto help = help_text("appliance-creator");
+        CHECK_THAT(help, Catch::Matchers::Contains("-f [ --format ] FORMAT"));
+        CHECK_THAT(help, Catch::Matchers::Contains("-o [ --outdir ] DIR"));
+        CHECK_THAT(help, !Catch::Matchers::Contains("--fslabel"));
+    }
 }

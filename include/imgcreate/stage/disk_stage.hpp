@@ -1,0 +1,149 @@
+// imgcreate — DiskStage: the disks of the kickstart's layout, as appliance-creator delivers them.
+//
+//   1. every disk assembled from the installed tree, with no loop device (disk/assemble.hpp)
+//   2. GRUB's BIOS boot code written into the boot disk, when DiskBoot left it (disk/bios_boot.hpp)
+//   3. each disk converted with qemu-img to --format qcow2 (compressed unless --no-compress), vmdk
+//      or vdi; raw stays a sparse <name>-<disk>.raw
+//   4. a <image>.sha256 beside each with --checksum, and <name>.xml, appliance-creator's
+//      virt-image description of the machine (--vmem, --vcpu, the disks)
+//   5. everything moved into the output directory, each file whole, and all of them or none
+#pragma once
+
+#include <imgcreate/boot/disk_boot.hpp>
+#include <imgcreate/concepts.hpp>
+#include <imgcreate/context.hpp>
+#include <imgcreate/disk/assemble.hpp>
+#include <imgcreate/disk/bios_boot.hpp>
+#include <imgcreate/disk/build_layout.hpp>
+#include <imgcreate/stage/publish.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace imgcreate {
+
+namespace stage {
+
+inline std::string disk_extension(const std::string& format) { return format; }
+
+inline std::string disk_output_name(const BuildContext& ctx, const disk::Disk& d) {
+    return ctx.options.name + "-" + d.name + "." + disk_extension(ctx.options.disk_format);
+}
+
+// appliance-creator's <name>.xml: the machine and its disks in virt-image's format.
+inline std::string virt_image_xml(const BuildContext& ctx, const disk::Layout& layout) {
+    const auto& o = ctx.options;
+    std::string xml = "<image>\n  <name>" + o.name + "</name>\n  <domain>\n    <boot type='hvm'>\n"
+                      "      <guest>\n        <arch>x86_64</arch>\n      </guest>\n"
+                      "      <os>\n        <loader dev='hd'/>\n      </os>\n";
+    char target = 'a';
+    for (const auto& d : layout.disks)
+        xml += "      <drive disk='" + disk_output_name(ctx, d) + "' target='hd" + std::string(1, target++) + "'/>\n";
+    xml += "    </boot>\n    <devices>\n      <vcpu>" + std::to_string(o.vcpu) + "</vcpu>\n      <memory>" +
+           std::to_string(static_cast<unsigned long long>(o.vmem_mib) * 1024) + "</memory>\n"
+           "      <interface/>\n      <graphics/>\n    </devices>\n  </domain>\n  <storage>\n";
+    for (const auto& d : layout.disks) {
+        xml += "    <disk file='" + disk_output_name(ctx, d) + "' use='" + (&d == &layout.disks.front() ? "system" : "user") +
+               "' format='" + o.disk_format + "'";
+        xml += o.appliance_version.empty() ? "" : " version='" + o.appliance_version + "'";
+        xml += o.appliance_release.empty() ? "" : " release='" + o.appliance_release + "'";
+        xml += "/>\n";
+    }
+    xml += "  </storage>\n</image>\n";
+    return xml;
+}
+
+}  // namespace stage
+
+class DiskStage {
+public:
+    std::filesystem::path package(BuildContext& ctx) {
+        namespace fs = std::filesystem;
+        const auto layout = disk::build_layout(ctx);
+        const auto work = ctx.build_dir / "disks";
+        fs::create_directories(work);
+        const auto raws = disk::assemble_disks(layout, ctx.install_root, work, ctx.build_dir / "filesystems",
+                                               ctx.options.name, ctx.options.source_date_epoch);
+        const auto bios = boot::disk_bios_boot_dir(ctx);
+        if (fs::is_regular_file(bios / "core.img"))
+            disk::install_bios_boot(raws.front(), layout.disks.front(), bios / "boot.img", bios / "core.img");
+
+        std::vector<fs::path> built;
+        for (std::size_t i = 0; i < raws.size(); ++i) {
+            const auto out = work / stage::disk_output_name(ctx, layout.disks[i]);
+            if (ctx.options.disk_format != "raw") convert(ctx, raws[i], out);
+            built.push_back(out);
+            if (ctx.options.disk_checksum) built.push_back(write_checksum(out));
+        }
+        std::ofstream(work / (ctx.options.name + ".xml")) << stage::virt_image_xml(ctx, layout);
+        built.push_back(work / (ctx.options.name + ".xml"));
+        return publish_all(built, ctx.options.outdir);
+    }
+
+    // Refused before the build when one already exists.
+    std::vector<std::filesystem::path> outputs(const BuildContext& ctx) const {
+        std::vector<std::filesystem::path> out;
+        for (const auto& d : disk::plan_build_layout(ctx).disks) {
+            out.push_back(ctx.options.outdir / stage::disk_output_name(ctx, d));
+            if (ctx.options.disk_checksum) out.push_back(ctx.options.outdir / (stage::disk_output_name(ctx, d) + ".sha256"));
+        }
+        out.push_back(ctx.options.outdir / (ctx.options.name + ".xml"));
+        return out;
+    }
+
+    void check(const BuildContext& ctx) const {
+        const auto& f = ctx.options.disk_format;
+        if (f != "raw" && f != "qcow2" && f != "vmdk" && f != "vdi")
+            throw ConfigError("disk format '" + f + "' is not one appliance-creator makes: use raw, qcow2, vmdk or vdi");
+    }
+
+    RequiredPrograms required_programs(const BuildContext& ctx) const {
+        RequiredPrograms programs{{"sfdisk", "fdisk"}};
+        if (ctx.options.disk_format != "raw") programs.push_back({"qemu-img", "qemu-utils"});
+        if (ctx.options.disk_checksum) programs.push_back({"sha256sum", "coreutils"});
+        return programs;
+    }
+
+private:
+    // The outputs appear together or not at all: when one cannot be published (it exists, the
+    // build is interrupted), those already moved into place are taken back.
+    static std::filesystem::path publish_all(const std::vector<std::filesystem::path>& built,
+                                             const std::filesystem::path& outdir) {
+        std::vector<std::filesystem::path> published;
+        try {
+            for (const auto& b : built) published.push_back(stage::publish(b, outdir, b.filename().string()));
+        } catch (...) {
+            std::error_code ec;
+            for (const auto& p : published) std::filesystem::remove(p, ec);
+            throw;
+        }
+        return published.front();
+    }
+
+    static void convert(const BuildContext& ctx, const std::filesystem::path& raw, const std::filesystem::path& out) {
+        std::vector<std::string> argv = {require_program("qemu-img", "qemu-utils").string(), "convert", "-f", "raw", "-O",
+                                         ctx.options.disk_format};
+        if (ctx.options.disk_format == "qcow2" && ctx.options.disk_compress) argv.push_back("-c");
+        argv.insert(argv.end(), {raw.string(), out.string()});
+        run(argv);
+        std::filesystem::remove(raw);
+        log::info("converted ", raw.filename().string(), " to ", out.filename().string());
+    }
+
+    static std::filesystem::path write_checksum(const std::filesystem::path& image) {
+        Command sum;
+        sum.argv = {require_program("sha256sum", "coreutils").string(), image.filename().string()};
+        sum.cwd = image.parent_path();
+        sum.log_output = false;
+        const auto out = image.string() + ".sha256";
+        std::ofstream(out) << run(sum).output;
+        return out;
+    }
+};
+
+}  // namespace imgcreate

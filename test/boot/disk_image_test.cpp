@@ -1,0 +1,141 @@
+// The testdistro disk image (appliance-creator with examples/testdistro/disk.ks, built by the
+// "build the testdistro images" fixture) booted under qemu as its user would: BIOS from the raw
+// disk, UEFI from the qcow2 through the image's own shim and GRUB; alice logs in on the serial
+// console, / is on the partition the kickstart's layout puts it, and every fstab entry is mounted.
+// Offline: the image's fstab names the UUIDs blkid finds at the layout's offsets.
+#include "serial_console.hpp"
+
+#include <imgcreate/disk/layout.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <catch2/catch.hpp>
+#include <support/skip.hpp>
+
+#include <filesystem>
+#include <string>
+
+using namespace imgcreate::test;
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const fs::path out_dir = fs::path(IMGCREATE_BINARY_DIR) / "testdistro";
+const fs::path raw = out_dir / "imgcreate-testdistro-disk-sda.raw";
+const fs::path qcow2 = out_dir / "imgcreate-testdistro-disk-sda.qcow2";
+
+// The layout the kickstart asks for, as the build planned it.
+imgcreate::disk::Layout kickstart_layout() {
+    return imgcreate::disk::plan_layout(imgcreate::kickstart::parse_file((out_dir / "disk.ks").string()));
+}
+
+struct DiskChecks {
+    bool logged_in = false;
+    SerialGuest::Reply state, failed, root, home, boot, esp, swap, verify, efi, cmdline;
+    std::string transcript;
+};
+
+DiskChecks boot_and_check(Firmware firmware, const fs::path& image, const std::string& format, const std::string& name) {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
+    if (firmware == Firmware::uefi && !fs::exists("/usr/share/ovmf/OVMF.fd"))
+        IMGCREATE_SKIP("needs /usr/share/ovmf/OVMF.fd (the ovmf package)");
+    if (!fs::exists(image)) IMGCREATE_SKIP(image.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    Guest guest;
+    guest.iso = image;
+    guest.firmware = firmware;
+    guest.medium = Medium::disk;
+    guest.disk_format = format;
+    guest.serial_log = out_dir / (name + ".serial.log");
+    DiskChecks c;
+    {
+        GuestSlot slot;
+        SerialGuest vm(guest, out_dir / name);
+        c.logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
+        if (c.logged_in) {
+            c.state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
+            c.failed = vm.run("systemctl --failed --no-legend --plain");
+            c.root = vm.run("findmnt -n -o SOURCE,FSTYPE /");
+            c.home = vm.run("findmnt -n -o SOURCE,FSTYPE /home; stat -f -c %T /home/alice");
+            c.boot = vm.run("findmnt -n -o SOURCE,FSTYPE /boot");
+            c.esp = vm.run("findmnt -n -o SOURCE,FSTYPE /boot/efi");
+            c.swap = vm.run("tail -n +2 /proc/swaps | cut -d' ' -f1");
+            // as root: a user cannot read the devices to check their filesystems
+            c.verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
+            c.efi = vm.run("test -d /sys/firmware/efi && echo uefi || echo bios");
+            c.cmdline = vm.run("cat /proc/cmdline");
+        }
+        c.transcript = vm.transcript();
+    }
+    return c;
+}
+
+std::string device(const imgcreate::disk::Partition& p) { return "/dev/sda" + std::to_string(p.number); }
+
+void check_disk_system(const DiskChecks& c, const std::string& firmware) {
+    INFO("serial console transcript:\n" << c.transcript);
+    REQUIRE(c.logged_in);
+    INFO("is-system-running: '" << c.state.output << "'; failed units: " << c.failed.output);
+    CHECK((c.state.output == "running" || c.state.output == "degraded"));
+    const auto layout = kickstart_layout();
+    const auto& sda = layout.disks.at(0);
+    CHECK(c.root.output == device(*layout.find("/")) + " ext4");
+    CHECK(c.home.output == device(*layout.find("/home")) + " xfs\nxfs");
+    CHECK(c.boot.output == device(*layout.find("/boot")) + " ext4");
+    CHECK(c.esp.output == device(*layout.find("/boot/efi")) + " vfat");
+    std::string swap;
+    for (const auto& p : sda.partitions)
+        if (p.content == imgcreate::disk::Content::swap) swap = device(p);
+    CHECK(c.swap.output == swap);
+    INFO("findmnt --verify: " << c.verify.output);
+    CHECK(c.verify.status == 0);
+    CHECK_THAT(c.verify.output, Contains("Success, no errors or warnings detected"));
+    CHECK(c.efi.output == firmware);
+    // bootloader --append of base.ks, after the root the layout gave
+    CHECK_THAT(c.cmdline.output, Contains("ro console=ttyS0 security=selinux"));
+}
+
+std::string probe(const fs::path& image, const imgcreate::disk::Partition& p) {
+    auto out = imgcreate::run({"blkid", "-p", "-O", std::to_string(p.start_mib << 20), "-S", std::to_string(p.size_mib << 20),
+                               "-s", "UUID", "-o", "value", image.string()})
+                   .output;
+    return out.substr(0, out.find('\n'));
+}
+
+}  // namespace
+
+TEST_CASE("the testdistro disk image boots with BIOS from the raw disk, / and every fstab entry where disk.ks puts them") {
+    auto checks = boot_and_check(Firmware::bios, raw, "raw", "disk-bios-raw");
+    check_disk_system(checks, "bios");
+}
+
+TEST_CASE("the testdistro disk image converted to qcow2 boots with UEFI through the image's own shim and GRUB") {
+    auto checks = boot_and_check(Firmware::uefi, qcow2, "qcow2", "disk-uefi-qcow2");
+    check_disk_system(checks, "uefi");
+    CHECK_THAT(checks.transcript, Contains("MOKvar="));  // shim ran: it leaves its MOK variables table
+}
+
+TEST_CASE("the testdistro disk image is sparse, has its checksum, and its fstab names the UUIDs blkid finds") {
+    IMGCREATE_REQUIRE_ROOT();
+    if (!fs::exists(raw)) IMGCREATE_SKIP(raw.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    const auto layout = kickstart_layout();
+    CHECK(fs::file_size(raw) == layout.disks.at(0).size_mib << 20);
+    CHECK(imgcreate::run({"sh", "-c", "cd '" + out_dir.string() + "' && sha256sum -c imgcreate-testdistro-disk-sda.raw.sha256"})
+              .exit_status == 0);
+    CHECK_THAT(imgcreate::run({"du", "--block-size=1M", raw.string()}).output, !Contains(std::to_string(layout.disks[0].size_mib)));
+    // /etc/fstab of the root filesystem, read with debugfs from the partition's bytes
+    const auto* root = layout.find("/");
+    const auto part = out_dir / "disk-root.img";
+    imgcreate::run({"dd", "if=" + raw.string(), "of=" + part.string(), "bs=1M", "skip=" + std::to_string(root->start_mib),
+                    "count=" + std::to_string(root->size_mib), "conv=sparse", "status=none"});
+    const auto fstab = imgcreate::run({"debugfs", "-R", "cat /etc/fstab", part.string()}).output;
+    fs::remove(part);
+    for (const auto& p : layout.disks[0].partitions) {
+        if (p.content == imgcreate::disk::Content::biosboot) continue;
+        INFO(p.mountpoint);
+        CHECK_THAT(fstab, Contains("UUID=" + probe(raw, p) + " "));
+    }
+    CHECK_THAT(fstab, Contains(" / ext4 defaults 1 1"));
+    CHECK_THAT(fstab, Contains(" /home xfs defaults 0 0"));
+}

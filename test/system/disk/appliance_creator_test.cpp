@@ -1,0 +1,250 @@
+// appliance-creator end to end on the small test repository (a stand-in kernel, GRUB from the
+// host): the disk converted to qcow2 with its checksum and description, read back offline; and
+// a layout it cannot make refused before any work.
+#include <catch2/catch.hpp>
+
+#include <imgcreate/support/process.hpp>
+#include <support/rpmrepo.hpp>
+#include <support/skip.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace imgcreate;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const fs::path appliance_creator = fs::path(IMGCREATE_BINARY_DIR) / "examples/appliance-creator";
+
+struct Scratch {
+    fs::path path;
+    Scratch() {
+        char tmpl[] = "/var/tmp/imgcreate-appliance-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~Scratch() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// The user builds without root run as (the rootless tests' user), with a subordinate range.
+const passwd& build_user() {
+    static const passwd user = [] {
+        const char* name = "imgcreate-rootless";
+        if (!::getpwnam(name)) run({"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name});
+        Command has_range;
+        has_range.argv = {"grep", "-q", std::string("^") + name + ":", "/etc/subuid"};
+        has_range.check = false;
+        if (run(has_range).exit_status != 0)
+            run({"usermod", "--add-subuids", "300000-365535", "--add-subgids", "300000-365535", name});
+        return *::getpwnam(name);
+    }();
+    return user;
+}
+
+struct As {
+    const passwd* user = nullptr;  // null: root
+};
+
+CommandResult appliance(const std::vector<std::string>& args, const std::string& source_date_epoch = {}, As as = {}) {
+    Command c;
+    if (!source_date_epoch.empty()) {
+        c.env = std::map<std::string, std::string>{{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+        (*c.env)["SOURCE_DATE_EPOCH"] = source_date_epoch;
+    }
+    if (as.user)
+        c.argv = {"setpriv", "--reuid=" + std::to_string(as.user->pw_uid), "--regid=" + std::to_string(as.user->pw_gid),
+                  "--clear-groups", "--"};
+    c.argv.push_back(appliance_creator.string());
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    c.check = false;
+    c.log_output = false;
+    return run(c);
+}
+
+std::string output_of(std::vector<std::string> argv) {
+    Command c;
+    c.argv = std::move(argv);
+    c.log_output = false;
+    return run(c).output;
+}
+
+void require_tools() {
+    IMGCREATE_REQUIRE_ROOT();
+    for (const char* p : {"rpmbuild", "createrepo_c", "sfdisk", "mkfs.ext4", "mkfs.fat", "mcopy", "mkswap", "qemu-img",
+                          "grub-mkimage", "debugfs", "blkid"})
+        IMGCREATE_REQUIRE_PROGRAM(p);
+    if (!fs::exists("/usr/lib/grub/i386-pc/boot.img") || !fs::is_directory("/usr/lib/grub/x86_64-efi"))
+        IMGCREATE_SKIP("needs the host's GRUB modules (grub-pc-bin, grub-efi-amd64-bin)");
+    if (!fs::exists(appliance_creator)) IMGCREATE_SKIP(appliance_creator.string() + " is not built (--target appliance-creator)");
+}
+
+}  // namespace
+
+// The small repository's system on a GPT disk with reqpart's partitions, /, an ext3 /var and swap.
+fs::path small_kickstart(const fs::path& dir) {
+    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
+                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
+    const auto ks = dir / "small.ks";
+    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+                      << "selinux --disabled\nbootloader --timeout=3 --append=\"console=ttyS0\"\n"
+                      << "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n"
+                      // api-dirs owns /proc, /sys and /dev, as Fedora's filesystem package does
+                      << "%packages --nocore\nhello\nkernel-core\napi-dirs\n%end\n"
+                      // the stand-in kernel has no dracut to make its initramfs: a stand-in for that too
+                      << "%pre-install\nmkdir -p \"$INSTALL_ROOT/boot\"\n"
+                      << "echo initramfs > \"$INSTALL_ROOT/boot/initramfs-6.5.6-300.fc39.x86_64.img\"\n%end\n";
+    return ks;
+}
+
+TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, its checksum and its description") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
+    const auto out = s.path / "out";
+    auto r = appliance({"-c", ks.string(), "-n", "small", "-f", "qcow2", "--checksum", "--vmem", "768", "--vcpu", "2",
+                        "--version", "1.0", "-t", s.path.string(), "-o", out.string(), "--cache", (s.path / "cache").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    CHECK(r.output.find(out.string() + "/small-sda.qcow2") != std::string::npos);
+
+    const auto qcow2 = out / "small-sda.qcow2";
+    CHECK_THAT(output_of({"qemu-img", "info", qcow2.string()}), Contains("file format: qcow2"));
+    CHECK(output_of({"sh", "-c", "cd '" + out.string() + "' && sha256sum -c small-sda.qcow2.sha256"}) == "small-sda.qcow2: OK\n");
+    const auto xml = output_of({"cat", (out / "small.xml").string()});
+    CHECK_THAT(xml, Contains("<name>small</name>"));
+    CHECK_THAT(xml, Contains("<vcpu>2</vcpu>"));
+    CHECK_THAT(xml, Contains("<memory>786432</memory>"));
+    CHECK_THAT(xml, Contains("<disk file='small-sda.qcow2' use='system' format='qcow2' version='1.0'/>"));
+    CHECK(fs::directory_iterator(s.path / "out") != fs::directory_iterator());
+    // nothing of the build is left in the tmpdir but the cache and what the test put there
+    for (const auto& e : fs::directory_iterator(s.path)) {
+        const auto name = e.path().filename().string();
+        CHECK((name == "cache" || name == "out" || name == "small.ks"));
+    }
+
+    const auto raw = s.path / "back.raw";
+    run({"qemu-img", "convert", "-f", "qcow2", "-O", "raw", qcow2.string(), raw.string()});
+    const auto dump = output_of({"sfdisk", "--dump", raw.string()});
+    CHECK_THAT(dump, Contains("label: gpt"));
+    CHECK_THAT(dump, Contains(raw.string() + "1 : start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649"));
+    CHECK_THAT(dump, Contains(raw.string() + "5 : "));
+
+    SECTION("GRUB's boot.img is in the MBR, pointing at core.img in the biosboot partition") {
+        const auto mbr = output_of({"sh", "-c", "head -c 512 '" + raw.string() + "' | od -A d -t x1 -j 92 -N 8"});
+        CHECK_THAT(mbr, Contains("00 08 00 00 00 00 00 00"));  // LBA 2048, little-endian
+        CHECK_THAT(output_of({"sh", "-c", "head -c 440 '" + raw.string() + "' | strings"}), Contains("GRUB"));
+    }
+    SECTION("the ESP holds a GRUB for UEFI and its grub.cfg finds /boot, here on /") {
+        const std::string esp = raw.string() + "@@" + std::to_string(2 * 1048576);
+        Command mdir;
+        mdir.argv = {"mdir", "-b", "-i", esp, "::/EFI/BOOT"};
+        mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
+        CHECK_THAT(run(mdir).output, Contains("BOOTX64.EFI"));
+    }
+    SECTION("the root's fstab and grub.cfg name the UUIDs blkid finds") {
+        const auto root = s.path / "root.img";
+        // reqpart: biosboot 1 MiB, ESP 500 MiB; then / at 502 MiB
+        run({"dd", "if=" + raw.string(), "of=" + root.string(), "bs=1M", "skip=502", "count=64", "conv=sparse", "status=none"});
+        const auto uuid = output_of({"blkid", "-p", "-s", "UUID", "-o", "value", root.string()});
+        REQUIRE(uuid.size() == 37);
+        const auto fstab = output_of({"debugfs", "-R", "cat /etc/fstab", root.string()});
+        CHECK_THAT(fstab, Contains("UUID=" + uuid.substr(0, 36) + " / ext4 defaults 1 1"));
+        CHECK_THAT(fstab, Contains(" /var ext3 defaults 1 2"));
+        CHECK_THAT(fstab, Contains(" none swap defaults 0 0"));
+        const auto grub = output_of({"debugfs", "-R", "cat /boot/grub2/grub.cfg", root.string()});
+        CHECK_THAT(grub, Contains("set timeout=3"));
+        CHECK_THAT(grub, Contains("linux /boot/vmlinuz-6.5.6-300.fc39.x86_64 root=UUID=" + uuid.substr(0, 36) + " ro console=ttyS0"));
+        CHECK_THAT(grub, Contains("terminal_output console serial"));
+        CHECK_THAT(output_of({"debugfs", "-R", "ls /etc/dracut.conf.d", root.string()}), !Contains("imgcreate-disk"));
+    }
+}
+
+TEST_CASE("a layout appliance-creator cannot make is refused before any work, with the line and what to write instead") {
+    require_tools();
+    Scratch s;
+    const auto ks = s.path / "lvm.ks";
+    // The repository does not exist: a build that got as far as reading it would say so instead.
+    std::ofstream(ks) << "repo --name=gone --baseurl=file:///nonexistent/repo\n"
+                      << "part /boot --size=500\npart pv.01 --size=4000\nvolgroup vg pv.01\n"
+                      << "logvol / --vgname=vg --name=root --size=3000\n%packages\nhello\n%end\n";
+    auto r = appliance({"-c", ks.string(), "-n", "lvm", "-t", s.path.string(), "-o", (s.path / "out").string()});
+    CHECK(r.exit_status == 1);
+    CHECK_THAT(r.output, Contains("lvm.ks:4: volgroup: LVM needs device-mapper"));
+    CHECK_THAT(r.output, Contains("use part lines"));
+    CHECK_FALSE(fs::exists(s.path / "out"));
+    for (const auto& e : fs::directory_iterator(s.path)) CHECK(e.path().filename() == "lvm.ks");
+    fs::remove(ks);
+
+    SECTION("and so is an output that exists already, before anything is made") {
+        const auto small = small_kickstart(s.path);
+        fs::create_directories(s.path / "out");
+        std::ofstream(s.path / "out/small.xml") << "an earlier appliance";
+        auto again = appliance({"-c", small.string(), "-n", "small", "-t", s.path.string(), "-o", (s.path / "out").string()});
+        CHECK(again.exit_status == 1);
+        CHECK_THAT(again.output, Contains("small.xml already exists"));
+        CHECK_FALSE(fs::exists(s.path / "out/small-sda.raw"));
+        CHECK(output_of({"cat", (s.path / "out/small.xml").string()}) == "an earlier appliance\n");
+    }
+    SECTION("and so is one that does not fit the disk size given, with the numbers") {
+        std::ofstream(ks) << "repo --name=gone --baseurl=file:///nonexistent/repo\npart / --size=3000\n";
+        auto big = appliance({"-c", ks.string(), "--disk-size", "2G", "-t", s.path.string(), "-o", (s.path / "out").string()});
+        CHECK(big.exit_status == 1);
+        CHECK_THAT(big.output, Contains("the partitions on disk sda need 3002 MiB (/ 3000 MiB, and 2 MiB for the partition "
+                                        "table), and the disk is 2048 MiB"));
+    }
+}
+
+TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
+    std::vector<std::string> sums;
+    for (const char* out : {"one", "two"}) {
+        auto r = appliance({"-c", ks.string(), "-n", "same", "-t", s.path.string(), "-o", (s.path / out).string(), "--cache",
+                            (s.path / "cache").string()},
+                           "1700000000");
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        sums.push_back(output_of({"sha256sum", (s.path / out / "same-sda.raw").string()}).substr(0, 64));
+    }
+    CHECK(sums[0] == sums[1]);
+}
+
+TEST_CASE("a user without root builds the same disk as root, byte for byte, with no loop device") {
+    require_tools();
+    for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    Scratch s;
+    const auto& user = build_user();
+    fs::permissions(s.path, fs::perms(0755));
+    const auto user_dir = s.path / "user";
+    fs::create_directories(user_dir);
+    REQUIRE(::chown(user_dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    const auto ks = small_kickstart(s.path);
+    std::vector<std::string> sums;
+    for (const bool by_user : {false, true}) {
+        const auto dir = by_user ? user_dir : s.path / "root";
+        auto r = appliance({"-c", ks.string(), "-n", "same", "-t", dir.string(), "-o", (dir / "out").string(), "--cache",
+                            (dir / "cache").string()},
+                           "1700000000", As{by_user ? &user : nullptr});
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        const auto image = dir / "out/same-sda.raw";
+        if (by_user) CHECK(fs::status(image).permissions() != fs::perms::none);
+        struct stat st {};
+        ::stat(image.c_str(), &st);
+        CHECK(st.st_uid == (by_user ? user.pw_uid : 0));
+        sums.push_back(output_of({"sha256sum", image.string()}).substr(0, 64));
+    }
+    CHECK(sums[0] == sums[1]);
+}

@@ -1,0 +1,280 @@
+// Disk images assembled from a tree with no loop device and no mount, checked offline as a user
+// would: sfdisk --json reads the table back, blkid -p probes each partition at its offset, each
+// filesystem passes its fsck and holds its own part of the tree (and not the parts mounted on it),
+// and the fstab's UUIDs are the filesystems'.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+
+#include "system/mount/fixture.hpp"
+#include "support/skip.hpp"
+
+#include <imgcreate/disk/assemble.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/mount/loop_device.hpp>
+#include <imgcreate/support/process.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/stat.h>
+
+using namespace imgcreate;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+}
+
+// A small installed system: files in /, /boot, /boot/efi, /home, /var, a sticky /home/shared.
+void make_tree(const fs::path& root) {
+    write(root / "etc/os-release", "NAME=tree\n");
+    write(root / "usr/bin/tool", std::string(200000, 'x'));
+    write(root / "boot/vmlinuz-6.1", std::string(100000, 'k'));
+    write(root / "boot/efi/EFI/BOOT/BOOTX64.EFI", "efi binary");
+    write(root / "home/alice/notes", "hello");
+    const struct timespec notes_time[2] = {{1600000000, 123456789}, {1600000000, 123456789}};
+    ::utimensat(AT_FDCWD, (root / "home/alice/notes").c_str(), notes_time, 0);
+    write(root / "var/lib/data", "var data");
+    write(root / "srv/www/index.html", "<p>hi</p>");
+    fs::create_directories(root / "home/shared");
+    ::chmod((root / "home/shared").c_str(), 01777);
+    fs::create_directory_symlink("usr/bin", root / "bin");
+}
+
+std::string output_of(std::vector<std::string> argv) {
+    Command c;
+    c.argv = std::move(argv);
+    c.log_output = false;
+    return run(c).output;
+}
+
+// One partition's bytes as a file of its own (sparse), for the tools that take no offset.
+fs::path extract(const fs::path& image, const disk::Partition& p, const fs::path& dir) {
+    const auto out = dir / ("part" + std::to_string(p.number));
+    run({"dd", "if=" + image.string(), "of=" + out.string(), "bs=1M", "skip=" + std::to_string(p.start_mib),
+         "count=" + std::to_string(p.size_mib), "conv=sparse", "status=none"});
+    return out;
+}
+
+// sfdisk --json, one line for the table ("gpt <id>") and one per partition ("<start> <size> <type>
+// <uuid> <bootable>"), the entries in table order.
+std::vector<std::string> table(const fs::path& image) {
+    Command c;
+    c.argv = {"/bin/sh", "-c",
+              "sfdisk --json \"$0\" | python3 -c 'import json, sys\n"
+              "t = json.load(sys.stdin)[\"partitiontable\"]\n"
+              "print(t[\"label\"], t.get(\"id\", \"\"))\n"
+              "for p in t[\"partitions\"]: print(p[\"start\"], p[\"size\"], p[\"type\"], p.get(\"uuid\", \"-\"), "
+              "p.get(\"bootable\", False))'",
+              image.string()};
+    c.log_output = false;
+    std::vector<std::string> lines;
+    std::istringstream in(run(c).output);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::string row(std::uint64_t start_mib, std::uint64_t size_mib, const std::string& type, const std::string& uuid,
+                bool bootable = false) {
+    return std::to_string(start_mib * 2048) + " " + std::to_string(size_mib * 2048) + " " + type + " " + uuid + " " +
+           (bootable ? "True" : "False");
+}
+
+std::string probe(const fs::path& image, const disk::Partition& p, const char* tag) {
+    Command c;
+    c.argv = {"blkid", "-p", "-O", std::to_string(p.start_mib << 20), "-S", std::to_string(p.size_mib << 20), "-s", tag,
+              "-o", "value", image.string()};
+    c.check = false;
+    c.log_output = false;
+    auto out = run(c).output;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+}
+
+const disk::Partition& partition(const disk::Disk& d, const std::string& what) {
+    for (const auto& p : d.partitions)
+        if (disk::detail::describe(p) == what) return p;
+    FAIL("no partition " << what);
+    throw 0;
+}
+
+disk::Layout planned(const std::string& ks) {
+    auto layout = disk::plan_layout(kickstart::parse_string(ks, "disk.ks"));
+    disk::assign_identities(layout, disk::identity_seed("t", "", 1700000000));
+    return layout;
+}
+
+void require_tools() {
+    for (const char* t : {"sfdisk", "blkid", "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs", "mkfs.fat", "mcopy", "mkswap", "xfs_db",
+                          "e2fsck", "xfs_repair", "fsck.vfat", "btrfs", "debugfs", "dd"})
+        IMGCREATE_REQUIRE_PROGRAM(t);
+}
+
+}  // namespace
+
+TEST_CASE("a GPT disk with biosboot, ESP, /boot, /, xfs /home and swap is assembled from the tree and reads back") {
+    require_tools();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    const auto loops_before = mount::bound_loop_devices().size();
+    auto layout = planned("reqpart --add-boot\n"
+                          "part / --size=64 --label=root\n"
+                          "part /home --fstype=xfs --size=300\n"
+                          "part swap --size=16\n");
+    const auto images = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "appliance", 1700000000);
+    REQUIRE(images.size() == 1);
+    const auto& image = images[0];
+    const auto& d = layout.disks[0];
+    CHECK(image.filename() == "appliance-sda.raw");
+    CHECK(fs::file_size(image) == d.size_mib << 20);
+    CHECK(mount::bound_loop_devices().size() == loops_before);
+
+    SECTION("the image is sparse: its blocks are far fewer than its size") {
+        struct stat st {};
+        ::stat(image.c_str(), &st);
+        CHECK(static_cast<std::uint64_t>(st.st_blocks) * 512 < (d.size_mib << 20) / 10);
+    }
+
+    SECTION("sfdisk reads the table back as planned") {
+        std::vector<std::string> expected{"gpt " + d.id};
+        for (const auto& p : d.partitions) expected.push_back(row(p.start_mib, p.size_mib, disk::gpt_type(p), p.partuuid));
+        CHECK(table(image) == expected);
+    }
+
+    SECTION("blkid finds each filesystem at its offset with the UUID the fstab names") {
+        const auto fstab = disk::fstab(layout);
+        std::map<std::string, std::string> types{{"/", "ext4"}, {"/boot", "ext4"}, {"/boot/efi", "vfat"},
+                                                 {"/home", "xfs"}, {"swap", "swap"}};
+        for (const auto& [what, type] : types) {
+            INFO(what);
+            const auto& p = partition(d, what);
+            CHECK(probe(image, p, "TYPE") == type);
+            CHECK(probe(image, p, "UUID") == p.uuid);
+            CHECK_THAT(fstab, Contains("UUID=" + p.uuid + " " + (what == "swap" ? std::string("none") : what) + " "));
+        }
+        CHECK(probe(image, partition(d, "/"), "LABEL") == "root");
+    }
+
+    SECTION("every filesystem passes its fsck and holds its own files, not those mounted on it") {
+        const auto work = scratch.path / "check";
+        fs::create_directories(work);
+        const auto root = extract(image, partition(d, "/"), work);
+        run({"e2fsck", "-fn", root.string()});
+        const auto ls_root = output_of({"debugfs", "-R", "ls -l /", root.string()});
+        CHECK_THAT(ls_root, Contains("etc"));
+        CHECK_THAT(ls_root, Contains("home"));
+        CHECK_THAT(output_of({"debugfs", "-R", "ls /usr/bin", root.string()}), Contains("tool"));
+        CHECK_THAT(output_of({"debugfs", "-R", "ls /boot", root.string()}), !Contains("vmlinuz"));
+        CHECK_THAT(output_of({"debugfs", "-R", "ls /home", root.string()}), !Contains("alice"));
+        CHECK_THAT(output_of({"debugfs", "-R", "stat /bin", root.string()}), Contains("Type: symlink"));
+
+        const auto boot = extract(image, partition(d, "/boot"), work);
+        run({"e2fsck", "-fn", boot.string()});
+        CHECK_THAT(output_of({"debugfs", "-R", "ls /", boot.string()}), Contains("vmlinuz-6.1"));
+        const auto ls_efi_mountpoint = output_of({"debugfs", "-R", "ls /efi", boot.string()});
+        CHECK_THAT(ls_efi_mountpoint, !Contains("EFI"));
+
+        const auto esp = extract(image, partition(d, "/boot/efi"), work);
+        run({"fsck.vfat", "-n", esp.string()});
+        Command mdir;
+        mdir.argv = {"mdir", "-i", esp.string(), "::/EFI/BOOT"};
+        mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
+        CHECK_THAT(run(mdir).output, Contains("BOOTX64"));
+
+        const auto home = extract(image, partition(d, "/home"), work);
+        run({"xfs_repair", "-n", "-f", home.string()});
+        CHECK_THAT(output_of({"xfs_db", "-r", "-c", "path /alice", "-c", "ls", home.string()}), Contains("notes"));
+        CHECK_THAT(output_of({"xfs_db", "-r", "-c", "path /shared", "-c", "print core.mode", home.string()}),
+                   Contains("core.mode = 041777"));
+        // The prototype file carries no time stamps: xfs_db gives the tree's.
+        const auto times = output_of({"xfs_db", "-r", "-c", "path /alice/notes", "-c", "print core.mtime", home.string()});
+        CHECK_THAT(times, Contains("core.mtime.sec = ") && Contains(" 2020\n"));  // in the local time zone
+        CHECK_THAT(times, Contains("core.mtime.nsec = 123456789"));
+    }
+
+    SECTION("the tree is whole again afterwards") {
+        CHECK(fs::exists(tree / "boot/vmlinuz-6.1"));
+        CHECK(fs::exists(tree / "boot/efi/EFI/BOOT/BOOTX64.EFI"));
+        CHECK(fs::exists(tree / "home/alice/notes"));
+        CHECK_FALSE(fs::exists(scratch.path / "tree.excluded-0"));
+    }
+}
+
+TEST_CASE("an msdos disk with a btrfs root and logical partitions is assembled and reads back") {
+    require_tools();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    auto layout = planned("clearpart --all --disklabel=msdos\nzerombr\n"
+                          "part /boot --size=32\npart / --fstype=btrfs --size=160\npart swap --size=8\n"
+                          "part /var --fstype=ext3 --size=16\npart /srv --fstype=ext2 --size=12\n");
+    const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "m", 1700000000).at(0);
+    const auto& d = layout.disks[0];
+    std::vector<std::string> expected{"dos " + d.id,
+                                      row(1, 32, "83", "-", true),
+                                      row(33, 160, "83", "-"),
+                                      row(193, 16, "83", "-"),  // larger before smaller: /var, /srv, swap
+                                      row(209, 1 + 12 + 1 + 8, "5", "-"),
+                                      row(210, 12, "83", "-"),
+                                      row(210 + 12 + 1, 8, "82", "-")};
+    CHECK(table(image) == expected);
+    std::map<std::string, std::string> types{{"/", "btrfs"}, {"/boot", "ext4"}, {"/var", "ext3"}, {"/srv", "ext2"},
+                                             {"swap", "swap"}};
+    for (const auto& [what, type] : types) {
+        INFO(what);
+        CHECK(probe(image, partition(d, what), "TYPE") == type);
+        CHECK(probe(image, partition(d, what), "UUID") == partition(d, what).uuid);
+    }
+    const auto work = scratch.path / "check";
+    fs::create_directories(work);
+    const auto root = extract(image, partition(d, "/"), work);
+    run({"btrfs", "check", "--readonly", root.string()});
+    const auto listing = output_of({"btrfs", "inspect-internal", "dump-tree", "-t", "fs", root.string()});
+    CHECK_THAT(listing, Contains("name: os-release"));
+    CHECK_THAT(listing, Contains("name: srv"));
+    CHECK_THAT(listing, !Contains("name: index.html"));
+    const auto srv = extract(image, partition(d, "/srv"), work);
+    run({"e2fsck", "-fn", srv.string()});
+    CHECK_THAT(output_of({"debugfs", "-R", "ls /www", srv.string()}), Contains("index.html"));
+}
+
+TEST_CASE("a partition too small for its part of the tree is an error naming the mount point and the numbers") {
+    require_tools();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    write(tree / "home/alice/big", std::string(12 << 20, 'b'));
+    auto layout = planned("part / --size=64\npart /home --size=8\n");
+    try {
+        disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "full", 1700000000);
+        FAIL("the build went on");
+    } catch (const MountError& e) {
+        CHECK_THAT(e.what(), Contains("raise part /home --size"));
+        CHECK_THAT(e.what(), Contains("the ext4 image is 8 MiB"));
+    }
+    CHECK(fs::exists(tree / "home/alice/big"));
+}
+
+TEST_CASE("the same tree and epoch give the same disk image, byte for byte") {
+    require_tools();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    const std::string ks = "reqpart\npart / --size=64\npart swap --size=8\n";
+    auto a = planned(ks), b = planned(ks);
+    fs::create_directories(scratch.path / "a");
+    fs::create_directories(scratch.path / "b");
+    const auto one = disk::assemble_disks(a, tree, scratch.path / "a", scratch.path / "work", "r", 1700000000).at(0);
+    const auto two = disk::assemble_disks(b, tree, scratch.path / "b", scratch.path / "work", "r", 1700000000).at(0);
+    CHECK(output_of({"sha256sum", "-b", one.string()}).substr(0, 64) == output_of({"sha256sum", "-b", two.string()}).substr(0, 64));
+}

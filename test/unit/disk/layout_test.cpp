@@ -1,0 +1,213 @@
+// The disk layout a kickstart asks for, worked out with no I/O: partitions, their order, sizes
+// and offsets; what is refused, with the line and the numbers; the fstab and sfdisk's input.
+#include <catch2/catch.hpp>
+
+#include <imgcreate/disk/layout.hpp>
+#include <imgcreate/disk/partition_table.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace imgcreate;
+using Catch::Matchers::Contains;
+
+namespace {
+
+disk::Layout plan(const std::string& text, const disk::LayoutOptions& options = {}) {
+    return disk::plan_layout(kickstart::parse_string(text, "disk.ks"), options);
+}
+
+std::string refusal(const std::string& text, const disk::LayoutOptions& options = {}) {
+    try {
+        plan(text, options);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+std::vector<std::string> names(const disk::Disk& d) {
+    std::vector<std::string> out;
+    for (const auto& p : d.partitions) out.push_back(disk::detail::describe(p));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("one part / line gives one GPT disk sda of the root's size plus the table's two MiB") {
+    auto layout = plan("part / --size=2048\n");
+    REQUIRE(layout.disks.size() == 1);
+    const auto& d = layout.disks[0];
+    CHECK(d.name == "sda");
+    CHECK(d.label == disk::LabelType::gpt);
+    CHECK(d.size_mib == 2050);
+    REQUIRE(d.partitions.size() == 1);
+    CHECK(d.partitions[0].fstype == "ext4");
+    CHECK(d.partitions[0].number == 1);
+    CHECK(d.partitions[0].start_mib == 1);
+    CHECK(d.partitions[0].size_mib == 2048);
+}
+
+TEST_CASE("reqpart adds biosboot and the ESP, and partitions go in anaconda's order") {
+    auto layout = plan("reqpart --add-boot\n"
+                       "part swap --recommended\n"
+                       "part /home --size=100 --grow\n"
+                       "part / --size=1500 --fstype=xfs --label=root --fsoptions=noatime\n",
+                       {.memory_mib = 512});
+    const auto& d = layout.disks.at(0);
+    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "/", "swap", "/home"});
+    CHECK(d.partitions[0].size_mib == 1);
+    CHECK(d.partitions[1].fstype == "vfat");
+    CHECK(d.partitions[1].content == disk::Content::esp);
+    CHECK(d.partitions[1].size_mib == 500);  // grows only into a given disk size
+    CHECK(d.partitions[2].size_mib == 1024);
+    CHECK(d.partitions[3].label == "root");
+    CHECK(d.partitions[3].fsoptions == "noatime");
+    CHECK(d.partitions[4].size_mib == 1024);  // twice the guest's 512 MiB
+    std::uint64_t at = 1;
+    int number = 1;
+    for (const auto& p : d.partitions) {
+        CHECK(p.start_mib == at);
+        CHECK(p.number == number++);
+        at += p.size_mib;
+    }
+    CHECK(d.size_mib == at + 1);
+}
+
+TEST_CASE("--grow partitions share a given disk size in proportion to their base, up to --maxsize") {
+    const std::string ks = "part / --size=1000 --grow\n"
+                           "part /var --size=500 --grow --maxsize=700\n"
+                           "part /srv --size=500 --grow\n";
+    SECTION("without a cap reached, in proportion") {
+        // 2002 needed, 4002 given: 2000 to share, 1000 : 500 : 500 -> /var would get 500, capped at 200.
+        auto d = plan(ks, {.disk_size_mib = {{"sda", 4002}}}).disks.at(0);
+        REQUIRE(names(d) == std::vector<std::string>{"/", "/var", "/srv"});
+        CHECK(d.partitions[1].size_mib == 700);
+        // What /var could not take (300) is shared again by / and /srv, 2 : 1.
+        CHECK(d.partitions[0].size_mib == 1000 + 1000 + 200);
+        CHECK(d.partitions[2].size_mib == 500 + 500 + 100);
+        CHECK(d.partitions[2].start_mib + d.partitions[2].size_mib + 1 == 4002);
+    }
+    SECTION("every MiB is handed out even when the shares round down") {
+        auto d = plan(ks, {.disk_size_mib = {{"sda", 2003}}}).disks.at(0);
+        std::uint64_t sum = 0;
+        for (const auto& p : d.partitions) sum += p.size_mib;
+        CHECK(sum == 2001);
+    }
+    SECTION("without a disk size every partition keeps its base size") {
+        auto d = plan(ks).disks.at(0);
+        CHECK(d.partitions[0].size_mib == 1000);
+        CHECK(d.size_mib == 2002);
+    }
+}
+
+TEST_CASE("a layout that does not fit the disk is refused with the numbers") {
+    auto message = refusal("part / --size=3000\npart swap --size=512\n", {.disk_size_mib = {{"sda", 2048}}});
+    CHECK_THAT(message, Contains("disk sda need 3514 MiB"));
+    CHECK_THAT(message, Contains("/ 3000 MiB, swap 512 MiB"));
+    CHECK_THAT(message, Contains("the disk is 2048 MiB"));
+}
+
+TEST_CASE("--ondisk puts partitions on several disks, the one holding / first") {
+    auto layout = plan("part /data --size=100 --ondisk=vdb\n"
+                       "part / --size=1000 --ondisk=vda\n"
+                       "part /srv --size=200 --ondisk=vdc\n"
+                       "part /var --size=300 --ondisk=vdb\n");
+    REQUIRE(layout.disks.size() == 3);
+    CHECK(layout.disks[0].name == "vda");
+    CHECK(layout.disks[1].name == "vdb");
+    CHECK(names(layout.disks[1]) == std::vector<std::string>{"/var", "/data"});  // larger first
+    CHECK(layout.disks[2].name == "vdc");
+    CHECK(layout.disk_of("/srv")->name == "vdc");
+    CHECK(refusal("part / --size=100\n", {.disk_size_mib = {{"sdz", 500}}}) ==
+          "a size is given for disk sdz, and no part line is on it (--ondisk=sdz)");
+}
+
+TEST_CASE("an msdos disk with more than four partitions has three primary ones and the rest logical") {
+    auto d = plan("clearpart --all --disklabel=msdos\nzerombr\n"
+                  "part /boot --size=300\npart / --size=1000\npart swap --size=100\n"
+                  "part /home --size=50\npart /var --size=40\n").disks.at(0);
+    CHECK(d.label == disk::LabelType::dos);
+    CHECK(names(d) == std::vector<std::string>{"/boot", "/", "swap", "/home", "/var"});
+    CHECK(d.partitions[2].number == 3);
+    CHECK_FALSE(d.partitions[2].logical);
+    CHECK(d.extended_number == 4);
+    CHECK(d.extended_start_mib == 1 + 300 + 1000 + 100);
+    CHECK(d.partitions[3].number == 5);
+    CHECK(d.partitions[3].logical);
+    CHECK(d.partitions[3].start_mib == d.extended_start_mib + 1);  // the EBR's MiB before it
+    CHECK(d.partitions[4].number == 6);
+    CHECK(d.partitions[4].start_mib == d.partitions[3].start_mib + 50 + 1);
+    CHECK(d.extended_size_mib == 1 + 50 + 1 + 40);
+    CHECK(d.size_mib == d.extended_start_mib + d.extended_size_mib);
+    CHECK_THAT(disk::sfdisk_script(d), Contains("start=2869248, size=188416, type=5\n"));
+    CHECK_THAT(disk::sfdisk_script(d), Contains("start=2048, size=614400, type=83, bootable\n"));
+
+    SECTION("--asprimary beyond what the extended partition leaves is refused") {
+        CHECK_THAT(refusal("clearpart --disklabel=msdos\npart / --size=1000\npart /a --size=10 --asprimary\n"
+                           "part /b --size=10 --asprimary\npart /c --size=10 --asprimary\npart /d --size=10 --asprimary\n"),
+                   Contains("at most three may be --asprimary"));
+    }
+}
+
+TEST_CASE("what a disk image cannot hold is refused before any work, naming the line") {
+    CHECK(refusal("part / --size=100\nvolgroup vg pv.01\n") != "(accepted)");
+    CHECK_THAT(refusal("part pv.01 --size=1000\nvolgroup vg pv.01\nlogvol / --vgname=vg --name=root --size=900\n"),
+               Contains("disk.ks:2: volgroup: LVM needs device-mapper"));
+    CHECK_THAT(refusal("autopart --type=lvm\n"), Contains("autopart --type=lvm: LVM needs device-mapper"));
+    CHECK_THAT(refusal("autopart\n"), Contains("LVM by default"));
+    CHECK_THAT(refusal("part / --size=1000 --encrypted --passphrase=x\n"), Contains("disk.ks:1: part /: --encrypted needs device-mapper"));
+    CHECK_THAT(refusal("part / --size=1000 --onpart=sda1\n"), Contains("a disk image is new"));
+    CHECK_THAT(refusal("part / --size=1000 --fstype=ntfs\n"), Contains("--fstype=ntfs: a disk image makes ext4"));
+    CHECK_THAT(refusal("part / --size=200 --fstype=xfs\n"), Contains("200 MiB is too small for xfs, which needs at least 300 MiB"));
+    CHECK_THAT(refusal("part / --size=1000 --grow --maxsize=500\n"), Contains("--maxsize=500 is smaller than --size=1000"));
+    CHECK_THAT(refusal("part /boot --size=500\n"), Contains("no 'part /' line"));
+    CHECK_THAT(refusal("part / --size=500\npart / --size=600\n"), Contains("disk.ks:2: part / is given twice"));
+    CHECK_THAT(refusal("clearpart --disklabel=msdos\npart biosboot --fstype=biosboot --size=1\npart / --size=500\n"),
+               Contains("a biosboot partition is for GPT disks"));
+    CHECK_THAT(refusal("part / --size=500\nbtrfs / --subvol --name=root LABEL=x\n"), Contains("btrfs volumes"));
+}
+
+TEST_CASE("identities are derived from the seed: the same seed gives the same UUIDs, another seed others") {
+    const std::string ks = "reqpart\npart / --size=1000\npart swap --size=100\n";
+    auto a = plan(ks), b = plan(ks), c = plan(ks);
+    disk::assign_identities(a, disk::identity_seed("img", "/var/tmp/x", 1700000000));
+    disk::assign_identities(b, disk::identity_seed("img", "/var/tmp/y", 1700000000));
+    disk::assign_identities(c, disk::identity_seed("img", "/var/tmp/x", std::nullopt));
+    CHECK(a.find("/")->uuid == b.find("/")->uuid);
+    CHECK(a.disks[0].id == b.disks[0].id);
+    CHECK(a.find("/")->uuid != c.find("/")->uuid);
+    CHECK(a.find("/")->uuid != a.find("/")->partuuid);
+    const auto* esp = a.find("/boot/efi");
+    REQUIRE(esp);
+    CHECK(esp->uuid.size() == 9);
+    CHECK(esp->uuid[4] == '-');
+}
+
+TEST_CASE("the fstab names every filesystem and swap by UUID, parents first, with anaconda's columns") {
+    auto layout = plan("reqpart --add-boot\npart / --size=1000 --fsoptions=noatime\npart swap --size=100\n"
+                       "part /var --size=400 --fstype=xfs\n");
+    disk::assign_identities(layout, "seed");
+    const auto uuid = [&](const char* mp) { return layout.find(mp)->uuid; };
+    std::string swap_uuid;
+    for (const auto& p : layout.disks[0].partitions)
+        if (p.content == disk::Content::swap) swap_uuid = p.uuid;
+    CHECK(disk::fstab(layout) == "# Written by imgcreate: the filesystems of the disk image, by UUID.\n"
+                                 "UUID=" + uuid("/") + " / ext4 noatime 1 1\n"
+                                 "UUID=" + uuid("/boot") + " /boot ext4 defaults 1 2\n"
+                                 "UUID=" + uuid("/boot/efi") + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n"
+                                 "UUID=" + uuid("/var") + " /var xfs defaults 0 0\n"
+                                 "UUID=" + swap_uuid + " none swap defaults 0 0\n");
+}
+
+TEST_CASE("sfdisk's input for a GPT disk gives every start, size, type and GUID") {
+    auto layout = plan("reqpart\npart / --size=1000\n");
+    disk::assign_identities(layout, "seed");
+    const auto& d = layout.disks[0];
+    CHECK(disk::sfdisk_script(d) ==
+          "label: gpt\nlabel-id: " + d.id + "\nunit: sectors\nfirst-lba: 2048\n\n"
+          "start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, uuid=" + d.partitions[0].partuuid + "\n"
+          "start=4096, size=1024000, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=" + d.partitions[1].partuuid + "\n"
+          "start=1028096, size=2048000, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=" + d.partitions[2].partuuid + "\n");
+}
