@@ -92,7 +92,14 @@ public:
 
     // Before any work: a filesystem mkfs cannot fill from a tree, and --base-on.
     void check(const BuildContext& ctx) const {
-        mount::mkfs_from_tree_command(mount::root_filesystem(ctx), "tree", "image");
+        const auto spec = mount::root_filesystem(ctx);
+        // mkfs.xfs's prototype file (xfsprogs 6.1) carries no extended attributes, and xfs_db
+        // cannot add them to every inode: the root would lose its SELinux labels and capabilities.
+        if (spec.fstype == "xfs")
+            throw MountError("an xfs root made from a directory tree would lose every file's extended attributes "
+                             "(SELinux labels, file capabilities), which xfsprogs cannot write without a mount: use "
+                             "ext4 (the default) or btrfs for part /, or build as root with a loop device");
+        mount::mkfs_from_tree_command(spec, "tree", "image");
         if (!ctx.options.base_on.empty())
             throw MountError("--base-on " + ctx.options.base_on.string() + " needs the image loop-mounted, and this build "
                              "makes its image from a directory: build as root with a loop device (LoopMount) to build on "

@@ -228,7 +228,7 @@ TEST_CASE("the --no-loop path holds its tree in memory and gives the image the t
     CHECK(entries_of(tmp.path / "tmp").empty());
 }
 
-TEST_CASE("the --no-loop path: SIGTERM or an exception in any step leaves nothing, and a full tree says the size to raise") {
+TEST_CASE("the --no-loop path: SIGTERM or an exception in any step leaves nothing, an xfs root is refused, and a full tree says the size to raise") {
     IMGCREATE_REQUIRE_ROOT();
     for (const char* step : steps) {
         INFO("SIGTERM during " << step);
@@ -246,6 +246,15 @@ TEST_CASE("the --no-loop path: SIGTERM or an exception in any step leaves nothin
         plan() = {step, FaultPlan::Action::fail, tmp.path};
         CHECK(in_child([&] { return build<FaultTreeImage>(tmp); }) ==
               std::string("failed: injected failure in the ") + step + " step\nmounts left in the build's namespace: 0");
+        check_nothing_left(tmp);
+    }
+    {
+        ScratchDir tmp;
+        plan() = {};
+        CHECK(in_child([&] { return build<FaultTreeImage>(tmp, "part / --size 300 --fstype xfs\n"); }) ==
+              "failed: an xfs root made from a directory tree would lose every file's extended attributes (SELinux "
+              "labels, file capabilities), which xfsprogs cannot write without a mount: use ext4 (the default) or btrfs "
+              "for part /, or build as root with a loop device\nmounts left in the build's namespace: 0");
         check_nothing_left(tmp);
     }
     ScratchDir tmp;

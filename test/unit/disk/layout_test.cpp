@@ -75,7 +75,7 @@ TEST_CASE("reqpart adds biosboot and the ESP, and partitions go in anaconda's or
     CHECK(d.size_mib == at + 1);
 }
 
-TEST_CASE("--grow partitions share a given disk size in proportion to their base, up to --maxsize") {
+TEST_CASE("part --grow partitions share a given disk size in proportion to their base, up to --maxsize") {
     const std::string ks = "part / --size=1000 --grow\n"
                            "part /var --size=500 --grow --maxsize=700\n"
                            "part /srv --size=500 --grow\n";
@@ -109,7 +109,7 @@ TEST_CASE("a layout that does not fit the disk is refused with the numbers") {
     CHECK_THAT(message, Contains("the disk is 2048 MiB"));
 }
 
-TEST_CASE("--ondisk puts partitions on several disks, the one holding / first") {
+TEST_CASE("part --ondisk puts partitions on several disks, the one holding / first") {
     auto layout = plan("part /data --size=100 --ondisk=vdb\n"
                        "part / --size=1000 --ondisk=vda\n"
                        "part /srv --size=200 --ondisk=vdc\n"

@@ -130,7 +130,7 @@ TEST_CASE("with x86_64 and a fixed time the default names are exactly livecd-too
     ::unsetenv("SOURCE_DATE_EPOCH");
 }
 
-TEST_CASE("-n is another spelling of -f: a given label is the name of every image type, and the last one given wins") {
+TEST_CASE("the option -n is another spelling of -f: a given label is the name of every image type, and the last one given wins") {
     auto o = parse({"image-creator", "-f", "Demo-Image-Label", "small-image.ks"});
     CHECK_FALSE(o.names_defaulted);
     CHECK(o.creator.name == "Demo-Image-Label");
