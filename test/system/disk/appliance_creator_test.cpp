@@ -37,6 +37,8 @@ struct Scratch {
     }
 };
 
+}  // namespace
+
 // The user builds without root run as (the rootless tests' user), with a subordinate range.
 const passwd& build_user() {
     static const passwd user = [] {
@@ -51,6 +53,8 @@ const passwd& build_user() {
     }();
     return user;
 }
+
+namespace {
 
 struct As {
     const passwd* user = nullptr;  // null: root
