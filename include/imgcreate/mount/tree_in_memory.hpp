@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -61,6 +62,30 @@ public:
             log::debug("the tree is installed on disk: ", e.what());
         }
         return held_;
+    }
+
+    // The same, for a policy that also moves parts of the tree aside next to it (DiskStage's
+    // subtrees of other filesystems, ExcludedSubtrees): the tmpfs goes on <build_dir>/in-memory
+    // and the install root is made inside it, so those renames stay within the tmpfs. Sets
+    // ctx.install_root either way (to <build_dir>/install_root when the tree stays on disk).
+    bool hold_with_siblings(BuildContext& ctx, std::uint64_t limit_mib) {
+        const auto memory = ctx.build_dir / "in-memory";
+        std::error_code ec;
+        std::filesystem::create_directory(memory, ec);
+        const auto install_root = ctx.install_root;
+        ctx.install_root = memory;
+        const bool held = !ec && hold(ctx, limit_mib);
+        ctx.install_root = install_root;
+        if (!held) {
+            std::filesystem::remove(memory, ec);
+            return false;
+        }
+        ctx.install_root = memory / "install_root";
+        std::filesystem::create_directory(ctx.install_root, ec);
+        if (ec) throw MountError("cannot create the install root " + ctx.install_root.string() + ": " + ec.message(),
+                                 ctx.install_root.string());
+        std::filesystem::permissions(ctx.install_root, std::filesystem::perms(0755), ec);
+        return true;
     }
 
     // Drops the tree now (it goes at cleanup otherwise). False if it is not in memory.

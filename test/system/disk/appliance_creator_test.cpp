@@ -209,17 +209,20 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
     }
 }
 
-TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte") {
+TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk") {
     require_tools();
     Scratch s;
     const auto ks = small_kickstart(s.path);
     std::vector<std::string> sums;
+    // The first with its tree in memory (the default), the second on disk: the same bytes.
     for (const char* out : {"one", "two"}) {
-        auto r = appliance({"-c", ks.string(), "-n", "same", "-t", s.path.string(), "-o", (s.path / out).string(), "--cache",
-                            (s.path / "cache").string()},
-                           "1700000000");
+        std::vector<std::string> args = {"-c", ks.string(), "-n", "same", "-t", s.path.string(), "-o", (s.path / out).string(),
+                                         "--cache", (s.path / "cache").string()};
+        if (std::string(out) == "two") args.push_back("--tree-on-disk");
+        auto r = appliance(args, "1700000000");
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
+        CHECK((r.output.find(" (in memory) at the end") != std::string::npos) == (std::string(out) == "one"));
         sums.push_back(output_of({"sha256sum", (s.path / out / "same-sda.raw").string()}).substr(0, 64));
     }
     CHECK(sums[0] == sums[1]);
