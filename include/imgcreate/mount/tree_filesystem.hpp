@@ -4,8 +4,8 @@
 // user in a user namespace gives the same image as one by root.
 //
 // Also xfs (mkfs.xfs -p with a prototype file written from the tree for the files, owners and
-// modes; then xfs_db gives every inode its time stamps and sticky bit, which a prototype file
-// cannot carry; extended attributes are not kept, and hard links become copies), vfat (mkfs.fat,
+// modes; then xfs_db gives every inode its extended attributes, time stamps and sticky bit, which
+// a prototype file cannot carry; hard links become copies), vfat (mkfs.fat,
 // then mtools copies the tree in) and swap (mkswap; no tree). Subtrees the image must not hold
 // (what other filesystems are mounted on) are left out: their directories stay, empty, as the
 // mount points.
@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -37,6 +38,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace imgcreate::mount {
@@ -288,17 +290,166 @@ inline std::vector<std::string> xfs_time_writes(const std::string& field, const 
     return {"write " + field + ".sec " + std::to_string(t.tv_sec), "write " + field + ".nsec " + std::to_string(t.tv_nsec)};
 }
 
-// The xfs_db commands that give every inode of an xfs image made from `tree` with a prototype
-// file what the prototype could not: the sticky bit, and the access, change, modification and
-// creation times. Not the extended attributes: xfsprogs 6.1's xfs_db crashes (SIGSEGV) setting
-// one on a directory whose entries are held in its inode, the common case.
-inline std::string xfs_inode_script(const std::filesystem::path& tree, bool bigtime) {
+// An extended attribute as xfs stores it: xfs_db's namespace flag for attr_set (-s security,
+// -r trusted and xfs's own, -u user), the name within the namespace, the value.
+struct XfsAttr {
+    std::string flag;
+    std::string name;
+    std::string value;
+};
+
+// A POSIX ACL in the xattr form the kernel gives (little-endian: version 2, then tag, perm, id
+// per entry) written as xfs keeps it on disk (big-endian: count, then tag, id, perm, pad).
+inline std::string xfs_acl_from_xattr(const std::string& xattr, const std::string& where) {
+    auto le = [&](std::size_t at, int bytes) {
+        std::uint32_t v = 0;
+        for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(xattr[at + static_cast<std::size_t>(i)]);
+        return v;
+    };
+    auto be = [](std::string& out, std::uint32_t v, int bytes) {
+        for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+    };
+    if (xattr.size() < 4 || (xattr.size() - 4) % 8 != 0 || le(0, 4) != 2)
+        throw MountError("the POSIX ACL of " + where + " is not in the form the kernel writes (version 2)", where);
+    const std::size_t count = (xattr.size() - 4) / 8;
+    std::string out;
+    be(out, static_cast<std::uint32_t>(count), 4);
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t at = 4 + 8 * i;
+        be(out, le(at, 2), 4);      // tag
+        be(out, le(at + 4, 4), 4);  // id
+        be(out, le(at + 2, 2), 2);  // perm
+        be(out, 0, 2);
+    }
+    return out;
+}
+
+// The extended attributes of `path` (not followed), in the order llistxattr gives them.
+inline std::vector<XfsAttr> xfs_attrs(const std::filesystem::path& path) {
+    std::vector<XfsAttr> attrs;
+    ssize_t size = ::llistxattr(path.c_str(), nullptr, 0);
+    if (size <= 0) return attrs;
+    std::string names(static_cast<std::size_t>(size), '\0');
+    size = ::llistxattr(path.c_str(), names.data(), names.size());
+    if (size < 0) throw MountError("cannot list the extended attributes of " + path.string(), path.string());
+    names.resize(static_cast<std::size_t>(size));
+    for (std::size_t at = 0; at < names.size();) {
+        const std::string name = names.c_str() + at;
+        at += name.size() + 1;
+        // A tree on xfs shows its ACLs twice: as system.posix_acl_* and as xfs stores them.
+        if (name == "trusted.SGI_ACL_FILE" || name == "trusted.SGI_ACL_DEFAULT") continue;
+        ssize_t length = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+        if (length <= 0) continue;
+        std::string value(static_cast<std::size_t>(length), '\0');
+        length = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+        if (length <= 0) continue;
+        value.resize(static_cast<std::size_t>(length));
+        auto after = [&](const std::string& prefix) { return name.substr(prefix.size()); };
+        if (name.rfind("security.", 0) == 0) attrs.push_back({"-s", after("security."), value});
+        else if (name.rfind("trusted.", 0) == 0) attrs.push_back({"-r", after("trusted."), value});
+        else if (name.rfind("user.", 0) == 0) attrs.push_back({"-u", after("user."), value});
+        else if (name == "system.posix_acl_access")
+            attrs.push_back({"-r", "SGI_ACL_FILE", xfs_acl_from_xattr(value, path.string())});
+        else if (name == "system.posix_acl_default")
+            attrs.push_back({"-r", "SGI_ACL_DEFAULT", xfs_acl_from_xattr(value, path.string())});
+        else
+            throw MountError("xfs cannot be made from a tree whose " + path.string() + " has the extended attribute " +
+                             name + ": use ext4 for that filesystem", path.string());
+        if (attrs.back().name.empty() || attrs.back().name.find_first_of(" \t\n\"'\\") != std::string::npos)
+            throw MountError("xfs cannot be made from a tree whose " + path.string() + " has the extended attribute '" +
+                             name + "': xfs_db cannot name it; use ext4 for that filesystem", path.string());
+        // A short-form entry holds a value of at most 255 bytes (one byte of length).
+        if (attrs.back().value.size() > 255)
+            throw MountError("xfs cannot be made from a tree whose " + path.string() + " has an extended attribute of " +
+                             std::to_string(attrs.back().value.size()) + " bytes (" + name + "): at most 255 fit in "
+                             "the inode; use ext4 for that filesystem", path.string());
+    }
+    return attrs;
+}
+
+// An inode of the tree as an xfs image made from it must have it: its path inside, its
+// lstat and its extended attributes. Listed in the prototype file's order.
+struct XfsInode {
+    std::string path;
+    struct stat st {};
+    std::vector<XfsAttr> attrs;
+    // What its data fork would hold in the inode: a directory's short-form entries (a 6-byte
+    // header, then per entry 8 bytes and the name, with 4-byte inode numbers), a symbolic
+    // link's target; for a file, one extent record.
+    std::size_t local_bytes = 0;
+};
+
+inline std::vector<XfsInode> xfs_inodes(const std::filesystem::path& tree) {
     namespace fs = std::filesystem;
+    std::vector<XfsInode> inodes;
+    auto add = [&](const fs::path& path, const std::string& rel) -> std::optional<std::size_t> {
+        XfsInode inode;
+        if (::lstat(path.c_str(), &inode.st) != 0 || S_ISSOCK(inode.st.st_mode)) return std::nullopt;
+        inode.path = rel;
+        inode.attrs = xfs_attrs(path);
+        inode.local_bytes = S_ISLNK(inode.st.st_mode) ? static_cast<std::size_t>(inode.st.st_size) : S_ISDIR(inode.st.st_mode) ? 6 : 16;
+        inodes.push_back(std::move(inode));
+        return inodes.size() - 1;
+    };
+    // The prototype file's order: depth first, each directory's entries in name order.
+    std::function<void(const fs::path&, const std::string&, std::size_t)> walk = [&](const fs::path& dir,
+                                                                                    const std::string& rel,
+                                                                                    std::size_t index) {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names) {
+            const auto entry = add(dir / name, rel + "/" + name);
+            if (!entry) continue;
+            inodes[index].local_bytes += 8 + name.size();
+            if (S_ISDIR(inodes[*entry].st.st_mode)) walk(dir / name, rel + "/" + name, *entry);
+        }
+    };
+    if (add(tree, "/")) walk(tree, "", 0);
+    return inodes;
+}
+
+// Bytes the short-form attribute fork holding `attrs` takes: a 4-byte header, then per entry
+// its name and value lengths and flags (3 bytes), the name and the value.
+inline std::size_t xfs_attr_fork_bytes(const std::vector<XfsAttr>& attrs) {
+    std::size_t bytes = 4;
+    for (const auto& a : attrs) bytes += 3 + a.name.size() + a.value.size();
+    return bytes;
+}
+
+// Whether an inode whose data fork holds `data_bytes` (a short-form directory's entries, a
+// symbolic link's target, the extent records) keeps them beside a short-form attribute fork of
+// `attr_bytes` in an inode with `literal` bytes for both. xfs_db adds an attribute fork only so:
+// a data fork that no longer fits would have to be converted, which xfsprogs 6.1's xfs_db cannot
+// (it crashes doing it to a directory). The data fork is given at least the 36 bytes xfs keeps
+// for a B+tree root, rounded to 8 as the fork offset is.
+inline bool xfs_attrs_fit(std::size_t data_bytes, std::size_t attr_bytes, std::size_t literal) {
+    const std::size_t data = (std::max<std::size_t>(data_bytes, 36) + 7) / 8 * 8;
+    return data + attr_bytes <= literal;
+}
+
+// The xfs_db commands that give every inode of an xfs image made from `inodes` with a prototype
+// file what the prototype could not: the extended attributes (attr_set makes each with a value
+// of its length, then the value is written into the short-form entry, the n-th set being the
+// n-th entry), the sticky bit, and the access, change, modification and creation times (last:
+// setting an attribute changes the inode).
+inline std::string xfs_inode_script(const std::vector<XfsInode>& inodes, bool bigtime) {
+    static const char hex[] = "0123456789abcdef";
     std::string script;
-    auto fix = [&](const fs::path& path, const std::string& rel) {
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0 || S_ISSOCK(st.st_mode)) return;
-        script += "path " + rel + "\n";
+    for (const auto& inode : inodes) {
+        const auto& st = inode.st;
+        script += "path " + inode.path + "\n";
+        for (std::size_t i = 0; i < inode.attrs.size(); ++i) {
+            const auto& a = inode.attrs[i];
+            script += "attr_set " + a.flag + " -v " + std::to_string(a.value.size()) + " " + a.name + "\n";
+            if (a.value.empty()) continue;
+            script += "write a.sfattr.list[" + std::to_string(i) + "].value #";
+            for (unsigned char c : a.value) {
+                script += hex[c >> 4];
+                script += hex[c & 15];
+            }
+            script += "\n";
+        }
         if (st.st_mode & S_ISVTX) {
             char mode[16];
             std::snprintf(mode, sizeof mode, "0%o", static_cast<unsigned>(st.st_mode));
@@ -307,46 +458,131 @@ inline std::string xfs_inode_script(const std::filesystem::path& tree, bool bigt
         for (const auto& [field, t] : {std::pair<const char*, struct timespec>{"core.atime", st.st_atim},
                                        {"core.mtime", st.st_mtim}, {"core.ctime", st.st_ctim}, {"v3.crtime", st.st_ctim}})
             for (const auto& w : xfs_time_writes(field, t, bigtime)) script += w + "\n";
-    };
-    fix(tree, "/");
-    // The prototype file's order: depth first, each directory's entries in name order.
-    std::function<void(const fs::path&, const std::string&)> walk = [&](const fs::path& dir, const std::string& rel) {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-            const auto path = dir / name;
-            fix(path, rel + "/" + name);
-            struct stat st {};
-            if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) walk(path, rel + "/" + name);
-        }
-    };
-    walk(tree, "");
+    }
     return script;
 }
 
+// The value of `field = value` lines in xfs_db's output, in order.
+inline std::vector<std::string> xfs_db_values(const std::string& output, const std::string& field) {
+    std::vector<std::string> values;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind(field + " = ", 0) == 0) values.push_back(line.substr(field.size() + 3));
+    return values;
+}
+
+// The first inode of `inodes` whose extended attributes would not fit beside its data fork in
+// the xfs image (see xfs_attrs_fit), or none.
+struct XfsNoRoom {
+    std::string path;
+    std::size_t data_bytes = 0;
+    std::size_t attr_bytes = 0;
+    std::size_t literal = 0;
+};
+
+inline std::optional<XfsNoRoom> xfs_attr_room(const std::string& xfs_db, const std::filesystem::path& image,
+                                              const std::vector<XfsInode>& inodes) {
+    const auto sb = run({xfs_db, "-r", "-c", "sb 0", "-c", "print inodesize", "-c", "version", image.string()}).output;
+    const auto sizes = xfs_db_values(sb, "inodesize");
+    if (sizes.empty()) throw MountError("xfs_db could not read the inode size of " + image.string(), image.string());
+    // The inode's core takes 176 bytes in a v5 (CRC) filesystem, 100 before.
+    const std::size_t core = sb.find("CRC") != std::string::npos ? 176 : 100;
+    const std::size_t literal = std::stoul(sizes.front()) - core;
+    std::string script;
+    std::vector<const XfsInode*> asked;
+    for (const auto& inode : inodes) {
+        if (inode.attrs.empty()) continue;
+        script += "path " + inode.path + "\nprint core.format core.size core.nextents\n";
+        asked.push_back(&inode);
+    }
+    if (asked.empty()) return std::nullopt;
+    Command db;
+    db.argv = {xfs_db, "-r", image.string()};
+    db.input = script;
+    db.log_output = false;
+    const auto output = run(db).output;
+    const auto formats = xfs_db_values(output, "core.format");
+    const auto sizes_on_disk = xfs_db_values(output, "core.size");
+    const auto extents = xfs_db_values(output, "core.nextents");
+    if (formats.size() != asked.size() || sizes_on_disk.size() != asked.size() || extents.size() != asked.size())
+        throw MountError("xfs_db could not read back every inode of " + image.string() + " made from the tree",
+                         image.string());
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+        std::size_t data = 0;
+        if (formats[i].rfind("1 ", 0) == 0) data = std::stoul(sizes_on_disk[i]);          // local
+        else if (formats[i].rfind("2 ", 0) == 0) data = 16 * std::stoul(extents[i]);      // extents
+        else if (formats[i].rfind("0 ", 0) == 0) data = 4;                                // a device
+        else data = std::numeric_limits<std::size_t>::max() / 2;                           // a B+tree: never
+        const auto attr = xfs_attr_fork_bytes(asked[i]->attrs);
+        if (!xfs_attrs_fit(data, attr, literal)) return XfsNoRoom{asked[i]->path, data, attr, literal};
+    }
+    return std::nullopt;
+}
+
+// mkfs.xfs -p with a prototype file, then xfs_db gives every inode its extended attributes,
+// sticky bit and times. An inode must hold its attributes beside its data (xfs_attrs_fit): when
+// one cannot, the filesystem is made again with larger inodes (1024, then 2048 bytes), unless the
+// kickstart chose the inode size; an inode that fits in none is an error that names it.
 inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem::path& tree,
                                const std::filesystem::path& image) {
     std::vector<std::string> sticky;
     const auto proto = image.string() + ".proto";
     std::ofstream(proto) << xfs_protofile(tree, sticky);
-    auto argv = mkfs_from_tree_command(spec, proto, image);
-    argv.front() = require_program(argv.front(), "xfsprogs").string();
-    run(argv);
+    const auto inodes = xfs_inodes(tree);
+    const auto xfs_db = require_program("xfs_db", "xfsprogs").string();
+    bool size_chosen = false;
+    for (std::size_t i = 0; i + 1 < spec.mkfs_options.size(); ++i)
+        if (spec.mkfs_options[i] == "-i" && spec.mkfs_options[i + 1].find("size=") != std::string::npos) size_chosen = true;
+    std::vector<int> inode_sizes = {0};
+    if (!size_chosen) inode_sizes.insert(inode_sizes.end(), {1024, 2048});
+    // The first size to try: the smallest in which, by the tree, every inode's attributes fit
+    // (mkfs's default being 512 bytes with CRCs); the image made then says whether they do.
+    std::size_t attempt = 0;
+    auto fits_in = [&](std::size_t inode_size) {
+        const std::size_t literal = inode_size - 176;
+        return std::all_of(inodes.begin(), inodes.end(), [&](const XfsInode& i) {
+            if (i.attrs.empty()) return true;
+            const bool local = (S_ISDIR(i.st.st_mode) || S_ISLNK(i.st.st_mode)) && i.local_bytes <= literal;
+            return xfs_attrs_fit(local ? i.local_bytes : 16, xfs_attr_fork_bytes(i.attrs), literal);
+        });
+    };
+    while (attempt + 1 < inode_sizes.size() && !fits_in(inode_sizes[attempt] == 0 ? 512 : inode_sizes[attempt])) ++attempt;
+    if (attempt > 0)
+        log::info("xfs: ", inode_sizes[attempt], "-byte inodes, so that every directory's entries and symbolic link's "
+                  "target fit in its inode beside its extended attributes");
+    for (;; ++attempt) {
+        auto argv = mkfs_from_tree_command(spec, proto, image);
+        argv.front() = require_program(argv.front(), "xfsprogs").string();
+        if (inode_sizes[attempt] != 0)
+            argv.insert(argv.end() - 1, {"-i", "size=" + std::to_string(inode_sizes[attempt])});
+        run(argv);
+        const auto no_room = xfs_attr_room(xfs_db, image, inodes);
+        if (!no_room) break;
+        const auto numbers = no_room->path + " holds " + std::to_string(no_room->data_bytes) + " bytes of entries or " +
+                             "extents and " + std::to_string(no_room->attr_bytes) + " of extended attributes, and an "
+                             "inode has " + std::to_string(no_room->literal) + " for both";
+        if (attempt + 1 == inode_sizes.size()) {
+            std::filesystem::remove(proto);
+            throw MountError("xfs cannot be made from this tree: " + numbers + (size_chosen ? " (the inode size "
+                             "--mkfsoptions chose); drop -i size= or use ext4" : " even in the largest inodes; use ext4") +
+                             " for part " + spec.mountpoint, image.string());
+        }
+        log::info("xfs: ", numbers, "; made again with ", inode_sizes[attempt + 1], "-byte inodes");
+        detail::make_sparse_file(image, spec.size_mib << 20);
+    }
     std::filesystem::remove(proto);
 
-    const auto xfs_db = require_program("xfs_db", "xfsprogs").string();
     const bool bigtime = run({xfs_db, "-r", "-c", "version", image.string()}).output.find("BIGTIME") != std::string::npos;
     Command db;
     db.argv = {xfs_db, "-x", image.string()};
-    db.input = xfs_inode_script(tree, bigtime);
+    db.input = xfs_inode_script(inodes, bigtime);
     db.log_output = false;
     const auto result = run(db);
     // xfs_db goes on after a command it cannot carry out, and exits 0: its complaints are the errors.
     std::istringstream lines(result.output);
     for (std::string line; std::getline(lines, line);) {
         if (line.find(" = ") != std::string::npos) continue;  // a written field, echoed
-        throw MountError("xfs_db could not give " + image.string() + " the tree's time stamps: " + line,
+        throw MountError("xfs_db could not give " + image.string() + " the tree's attributes and time stamps: " + line,
                          image.string());
     }
 }

@@ -9,8 +9,11 @@
 #include <imgcreate/mount/libmount.hpp>
 #include <imgcreate/mount/loop_device.hpp>
 #include <imgcreate/mount/namespace.hpp>
+#include <imgcreate/mount/tree_filesystem.hpp>
+#include <imgcreate/support/process.hpp>
 #include <support/skip.hpp>
 
+#include <array>
 #include <set>
 
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 using namespace imgcreate;
 using namespace imgcreate::test;
@@ -265,4 +269,123 @@ TEST_CASE("the filesystem label follows livecd-tools: an underscore, then the la
                                                    "(the default), ext3, ext2, xfs or btrfs");
     ctx.kickstart = std::make_shared<kickstart::Kickstart>(kickstart::parse_string("part / --size 100 --fstype xfs\n"));
     CHECK_THROWS_WITH(mount::root_filesystem(ctx), "part / --size 100 is too small for xfs: it needs at least 300 MiB");
+}
+
+namespace {
+
+void set_xattr(const fs::path& p, const std::string& name, const std::string& value) {
+    REQUIRE(::lsetxattr(p.c_str(), name.c_str(), value.data(), value.size(), 0) == 0);
+}
+
+std::string get_xattr(const fs::path& p, const std::string& name) {
+    char value[512];
+    const auto n = ::lgetxattr(p.c_str(), name.c_str(), value, sizeof value);
+    return n < 0 ? std::string("(none)") : std::string(value, static_cast<std::size_t>(n));
+}
+
+// A directory of `count` empty files named so that its short-form entries take 6 + count *
+// (8 + name_length) bytes in an xfs inode.
+void directory_of(const fs::path& dir, int count, std::size_t name_length) {
+    fs::create_directories(dir);
+    for (int i = 0; i < count; ++i) {
+        auto name = std::to_string(i);
+        name = std::string(name_length - name.size(), 'f') + name;
+        std::ofstream(dir / name).close();
+    }
+}
+
+// A POSIX ACL as the kernel gives it: version 2, then per entry tag, perm and id (little-endian).
+std::string acl_xattr(const std::vector<std::array<unsigned, 3>>& entries) {
+    std::string v = {2, 0, 0, 0};
+    for (const auto& [tag, perm, id] : entries) {
+        v += {static_cast<char>(tag), 0, static_cast<char>(perm), 0};
+        for (int i = 0; i < 4; ++i) v += static_cast<char>((id >> (8 * i)) & 0xff);
+    }
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the sticky bit and times, in larger inodes when entries leave no room") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("mkfs.xfs");
+    IMGCREATE_REQUIRE_PROGRAM("xfs_repair");
+    ScratchDir tmp;
+    const auto tree = tmp.path / "tree";
+    // 22 entries of 6 + 22 * 16 = 358 bytes fit no 512-byte inode (336 for the data): block form.
+    // 20 entries of 8 characters: 326 bytes fit, but not beside a 40-byte label: the image is
+    // made again with 1024-byte inodes, where both fit.
+    directory_of(tree / "etc/tight", 20, 8);
+    directory_of(tree / "etc/block", 22, 8);
+    fs::create_directories(tree / "tmp");
+    ::chmod((tree / "tmp").c_str(), 01777);
+    std::ofstream(tree / "ping") << "#!/bin/sh\n";
+    fs::create_symlink("etc/tight", tree / "link");
+    const std::string label = "system_u:object_r:etc_t:s0";
+    for (auto it = fs::recursive_directory_iterator(tree); it != fs::recursive_directory_iterator(); ++it)
+        set_xattr(it->path(), "security.selinux", label);
+    set_xattr(tree, "security.selinux", "system_u:object_r:root_t:s0");
+    // cap_net_raw=ep, as setcap writes it (VFS_CAP_REVISION_2)
+    const std::string cap("\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
+    set_xattr(tree / "ping", "security.capability", cap);
+    set_xattr(tree / "ping", "user.origin", "test");
+    // user::rwx user:1000:rwx group::r-x mask::rwx other::r-x, and a default group:100:r-x
+    const auto access = acl_xattr({{1, 7, 0xffffffff}, {2, 7, 1000}, {4, 5, 0xffffffff}, {0x10, 7, 0xffffffff}, {0x20, 5, 0xffffffff}});
+    const auto defaults = acl_xattr({{1, 7, 0xffffffff}, {4, 5, 0xffffffff}, {8, 5, 100}, {0x10, 5, 0xffffffff}, {0x20, 5, 0xffffffff}});
+    set_xattr(tree / "etc", "system.posix_acl_access", access);
+    set_xattr(tree / "etc", "system.posix_acl_default", defaults);
+    const struct timespec when[2] = {{1600000000, 123456789}, {1600000001, 987654321}};
+    ::utimensat(AT_FDCWD, (tree / "etc/tight").c_str(), when, AT_SYMLINK_NOFOLLOW);
+
+    mount::FilesystemSpec spec;
+    spec.fstype = "xfs";
+    spec.size_mib = 300;
+    spec.mountpoint = "/";
+    spec.label = "attrs";
+    const auto image = tmp.path / "xfs.img";
+    mount::make_filesystem_from_tree(spec, tree, image);
+    // Reading a directory may move its access time (relatime): the image has the tree's as it is now.
+    struct stat tight {};
+    REQUIRE(::lstat((tree / "etc/tight").c_str(), &tight) == 0);
+    CHECK(run({"xfs_repair", "-n", "-f", image.string()}).exit_status == 0);
+    CHECK_THAT(run({"xfs_db", "-r", "-c", "sb 0", "-c", "print inodesize", image.string()}).output,
+               Catch::Contains("inodesize = 1024"));
+
+    // What the kernel reads back through a read-only loop mount, in a child's own namespace;
+    // each line a difference.
+    const auto differences = in_child([&] {
+        mount::enter_private_mount_namespace();
+        auto loop = mount::LoopDevice::attach(image, true);
+        const auto m = tmp.path / "mnt";
+        fs::create_directories(m);
+        auto mounted = mount::Mount::mount({loop.path().string(), m, "xfs", "ro"});
+        std::string out;
+        auto expect = [&](const fs::path& p, const std::string& name, const std::string& want) {
+            if (get_xattr(p, name) != want) out += p.lexically_relative(m).string() + " " + name + "\n";
+        };
+        for (const char* p : {"etc", "etc/tight", "etc/block", "etc/tight/ffffff19", "tmp", "link"})
+            expect(m / p, "security.selinux", label);
+        expect(m, "security.selinux", "system_u:object_r:root_t:s0");
+        expect(m / "ping", "security.capability", cap);
+        expect(m / "ping", "user.origin", "test");
+        expect(m / "etc", "system.posix_acl_access", access);
+        expect(m / "etc", "system.posix_acl_default", defaults);
+        struct stat st {};
+        if (::lstat((m / "tmp").c_str(), &st) != 0 || (st.st_mode & 07777) != 01777) out += "tmp mode\n";
+        if (::lstat((m / "etc/tight").c_str(), &st) != 0 || st.st_mtim.tv_sec != 1600000001 ||
+            st.st_mtim.tv_nsec != 987654321 || st.st_atim.tv_sec != tight.st_atim.tv_sec ||
+            st.st_atim.tv_nsec != tight.st_atim.tv_nsec)
+            out += "etc/tight times\n";
+        if (std::distance(fs::directory_iterator(m / "etc/tight"), fs::directory_iterator()) != 20) out += "etc/tight entries\n";
+        mounted.unmount();
+        return out;
+    });
+    CHECK(differences == "");
+
+    // The kickstart chose the inode size (part --mkfsoptions): no room is an error naming the directory.
+    spec.mkfs_options = {"-i", "size=512"};
+    CHECK_THROWS_WITH(mount::make_filesystem_from_tree(spec, tree, image),
+                      "xfs cannot be made from this tree: /etc/tight holds 326 bytes of entries or extents and 40 of "
+                      "extended attributes, and an inode has 336 for both (the inode size --mkfsoptions chose); drop "
+                      "-i size= or use ext4 for part /");
 }
