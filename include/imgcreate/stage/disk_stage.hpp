@@ -122,6 +122,8 @@ private:
             for (const auto& p : published) std::filesystem::remove(p, ec);
             throw;
         }
+        // The first is the build's output (the creator says it wrote it); the others are said here.
+        for (std::size_t i = 1; i < published.size(); ++i) log::info("wrote ", published[i].string());
         return published.front();
     }
 

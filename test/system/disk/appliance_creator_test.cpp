@@ -255,3 +255,66 @@ TEST_CASE("a user without root builds the same disk as root, byte for byte, with
     }
     CHECK(sums[0] == sums[1]);
 }
+
+TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its table, and the fstab names partitions on both") {
+    require_tools();
+    Scratch s;
+    const auto small = small_kickstart(s.path);
+    // The small kickstart with /var and swap on a second disk.
+    std::ifstream in(small);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string old_parts = "part / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n";
+    REQUIRE(text.find(old_parts) != std::string::npos);
+    text.replace(text.find(old_parts), old_parts.size(),
+                 "part / --size=64 --ondisk=sda\npart /var --size=16 --fstype=ext3 --ondisk=sdb\n"
+                 "part swap --size=8 --ondisk=sdb\n");
+    const auto ks = s.path / "two.ks";
+    std::ofstream(ks) << text;
+    const auto out = s.path / "out";
+    auto r = appliance({"-c", ks.string(), "-n", "two", "--checksum", "-t", s.path.string(), "-o", out.string(), "--cache",
+                        (s.path / "cache").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    const auto sda = out / "two-sda.raw", sdb = out / "two-sdb.raw";
+    REQUIRE(fs::exists(sda));
+    REQUIRE(fs::exists(sdb));
+    for (const auto& p : {sda, sdb, out / "two-sda.raw.sha256", out / "two-sdb.raw.sha256", out / "two.xml"})
+        CHECK_THAT(r.output, Contains("wrote " + p.string()));
+    CHECK(output_of({"sh", "-c", "cd '" + out.string() + "' && sha256sum -c two-sda.raw.sha256 two-sdb.raw.sha256"}) ==
+          "two-sda.raw: OK\ntwo-sdb.raw: OK\n");
+    const auto xml = output_of({"cat", (out / "two.xml").string()});
+    CHECK_THAT(xml, Contains("<disk file='two-sda.raw' use='system' format='raw'"));
+    CHECK_THAT(xml, Contains("<disk file='two-sdb.raw' use='user' format='raw'"));
+    CHECK_THAT(xml, Contains("target='hda'"));
+    CHECK_THAT(xml, Contains("target='hdb'"));
+
+    // sda: reqpart's biosboot and ESP, then /; sdb: /var, then swap, each from 1 MiB on.
+    const auto a = output_of({"sfdisk", "--dump", sda.string()});
+    CHECK_THAT(a, Contains(sda.string() + "3 : "));
+    CHECK_THAT(a, !Contains(sda.string() + "4 : "));
+    const auto b = output_of({"sfdisk", "--dump", sdb.string()});
+    CHECK_THAT(b, Contains("label: gpt"));
+    CHECK_THAT(b, Contains(sdb.string() + "1 : start=        2048, size=       32768, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4"));
+    CHECK_THAT(b, Contains(sdb.string() + "2 : start=       34816, size=       16384, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"));
+    CHECK(output_of({"sfdisk", "--part-uuid", sda.string(), "1"}) != output_of({"sfdisk", "--part-uuid", sdb.string(), "1"}));
+
+    auto probe = [](const fs::path& image, int start_mib, const char* tag) {
+        Command c;
+        c.argv = {"blkid", "-p", "-O", std::to_string(start_mib << 20), "-s", tag, "-o", "value", image.string()};
+        c.log_output = false;
+        auto v = run(c).output;
+        return v.substr(0, v.find('\n'));
+    };
+    CHECK(probe(sdb, 1, "TYPE") == "ext3");
+    CHECK(probe(sdb, 17, "TYPE") == "swap");
+    const auto root = s.path / "root.img";
+    run({"dd", "if=" + sda.string(), "of=" + root.string(), "bs=1M", "skip=502", "count=64", "conv=sparse", "status=none"});
+    const auto fstab = output_of({"debugfs", "-R", "cat /etc/fstab", root.string()});
+    CHECK_THAT(fstab, Contains("UUID=" + probe(sdb, 1, "UUID") + " /var ext3 defaults 1 2"));
+    CHECK_THAT(fstab, Contains("UUID=" + probe(sdb, 17, "UUID") + " none swap defaults 0 0"));
+    // /var's files are on sdb's ext3, not under / on sda
+    const auto var = s.path / "var.img";
+    run({"dd", "if=" + sdb.string(), "of=" + var.string(), "bs=1M", "skip=1", "count=16", "conv=sparse", "status=none"});
+    CHECK_THAT(output_of({"debugfs", "-R", "ls -l /", var.string()}), Contains("lib"));
+    CHECK_THAT(output_of({"debugfs", "-R", "ls /var", root.string()}), !Contains("lib"));
+}
