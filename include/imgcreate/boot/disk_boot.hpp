@@ -5,7 +5,9 @@
 //                    disk controllers and filesystems a VM's disk needs, so the kernel package's
 //                    own scripts build one that boots on any machine
 //   configure_boot   /boot/grub2/grub.cfg: an entry for every installed kernel (bootloader
-//                    --default's package first, newest first), root=UUID= of the layout's /,
+//                    --default's package first, newest first), root=UUID= of the layout's / (and
+//                    rootflags=subvol= when / is a btrfs subvolume; GRUB then reads /boot as
+//                    /<subvolume>/boot of the volume),
 //                    bootloader --append and --timeout, --password (plain or --iscrypted, a
 //                    grub.pbkdf2 hash) for editing entries, and GRUB on the serial line when the
 //                    kernel's console is one. BIOS: core.img and boot.img for
@@ -57,8 +59,10 @@ struct DiskKernel {
 struct DiskMenu {
     std::string title = "Linux";
     std::string boot_uuid;        // the filesystem holding /boot
-    std::string boot_prefix;      // "/boot" when /boot is on /, "" when it is a filesystem of its own
+    std::string boot_prefix;      // /boot's path in its filesystem: "/boot" when it is on /, "/root/boot" on a /
+                                  // that is btrfs subvolume root, "" when it is a filesystem of its own
     std::string root_uuid;
+    std::string root_subvolume;   // when / is a btrfs subvolume: its name (rootflags=subvol=)
     std::string append;           // bootloader --append
     long long timeout_seconds = 5;
     std::vector<DiskKernel> kernels;  // the default first
@@ -78,7 +82,9 @@ inline std::string disk_grub_config(const DiskMenu& menu) {
     if (!menu.password_hash.empty()) cfg += "set superusers=\"root\"\npassword_pbkdf2 root " + menu.password_hash + "\n";
     cfg += "\n";
     for (const auto& k : menu.kernels) {
-        const std::string args = "root=UUID=" + menu.root_uuid + " ro" + (menu.append.empty() ? "" : " " + menu.append);
+        const std::string args = "root=UUID=" + menu.root_uuid + " ro" +
+                                 (menu.root_subvolume.empty() ? "" : " rootflags=subvol=" + menu.root_subvolume) +
+                                 (menu.append.empty() ? "" : " " + menu.append);
         cfg += "menuentry '" + menu.title + " (" + k.version + ")' --class gnu-linux --class gnu --class os" +
                (menu.password_hash.empty() ? "" : " --unrestricted") + " {\n";
         cfg += "\tlinux " + menu.boot_prefix + "/vmlinuz-" + k.version + " " + args + "\n";
@@ -187,11 +193,12 @@ private:
     static boot::DiskMenu menu_for(const BuildContext& ctx, const disk::Layout& layout) {
         boot::DiskMenu menu;
         if (!ctx.options.product.empty()) menu.title = ctx.options.product;
-        const auto* root_fs = layout.find("/");
-        const auto* boot_fs = layout.find("/boot");
-        menu.root_uuid = root_fs->uuid;
-        menu.boot_uuid = boot_fs ? boot_fs->uuid : root_fs->uuid;
-        menu.boot_prefix = boot_fs ? "" : "/boot";
+        const auto root_fs = layout.mounted("/");
+        const auto [boot_fs, boot_path] = layout.locate("/boot");
+        menu.root_uuid = root_fs.partition->uuid;
+        if (root_fs.subvolume) menu.root_subvolume = root_fs.subvolume->name;
+        menu.boot_uuid = boot_fs.partition->uuid;
+        menu.boot_prefix = boot_path == "/" ? "" : boot_path;
         const auto* bootloader = ctx.kickstart && ctx.kickstart->bootloader ? &*ctx.kickstart->bootloader : nullptr;
         if (bootloader) {
             menu.append = bootloader->append;

@@ -1,10 +1,12 @@
 // imgcreate — a layout's disks written as image files from an installed tree, with no loop
 // device and no mount: each filesystem is made from its part of the tree in a file of its own
-// (mount/tree_filesystem.hpp; the subtrees of the filesystems mounted below it left out), then
+// (mount/tree_filesystem.hpp; the subtrees of the filesystems mounted below it left out; a btrfs
+// volume with its subvolumes, disk/btrfs_volume.hpp), then
 // copied into the disk image at its partition's offset, holes kept; the partition table is
 // written with sfdisk on the image file. The images are sparse.
 #pragma once
 
+#include <imgcreate/disk/btrfs_volume.hpp>
 #include <imgcreate/disk/layout.hpp>
 #include <imgcreate/disk/partition_table.hpp>
 #include <imgcreate/mount/filesystem.hpp>
@@ -78,10 +80,8 @@ inline mount::FilesystemSpec filesystem_spec(const Partition& p) {
 inline std::vector<std::filesystem::path> nested_mountpoints(const Layout& layout, const std::string& mountpoint) {
     std::vector<std::string> below;
     const std::string prefix = mountpoint == "/" ? "/" : mountpoint + "/";
-    for (const auto& d : layout.disks)
-        for (const auto& p : d.partitions)
-            if (!p.mountpoint.empty() && p.mountpoint != mountpoint && p.mountpoint.rfind(prefix, 0) == 0)
-                below.push_back(p.mountpoint);
+    for (const auto& m : layout.mountpoints())
+        if (m != mountpoint && m.rfind(prefix, 0) == 0) below.push_back(m);
     std::vector<std::filesystem::path> out;
     for (const auto& m : below) {
         bool inside_another = false;
@@ -106,9 +106,8 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
                                                          const std::string& name, std::optional<long long> epoch) {
     namespace fs = std::filesystem;
     RootDir root(tree);
-    for (const auto& d : layout.disks)
-        for (const auto& p : d.partitions)
-            if (!p.mountpoint.empty() && p.mountpoint != "/") root.mkdirs(fs::path(p.mountpoint).relative_path());
+    for (const auto& m : layout.mountpoints())
+        if (m != "/") root.mkdirs(fs::path(m).relative_path());
     fs::create_directories(work);
     std::vector<fs::path> images;
     for (const auto& d : layout.disks) {
@@ -118,6 +117,12 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
         for (const auto& p : d.partitions) {
             if (p.content == Content::biosboot) continue;
             const auto piece = work / (d.name + "-" + std::to_string(p.number) + ".img");
+            if (const auto* volume = layout.volume_of(p)) {
+                make_btrfs_volume(layout, *volume, tree, piece);
+                copy_sparse(piece, image, p.start_mib << 20);
+                fs::remove(piece);
+                continue;
+            }
             const bool whole = p.mountpoint.empty() || p.mountpoint == "/";  // swap takes nothing from it
             const auto subtree = whole ? tree : root.host_path(fs::path(p.mountpoint).relative_path());
             mount::make_filesystem_from_tree(filesystem_spec(p), subtree, piece, epoch,

@@ -13,6 +13,15 @@
 //                    biosboot 1 MiB on GPT, and /boot/efi 500-600 MiB); --add-boot a 1 GiB /boot
 //   clearpart        --disklabel gpt (the default) or msdos; the disks are new, so what it clears
 //                    is empty anyway, as with zerombr
+//   btrfs            a volume on one part btrfs.NN member (btrfs none --label=fedora btrfs.01, or a
+//                    mount point for its top level; --data/--metadata single,
+//                    --mkfsoptions) and its subvolumes (btrfs / --subvol --name=root fedora), the
+//                    parent named by its label, LABEL=label or the member
+//   autopart         --type=plain or btrfs, as anaconda lays out Fedora: reqpart's partitions,
+//                    /boot (1 GiB ext4, unless --noboot), then / (plain: ext4 or --fstype, 1 GiB
+//                    growing up to 70 GiB, and /home 500 MiB growing when a given disk size leaves
+//                    50 GiB free) or a btrfs volume labelled fedora with subvolumes root (/) and
+//                    home (/home, unless --nohome); no swap (Fedora's is zram)
 //
 // Sizes are whole MiB, every partition starts on a MiB boundary. A disk's size is what its
 // partitions need (1 MiB in front for the table and the alignment, 1 MiB behind for the backup
@@ -28,17 +37,20 @@
 // Refused, with what to write instead: LVM (volgroup, logvol, autopart --type=lvm/thinp, part
 // pv.*) and software RAID need device-mapper or md, which a disk made from files never has;
 // encryption (LUKS needs device-mapper too); existing partitions (--onpart, --noformat,
-// --useexisting, --resize); btrfs volumes and autopart, not yet made.
+// --useexisting, --resize); btrfs volumes of more than one member (a filesystem made from a tree
+// is made on one device).
 #pragma once
 
 #include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/error.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace imgcreate::disk {
@@ -70,7 +82,32 @@ struct Partition {
     std::uint64_t size_mib = 0;   // after growing
     std::string uuid;             // the filesystem's or swap's UUID (vfat: its volume id, XXXX-XXXX)
     std::string partuuid;         // GPT: the partition's unique GUID
+    std::string volume;           // a btrfs volume's member: its name on the part line (btrfs.01)
     kickstart::Origin origin;     // the line that asked for it (none for reqpart's own)
+};
+
+// A btrfs subvolume: a directory of its volume's top level (its name), mounted with subvol=name.
+struct Subvolume {
+    std::string name;
+    std::string mountpoint;  // empty: made, not mounted
+    kickstart::Origin origin;
+};
+
+// A btrfs volume (a kickstart btrfs line without --subvol) on its one member partition, whose
+// uuid is the filesystem's.
+struct BtrfsVolume {
+    std::string member;      // btrfs.01
+    std::string mountpoint;  // of the top level; empty for none
+    std::string label, data_level, metadata_level, mkfsoptions;
+    std::vector<Subvolume> subvolumes;
+    kickstart::Origin origin;
+};
+
+// What is mounted at a mount point: a partition's filesystem, a volume's top level or a subvolume.
+struct Mounted {
+    const Partition* partition = nullptr;  // the partition holding the filesystem
+    const BtrfsVolume* volume = nullptr;   // set for a volume's top level and its subvolumes
+    const Subvolume* subvolume = nullptr;
 };
 
 struct Disk {
@@ -86,8 +123,9 @@ struct Disk {
 
 struct Layout {
     std::vector<Disk> disks;  // the disk holding / first, then in the order the kickstart names them
+    std::vector<BtrfsVolume> volumes;
 
-    // The partition mounted at `mountpoint`, or null.
+    // The partition mounted at `mountpoint` itself (not a btrfs volume's), or null.
     const Partition* find(const std::string& mountpoint) const {
         for (const auto& d : disks)
             for (const auto& p : d.partitions)
@@ -99,6 +137,57 @@ struct Layout {
             for (const auto& p : d.partitions)
                 if (p.mountpoint == mountpoint) return &d;
         return nullptr;
+    }
+    // The partition of a btrfs volume, or null.
+    const Partition* member_of(const BtrfsVolume& volume) const {
+        for (const auto& d : disks)
+            for (const auto& p : d.partitions)
+                if (p.volume == volume.member) return &p;
+        return nullptr;
+    }
+    const BtrfsVolume* volume_of(const Partition& member) const {
+        for (const auto& v : volumes)
+            if (!member.volume.empty() && v.member == member.volume) return &v;
+        return nullptr;
+    }
+    // What is mounted at `mountpoint`: partition null when nothing is.
+    Mounted mounted(const std::string& mountpoint) const {
+        if (const auto* p = find(mountpoint)) return {p, nullptr, nullptr};
+        for (const auto& v : volumes) {
+            if (v.mountpoint == mountpoint) return {member_of(v), &v, nullptr};
+            for (const auto& s : v.subvolumes)
+                if (s.mountpoint == mountpoint) return {member_of(v), &v, &s};
+        }
+        return {};
+    }
+    // Every mount point of the layout: partitions', volumes' and subvolumes'.
+    std::vector<std::string> mountpoints() const {
+        std::vector<std::string> out;
+        for (const auto& d : disks)
+            for (const auto& p : d.partitions)
+                if (!p.mountpoint.empty()) out.push_back(p.mountpoint);
+        for (const auto& v : volumes) {
+            if (!v.mountpoint.empty()) out.push_back(v.mountpoint);
+            for (const auto& s : v.subvolumes)
+                if (!s.mountpoint.empty()) out.push_back(s.mountpoint);
+        }
+        return out;
+    }
+    // The filesystem holding `path` of the installed system (the mount point nearest above it) and
+    // the path within that filesystem: /boot on a / that is subvolume root is /root/boot of the
+    // volume; on a /boot partition it is / of that partition.
+    std::pair<Mounted, std::string> locate(const std::string& path) const {
+        std::string best;
+        for (const auto& m : mountpoints()) {
+            const bool above = m == "/" || path == m || path.rfind(m + "/", 0) == 0;
+            if (above && m.size() > best.size()) best = m;
+        }
+        if (best.empty()) return {};
+        const auto at = mounted(best);
+        std::string inside = best == "/" ? path : path.substr(best.size());
+        if (at.subvolume) inside = "/" + at.subvolume->name + (inside == "/" ? "" : inside);
+        if (inside.empty()) inside = "/";
+        return {at, inside};
     }
 };
 
@@ -145,18 +234,16 @@ inline void refuse_unsupported(const kickstart::Kickstart& ks) {
     if (!ks.raids.empty())
         refuse(ks.raids.front().origin, "raid: software RAID needs md devices, which a disk image made from files "
                                         "has none of: give each filesystem its own part line");
-    if (!ks.btrfs.empty())
-        refuse(ks.btrfs.front().origin, "btrfs volumes and subvolumes are not made in disk images yet (the "
-                                        "filesystems are made from the tree without mounting them, and Debian 12's "
-                                        "mkfs.btrfs makes no subvolumes): use part / --fstype=btrfs for a btrfs root "
-                                        "without subvolumes");
     if (ks.autopart) {
-        const auto& type = ks.autopart->type;
-        if (type == "lvm" || type == "thinp" || type.empty())
-            refuse(ks.autopart->origin, "autopart" + (type.empty() ? std::string(" (LVM by default)") : " --type=" + type) +
-                                            ": " + lvm_refusal());
-        refuse(ks.autopart->origin, "autopart --type=" + type + " is not made in disk images yet: write the "
-                                    "partitions as part lines (reqpart, part /boot, part /)");
+        const auto& a = *ks.autopart;
+        if (a.type == "lvm" || a.type == "thinp" || a.type.empty())
+            refuse(a.origin, "autopart" + (a.type.empty() ? std::string(" (LVM by default)") : " --type=" + a.type) + ": " +
+                                 lvm_refusal() + "; or write autopart --type=plain or autopart --type=btrfs");
+        if (a.encrypted)
+            refuse(a.origin, "autopart --encrypted needs device-mapper (LUKS), which a disk image made from files has none "
+                             "of: drop --encrypted");
+        if (!ks.partitions.empty() || !ks.btrfs.empty())
+            refuse(a.origin, "autopart lays out the whole disk: drop it or the part and btrfs lines");
     }
 }
 
@@ -176,8 +263,6 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     const std::string line = "part " + mp;
     if (mp.rfind("pv.", 0) == 0) refuse(p.origin, line + ": an LVM physical volume. " + lvm_refusal());
     if (mp.rfind("raid.", 0) == 0) refuse(p.origin, line + ": a RAID member; software RAID is not made in disk images");
-    if (mp.rfind("btrfs.", 0) == 0)
-        refuse(p.origin, line + ": a btrfs volume member; btrfs volumes are not made in disk images yet");
     if (!p.onpart.empty() || !p.format || p.resize)
         refuse(p.origin, line + ": --onpart, --noformat, --useexisting and --resize name partitions that already exist; "
                                 "a disk image is new: drop them");
@@ -187,6 +272,13 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     if (!p.onbiosdisk.empty()) refuse(p.origin, line + ": --onbiosdisk names a BIOS disk number; use --ondisk=sda");
 
     std::string fstype = p.fstype;
+    const bool member = mp.rfind("btrfs.", 0) == 0;
+    if (member) {
+        if (!fstype.empty() && fstype != "btrfs")
+            refuse(p.origin, line + " --fstype=" + fstype + ": a btrfs volume's member holds btrfs");
+        fstype = "btrfs";
+        r.volume = mp;
+    }
     if (mp == "swap") fstype = "swap";
     if (mp == "biosboot") fstype = "biosboot";
     if (fstype.empty()) fstype = "ext4";
@@ -209,10 +301,10 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     if (r.content == Content::biosboot && mp != "biosboot" && !mp.empty())
         refuse(p.origin, line + " --fstype=biosboot: a biosboot partition has no mount point; write 'part biosboot "
                                 "--fstype=biosboot --size=1'");
-    if ((r.content == Content::filesystem || r.content == Content::esp) && (mp.empty() || mp.front() != '/'))
+    if ((r.content == Content::filesystem || r.content == Content::esp) && !member && (mp.empty() || mp.front() != '/'))
         refuse(p.origin, "part " + mp + ": the mount point of a filesystem starts with /");
     r.fstype = fstype;
-    if (r.content == Content::filesystem || r.content == Content::esp) r.mountpoint = mp;
+    if ((r.content == Content::filesystem || r.content == Content::esp) && !member) r.mountpoint = mp;
 
     if (p.size && *p.size <= 0) refuse(p.origin, line + " --size=" + std::to_string(*p.size) + ": give the size in MiB");
     if (p.maxsize < 0) refuse(p.origin, line + " --maxsize=" + std::to_string(p.maxsize) + ": give the size in MiB");
@@ -364,6 +456,155 @@ inline std::uint64_t overhead_mib(const Disk& disk) {
     return extra;
 }
 
+// A subvolume's name becomes a directory of the volume's top level and an argument of mkfs.btrfs
+// --subvol: one plain name.
+inline void check_subvolume_name(const kickstart::BtrfsData& b) {
+    const auto& n = b.name;
+    if (n.empty() || n == "." || n == ".." || n.find_first_of("/:") != std::string::npos || n.front() == '-')
+        refuse(b.origin, "btrfs " + b.mountpoint + " --subvol --name=" + n + ": a subvolume's name here is one plain name "
+                         "(no '/' or ':'), made at the volume's top level");
+}
+
+inline std::string btrfs_level(const kickstart::BtrfsData& b, std::string level, const char* option) {
+    for (auto& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!level.empty() && level != "single" && level != "dup")
+        refuse(b.origin, "btrfs " + b.mountpoint + " " + option + "=" + level + ": a volume on one member has the profile "
+                         "single; " + level + " needs several devices");
+    return level;
+}
+
+// The kickstart's btrfs lines as volumes with their subvolumes, each volume on one member.
+inline std::vector<BtrfsVolume> plan_volumes(const kickstart::Kickstart& ks, const std::vector<Partition>& requests) {
+    std::vector<BtrfsVolume> volumes;
+    for (const auto& b : ks.btrfs) {
+        if (!b.format || b.useexisting)
+            refuse(b.origin, "btrfs " + b.mountpoint + ": --noformat and --useexisting name a volume that already exists; "
+                             "a disk image is new: drop them");
+        if (b.subvol) continue;
+        if (b.devices.size() != 1)
+            refuse(b.origin, "btrfs " + b.mountpoint + ": a volume of " + std::to_string(b.devices.size()) +
+                             " members is not made in disk images (its filesystem is made from the tree on one "
+                             "partition): give it one part btrfs.NN member");
+        const auto& member = b.devices.front();
+        const bool known = std::any_of(requests.begin(), requests.end(), [&](const Partition& p) { return p.volume == member; });
+        if (!known)
+            refuse(b.origin, "btrfs " + b.mountpoint + ": its member " + member + " has no 'part " + member +
+                             " --size=SIZE_IN_MIB' line");
+        for (const auto& v : volumes)
+            if (v.member == member)
+                refuse(b.origin, "btrfs " + b.mountpoint + ": " + member + " is already the member of the volume on line " +
+                                 std::to_string(v.origin.line));
+        BtrfsVolume v;
+        v.member = member;
+        v.mountpoint = b.mountpoint == "none" ? "" : b.mountpoint;
+        if (!v.mountpoint.empty() && v.mountpoint.front() != '/')
+            refuse(b.origin, "btrfs " + b.mountpoint + ": the mount point of a volume starts with /, or is none");
+        v.label = b.label;
+        v.data_level = btrfs_level(b, b.data_level, "--data");
+        v.metadata_level = btrfs_level(b, b.metadata_level, "--metadata");
+        v.mkfsoptions = b.mkfsoptions;
+        v.origin = b.origin;
+        volumes.push_back(std::move(v));
+    }
+    for (const auto& b : ks.btrfs) {
+        if (!b.subvol) continue;
+        check_subvolume_name(b);
+        const auto& parent = b.devices.front();
+        auto v = std::find_if(volumes.begin(), volumes.end(), [&](const BtrfsVolume& x) {
+            return x.member == parent || (!x.label.empty() && (parent == x.label || parent == "LABEL=" + x.label));
+        });
+        if (v == volumes.end()) {
+            std::string names;
+            for (const auto& x : volumes) names += (names.empty() ? "" : ", ") + (x.label.empty() ? x.member : x.label);
+            refuse(b.origin, "btrfs " + b.mountpoint + " --subvol: no volume is named " + parent + " (" +
+                             (names.empty() ? std::string("there is no btrfs volume line") : "the volumes: " + names) +
+                             "); name the parent by its --label, as LABEL=label, or by its member btrfs.NN");
+        }
+        for (const auto& s : v->subvolumes)
+            if (s.name == b.name)
+                refuse(b.origin, "btrfs " + b.mountpoint + " --subvol --name=" + b.name + ": the volume has a subvolume of "
+                                 "that name already (line " + std::to_string(s.origin.line) + ")");
+        Subvolume sub;
+        sub.name = b.name;
+        sub.mountpoint = b.mountpoint == "none" ? "" : b.mountpoint;
+        if (!sub.mountpoint.empty() && sub.mountpoint.front() != '/')
+            refuse(b.origin, "btrfs " + b.mountpoint + ": the mount point of a subvolume starts with /, or is none");
+        sub.origin = b.origin;
+        v->subvolumes.push_back(std::move(sub));
+    }
+    for (const auto& r : requests)
+        if (!r.volume.empty() &&
+            std::none_of(volumes.begin(), volumes.end(), [&](const BtrfsVolume& v) { return v.member == r.volume; }))
+            refuse(r.origin, "part " + r.volume + ": a btrfs member needs its volume: add 'btrfs none --label=NAME " +
+                             r.volume + "' (and btrfs / --subvol --name=root NAME for its subvolumes)");
+    return volumes;
+}
+
+// The mount points of the partitions and volumes, each once.
+inline void refuse_twice_mounted(const std::vector<Partition>& requests, const std::vector<BtrfsVolume>& volumes) {
+    std::map<std::string, int> line_of;
+    auto note = [&](const std::string& mp, const kickstart::Origin& origin, const std::string& what) {
+        if (mp.empty()) return;
+        auto [it, fresh] = line_of.emplace(mp, origin.line);
+        if (!fresh) refuse(origin, what + " " + mp + " is given twice (the first on line " + std::to_string(it->second) + ")");
+    };
+    for (const auto& r : requests) note(r.mountpoint, r.origin, "part");
+    for (const auto& v : volumes) {
+        note(v.mountpoint, v.origin, "btrfs");
+        for (const auto& s : v.subvolumes) note(s.mountpoint, s.origin, "btrfs");
+    }
+}
+
+// autopart --type=plain|btrfs as anaconda lays out Fedora, as the kickstart lines it stands for.
+inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const LayoutOptions& options) {
+    kickstart::Kickstart out = ks;
+    const auto& a = *ks.autopart;
+    out.autopart.reset();
+    out.reqpart = kickstart::ReqPart{!a.noboot, a.origin};
+    auto part = [&](const std::string& mp, const std::string& fstype, long long size, bool grow, long long maxsize) {
+        kickstart::PartitionData p;
+        p.mountpoint = mp;
+        p.fstype = fstype;
+        p.size = size;
+        p.grow = grow;
+        p.maxsize = maxsize;
+        p.origin = a.origin;
+        out.partitions.push_back(p);
+    };
+    const bool btrfs = a.type == "btrfs";
+    const std::string fstype = a.fstype.empty() ? "ext4" : a.fstype;
+    if (!a.noboot && !btrfs && !a.fstype.empty()) {
+        // reqpart --add-boot's /boot, in autopart's filesystem type
+        out.reqpart->add_boot = false;
+        part("/boot", fstype, 1024, false, 0);
+    }
+    if (btrfs) {
+        part("btrfs.autopart", "btrfs", 1024, true, 0);
+        auto line = [&](const std::string& mp, bool subvol, const std::string& name, const std::string& label) {
+            kickstart::BtrfsData b;
+            b.mountpoint = mp;
+            b.subvol = subvol;
+            b.name = name;
+            b.label = label;
+            b.devices = {subvol ? std::string("fedora") : std::string("btrfs.autopart")};
+            b.origin = a.origin;
+            out.btrfs.push_back(b);
+        };
+        line("none", false, "", "fedora");
+        line("/", true, "root", "");
+        if (!a.nohome) line("/home", true, "home", "");
+        return out;
+    }
+    part("/", fstype, 1024, true, 70 * 1024);
+    // /home of its own only where the disk leaves it 50 GiB.
+    if (!a.nohome) {
+        const auto size = options.disk_size_mib.find(options.default_disk);
+        const std::uint64_t taken = 1024 + 600 + 2 + 1 + (a.noboot ? 0 : 1024);
+        if (size != options.disk_size_mib.end() && size->second >= taken + 500 + 50 * 1024) part("/home", fstype, 500, true, 0);
+    }
+    return out;
+}
+
 inline std::string describe(const Partition& p) {
     if (p.content == Content::swap) return "swap";
     if (p.content == Content::biosboot) return "biosboot";
@@ -377,6 +618,7 @@ inline std::string describe(const Partition& p) {
 inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& options = {}) {
     using namespace detail;
     refuse_unsupported(ks);
+    if (ks.autopart) return plan_layout(with_autopart(ks, options), options);
     const LabelType label = label_type(ks);
 
     std::vector<Partition> requests;
@@ -388,11 +630,9 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
     std::vector<std::string> disk_names;
     for (const auto& p : ks.partitions) {
         Partition r = request_from(p, options);
-        if (!r.mountpoint.empty())
-            for (const auto& q : requests)
-                if (q.mountpoint == r.mountpoint)
-                    refuse(p.origin, "part " + r.mountpoint + " is given twice (the first on line " +
-                                         std::to_string(q.origin.line) + ")");
+        for (const auto& q : requests)
+            if (!r.volume.empty() && q.volume == r.volume)
+                refuse(p.origin, "part " + r.volume + " is given twice (the first on line " + std::to_string(q.origin.line) + ")");
         if (r.content == Content::biosboot && label == LabelType::dos)
             refuse(p.origin, "part biosboot: a biosboot partition is for GPT disks; this disk is msdos (clearpart "
                              "--disklabel=msdos), where GRUB lives in the gap after the MBR: drop the line");
@@ -401,11 +641,22 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
         disk_names.push_back(disk);
         requests.push_back(std::move(r));
     }
-    const auto root = std::find_if(requests.begin(), requests.end(), [](const Partition& p) { return p.mountpoint == "/"; });
+    auto volumes = plan_volumes(ks, requests);
+    refuse_twice_mounted(requests, volumes);
+    // The partition holding /: its own, or its btrfs volume's member.
+    std::string root_member;
+    for (const auto& v : volumes)
+        if (v.mountpoint == "/" || std::any_of(v.subvolumes.begin(), v.subvolumes.end(),
+                                               [](const Subvolume& s) { return s.mountpoint == "/"; }))
+            root_member = v.member;
+    const auto root = std::find_if(requests.begin(), requests.end(), [&](const Partition& p) {
+        return p.mountpoint == "/" || (!root_member.empty() && p.volume == root_member);
+    });
     if (root == requests.end()) {
         if (ks.partitions.empty() && !ks.reqpart)
             throw ConfigError("the kickstart has no part lines: a disk image needs at least 'part / --size=SIZE_IN_MIB'");
-        throw ConfigError("the kickstart has no 'part /' line: a disk image needs a root filesystem");
+        throw ConfigError("the kickstart has no 'part /' line (nor a btrfs / volume or subvolume): a disk image needs a "
+                          "root filesystem");
     }
     const std::string boot_disk = disk_names[static_cast<std::size_t>(root - requests.begin())];
     if (ks.reqpart) {
@@ -425,6 +676,7 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
             throw ConfigError("a size is given for disk " + name + ", and no part line is on it (--ondisk=" + name + ")");
 
     Layout layout;
+    layout.volumes = std::move(volumes);
     for (const auto& name : order) {
         Disk disk;
         disk.name = name;

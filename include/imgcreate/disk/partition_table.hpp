@@ -79,29 +79,44 @@ inline std::string identity_seed(const std::string& name, const std::filesystem:
 }
 
 // /etc/fstab for the layout: filesystems by UUID, parents before what is mounted on them, swap
-// last; the columns anaconda writes.
+// last; the columns anaconda writes. A btrfs subvolume is its volume's UUID with subvol=name (a
+// volume's top level: subvolid=5, whatever the default subvolume), then the member's --fsoptions.
 inline std::string fstab(const Layout& layout) {
-    std::vector<const Partition*> mounted, swaps;
+    struct Entry {
+        std::string uuid, mountpoint, fstype, options;
+        const char* passes;
+    };
+    std::vector<Entry> mounted;
+    std::vector<const Partition*> swaps;
     for (const auto& d : layout.disks)
         for (const auto& p : d.partitions) {
-            if (p.content == Content::swap) swaps.push_back(&p);
-            else if (!p.mountpoint.empty()) mounted.push_back(&p);
+            if (p.content == Content::swap) {
+                swaps.push_back(&p);
+            } else if (!p.mountpoint.empty()) {
+                std::string opts = p.fsoptions;
+                if (opts.empty()) opts = p.content == Content::esp ? "umask=0077,shortname=winnt" : "defaults";
+                const char* passes = mount::is_ext(p.fstype) ? (p.mountpoint == "/" ? "1 1" : "1 2")
+                                     : p.fstype == "vfat"    ? "0 2"
+                                                             : "0 0";
+                mounted.push_back({p.uuid, p.mountpoint, p.fstype, opts, passes});
+            }
         }
-    std::stable_sort(mounted.begin(), mounted.end(),
-                     [](const Partition* a, const Partition* b) { return a->mountpoint < b->mountpoint; });
+    for (const auto& v : layout.volumes) {
+        const auto* member = layout.member_of(v);
+        if (!member) continue;
+        const std::string more = member->fsoptions.empty() ? "" : "," + member->fsoptions;
+        if (!v.mountpoint.empty()) mounted.push_back({member->uuid, v.mountpoint, "btrfs", "subvolid=5" + more, "0 0"});
+        for (const auto& s : v.subvolumes)
+            if (!s.mountpoint.empty())
+                mounted.push_back({member->uuid, s.mountpoint, "btrfs", "subvol=" + s.name + more, "0 0"});
+    }
+    std::stable_sort(mounted.begin(), mounted.end(), [](const Entry& a, const Entry& b) { return a.mountpoint < b.mountpoint; });
     std::string out = "# Written by imgcreate: the filesystems of the disk image, by UUID.\n";
     auto line = [&](const std::string& spec, const std::string& where, const std::string& type, const std::string& opts,
                     const char* passes) {
         out += spec + " " + where + " " + type + " " + opts + " " + passes + "\n";
     };
-    for (const auto* p : mounted) {
-        std::string opts = p->fsoptions;
-        if (opts.empty()) opts = p->content == Content::esp ? "umask=0077,shortname=winnt" : "defaults";
-        const char* passes = mount::is_ext(p->fstype) ? (p->mountpoint == "/" ? "1 1" : "1 2")
-                             : p->fstype == "vfat"    ? "0 2"
-                                                      : "0 0";
-        line("UUID=" + p->uuid, p->mountpoint, p->fstype, opts, passes);
-    }
+    for (const auto& e : mounted) line("UUID=" + e.uuid, e.mountpoint, e.fstype, e.options, e.passes);
     for (const auto* p : swaps) line("UUID=" + p->uuid, "none", "swap", p->fsoptions.empty() ? "defaults" : p->fsoptions, "0 0");
     return out;
 }
@@ -120,7 +135,7 @@ inline std::string sfdisk_script(const Disk& disk) {
     // BIOSes that look for an active partition find the one holding /boot (or /).
     const Partition* active = nullptr;
     for (const auto& p : disk.partitions)
-        if (p.mountpoint == "/boot" || (!active && p.mountpoint == "/")) active = &p;
+        if (p.mountpoint == "/boot" || (!active && (p.mountpoint == "/" || !p.volume.empty()))) active = &p;
     for (const auto& p : disk.partitions) {
         if (disk.extended_number && p.number == 5)
             s += "start=" + sectors(disk.extended_start_mib) + ", size=" + sectors(disk.extended_size_mib) + ", type=5\n";

@@ -158,7 +158,7 @@ struct RaidData {
 };
 
 struct BtrfsData {
-    std::string mountpoint, name, label, data_level, metadata_level;
+    std::string mountpoint, name, label, data_level, metadata_level, mkfsoptions;
     std::vector<std::string> devices;
     bool subvol = false, format = true, useexisting = false;
     Origin origin;

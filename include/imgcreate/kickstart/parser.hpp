@@ -649,7 +649,7 @@ inline void fill_model(Kickstart& ks) {
                 break;
             case Cmd::btrfs:
                 ks.btrfs.push_back({text_of(d, "mountpoint"), text_of(d, "name"), text_of(d, "label"), text_of(d, "dataLevel"),
-                                    text_of(d, "metaDataLevel"), d.list("devices"), d.truthy("subvol"), d.truthy("format"),
+                                    text_of(d, "metaDataLevel"), text_of(d, "mkfsopts"), d.list("devices"), d.truthy("subvol"), d.truthy("format"),
                                     d.truthy("preexist"), o});
                 break;
             case Cmd::ignoredisk: ks.ignoredisk = IgnoreDisk{d.list("ignoredisk"), d.list("onlyuse"), o}; break;

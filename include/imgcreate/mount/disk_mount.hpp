@@ -6,6 +6,7 @@
 
 #include <imgcreate/concepts.hpp>
 #include <imgcreate/context.hpp>
+#include <imgcreate/disk/btrfs_volume.hpp>
 #include <imgcreate/disk/build_layout.hpp>
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/filesystem.hpp>
@@ -45,7 +46,15 @@ public:
         return memory_.full_message(ctx, "the part sizes", "the layout's partitions hold " + std::to_string(total_mib()) + " MiB");
     }
 
-    void check(const BuildContext& ctx) const { disk::plan_build_layout(ctx); }
+    void check(const BuildContext& ctx) const {
+        const auto layout = disk::plan_build_layout(ctx);
+        const bool subvolumes = std::any_of(layout.volumes.begin(), layout.volumes.end(),
+                                            [](const disk::BtrfsVolume& v) { return !v.subvolumes.empty(); });
+        if (subvolumes && !find_program("mkfs.btrfs").empty() && !disk::mkfs_btrfs_makes_subvolumes())
+            throw ConfigError("this mkfs.btrfs makes no subvolumes from a tree (it has no --subvol; btrfs-progs 6.3 and "
+                              "later have it): on Debian 12 install btrfs-progs from bookworm-backports "
+                              "(scripts/install-deps does, or: apt-get install -t bookworm-backports btrfs-progs)");
+    }
 
     RequiredPrograms required_programs(const BuildContext& ctx) const {
         RequiredPrograms programs{{"sfdisk", "fdisk"}};

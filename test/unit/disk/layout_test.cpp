@@ -166,7 +166,130 @@ TEST_CASE("what a disk image cannot hold is refused before any work, naming the 
     CHECK_THAT(refusal("part / --size=500\npart / --size=600\n"), Contains("disk.ks:2: part / is given twice"));
     CHECK_THAT(refusal("clearpart --disklabel=msdos\npart biosboot --fstype=biosboot --size=1\npart / --size=500\n"),
                Contains("a biosboot partition is for GPT disks"));
-    CHECK_THAT(refusal("part / --size=500\nbtrfs / --subvol --name=root LABEL=x\n"), Contains("btrfs volumes"));
+    CHECK_THAT(refusal("part / --size=500\nbtrfs / --subvol --name=root LABEL=x\n"),
+               Contains("disk.ks:2: btrfs / --subvol: no volume is named LABEL=x (there is no btrfs volume line)"));
+}
+
+namespace {
+const std::string fedora_btrfs = "reqpart --add-boot\n"
+                                 "part btrfs.01 --size=2000 --grow --fsoptions=compress=zstd:1\n"
+                                 "btrfs none --label=fedora btrfs.01\n"
+                                 "btrfs / --subvol --name=root fedora\n"
+                                 "btrfs /home --subvol --name=home LABEL=fedora\n";
+}
+
+TEST_CASE("a btrfs volume on a part btrfs.NN member holds its subvolumes, mounted by the volume's UUID with subvol=") {
+    auto layout = plan(fedora_btrfs, {.disk_size_mib = {{"sda", 4096}}});
+    const auto& d = layout.disks.at(0);
+    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", ""});
+    const auto& member = d.partitions[3];
+    CHECK(member.fstype == "btrfs");
+    CHECK(member.volume == "btrfs.01");
+    CHECK(member.start_mib + member.size_mib == 4096 - 1);  // grown to the backup GPT
+    REQUIRE(layout.volumes.size() == 1);
+    const auto& v = layout.volumes[0];
+    CHECK(v.label == "fedora");
+    CHECK(v.mountpoint.empty());
+    REQUIRE(v.subvolumes.size() == 2);
+    CHECK(v.subvolumes[0].name == "root");
+    CHECK(v.subvolumes[0].mountpoint == "/");
+    CHECK(v.subvolumes[1].name == "home");
+    CHECK(layout.mounted("/").partition == &member);
+    CHECK(layout.mounted("/").subvolume == &v.subvolumes[0]);
+    CHECK(layout.find("/") == nullptr);  // no partition of its own
+    CHECK(layout.locate("/boot").second == "/");
+    CHECK(layout.locate("/var/log").second == "/root/var/log");
+    CHECK(layout.locate("/home/alice").second == "/home/alice");
+    CHECK(layout.locate("/home").first.subvolume == &v.subvolumes[1]);
+
+    disk::assign_identities(layout, "seed");
+    const auto uuid = layout.disks[0].partitions[3].uuid;
+    CHECK(disk::fstab(layout) == "# Written by imgcreate: the filesystems of the disk image, by UUID.\n"
+                                 "UUID=" + uuid + " / btrfs subvol=root,compress=zstd:1 0 0\n"
+                                 "UUID=" + layout.find("/boot")->uuid + " /boot ext4 defaults 1 2\n"
+                                 "UUID=" + layout.find("/boot/efi")->uuid + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n"
+                                 "UUID=" + uuid + " /home btrfs subvol=home,compress=zstd:1 0 0\n");
+}
+
+TEST_CASE("without a /boot partition GRUB finds /boot inside the root subvolume, and a volume's top level may be mounted") {
+    auto layout = plan("reqpart\npart btrfs.7 --size=3000\nbtrfs /top --label=sys --data=single --metadata=single btrfs.7\n"
+                       "btrfs / --subvol --name=root sys\nbtrfs none --subvol --name=snapshots btrfs.7\n");
+    CHECK(layout.locate("/boot").second == "/root/boot");
+    CHECK(layout.locate("/top/x").second == "/x");
+    CHECK(layout.volumes.at(0).metadata_level == "single");
+    disk::assign_identities(layout, "seed");
+    const auto fstab = disk::fstab(layout);
+    CHECK_THAT(fstab, Contains(" /top btrfs subvolid=5 0 0\n"));
+    CHECK_THAT(fstab, !Contains("snapshots"));
+    CHECK(layout.mountpoints() == std::vector<std::string>{"/boot/efi", "/top", "/"});
+}
+
+TEST_CASE("btrfs volumes a disk image cannot make are refused before any work, naming the line") {
+    CHECK_THAT(refusal("part btrfs.01 --size=500\npart btrfs.02 --size=500\nbtrfs / --label=f btrfs.01 btrfs.02\n"),
+               Contains("disk.ks:3: btrfs /: a volume of 2 members is not made in disk images"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs / --label=f btrfs.02\n"),
+               Contains("disk.ks:2: btrfs /: its member btrfs.02 has no 'part btrfs.02 --size=SIZE_IN_MIB' line"));
+    CHECK_THAT(refusal("part / --size=500\npart btrfs.01 --size=500\n"),
+               Contains("disk.ks:2: part btrfs.01: a btrfs member needs its volume"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=root g\n"),
+               Contains("disk.ks:3: btrfs / --subvol: no volume is named g (the volumes: f)"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=a/b f\n"),
+               Contains("a subvolume's name here is one plain name"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=r f\n"
+                       "btrfs /home --subvol --name=r f\n"),
+               Contains("disk.ks:4: btrfs /home --subvol --name=r: the volume has a subvolume of that name already (line 3)"));
+    CHECK_THAT(refusal("part / --size=500\npart btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\n"
+                       "btrfs / --subvol --name=r f\n"),
+               Contains("disk.ks:4: btrfs / is given twice (the first on line 1)"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs / --label=f --data=raid1 btrfs.01\n"),
+               Contains("--data=raid1: a volume on one member has the profile single"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs / --label=f --useexisting btrfs.01\n"), Contains("a disk image is new"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500 --fstype=xfs\nbtrfs / --label=f btrfs.01\n"),
+               Contains("a btrfs volume's member holds btrfs"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs /home --subvol --name=home f\n"),
+               Contains("nor a btrfs / volume or subvolume"));
+}
+
+TEST_CASE("autopart --type=btrfs lays out reqpart's partitions, a 1 GiB ext4 /boot and a volume with root and home") {
+    auto layout = plan("autopart --type=btrfs\n", {.disk_size_mib = {{"sda", 8192}}});
+    const auto& d = layout.disks.at(0);
+    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", ""});
+    CHECK(layout.find("/boot")->size_mib == 1024);
+    CHECK(layout.find("/boot")->fstype == "ext4");
+    CHECK(d.partitions[3].fstype == "btrfs");
+    CHECK(d.partitions[3].start_mib + d.partitions[3].size_mib == 8192 - 1);
+    REQUIRE(layout.volumes.size() == 1);
+    CHECK(layout.volumes[0].label == "fedora");
+    REQUIRE(layout.volumes[0].subvolumes.size() == 2);
+    CHECK(layout.mounted("/").subvolume->name == "root");
+    CHECK(layout.mounted("/home").subvolume->name == "home");
+
+    auto bare = plan("autopart --type=btrfs --nohome --noboot --noswap\nclearpart --disklabel=msdos\n");
+    CHECK(names(bare.disks.at(0)) == std::vector<std::string>{"/boot/efi", ""});
+    CHECK(bare.volumes.at(0).subvolumes.size() == 1);
+    CHECK(bare.locate("/boot").second == "/root/boot");
+}
+
+TEST_CASE("autopart --type=plain lays out /boot and a growing /, and /home only where the disk leaves it 50 GiB") {
+    auto small = plan("autopart --type=plain --fstype=xfs\n", {.disk_size_mib = {{"sda", 10240}}});
+    CHECK(names(small.disks.at(0)) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "/"});
+    CHECK(small.find("/")->fstype == "xfs");
+    CHECK(small.find("/boot")->fstype == "xfs");
+    CHECK(small.find("/")->grow);
+    CHECK(small.find("/")->max_mib == 70 * 1024);
+    auto large = plan("autopart --type=plain\n", {.disk_size_mib = {{"sda", 200 * 1024}}});
+    CHECK(names(large.disks.at(0)) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "/", "/home"});
+    CHECK(large.find("/")->size_mib == 70 * 1024);
+    CHECK(large.find("/boot")->fstype == "ext4");
+    auto nohome = plan("autopart --type=plain --nohome\n", {.disk_size_mib = {{"sda", 100 * 1024}}});
+    CHECK(nohome.find("/home") == nullptr);
+    CHECK(plan("autopart --type=plain\n").find("/")->size_mib == 1024);
+}
+
+TEST_CASE("autopart of LVM, thin LVM or encrypted is refused with what to write instead") {
+    CHECK_THAT(refusal("autopart --type=thinp\n"), Contains("disk.ks:1: autopart --type=thinp: LVM needs device-mapper"));
+    CHECK_THAT(refusal("autopart\n"), Contains("use --type=plain or") || Contains("autopart --type=plain or autopart --type=btrfs"));
+    CHECK_THAT(refusal("autopart --type=btrfs --encrypted --passphrase=x\n"), Contains("autopart --encrypted needs device-mapper"));
 }
 
 TEST_CASE("identities are derived from the seed: the same seed gives the same UUIDs, another seed others") {
