@@ -278,3 +278,132 @@ TEST_CASE("the same tree and epoch give the same disk image, byte for byte") {
     const auto two = disk::assemble_disks(b, tree, scratch.path / "b", scratch.path / "work", "r", 1700000000).at(0);
     CHECK(output_of({"sha256sum", "-b", one.string()}).substr(0, 64) == output_of({"sha256sum", "-b", two.string()}).substr(0, 64));
 }
+
+namespace {
+
+// A filesystem image loop-mounted read-only (root can mount btrfs here), unmounted when it goes.
+struct ReadOnlyMount {
+    fs::path dir;
+    ReadOnlyMount(const fs::path& image, const fs::path& at, const std::string& options) : dir(at) {
+        fs::create_directories(dir);
+        run({"mount", "-t", "btrfs", "-o", "loop,ro" + (options.empty() ? "" : "," + options), image.string(), dir.string()});
+    }
+    ~ReadOnlyMount() {
+        Command c;
+        c.argv = {"umount", dir.string()};
+        c.check = false;
+        run(c);
+    }
+    ReadOnlyMount(const ReadOnlyMount&) = delete;
+    ReadOnlyMount& operator=(const ReadOnlyMount&) = delete;
+};
+
+std::string mode_of(const fs::path& path) {
+    struct stat st {};
+    ::lstat(path.c_str(), &st);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%o", st.st_mode & 07777);
+    return buf;
+}
+
+}  // namespace
+
+TEST_CASE("a btrfs volume with subvolumes root and home is made from the tree, each subvolume holding its mount point's files") {
+    require_tools();
+    IMGCREATE_REQUIRE_ROOT();
+    if (!disk::mkfs_btrfs_makes_subvolumes()) IMGCREATE_SKIP("mkfs.btrfs has no --subvol (scripts/install-deps installs one)");
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    ::chmod((tree / "home/alice").c_str(), 0700);
+    auto layout = planned("reqpart\n"
+                          "part /var --fstype=ext4 --size=16\n"
+                          "part btrfs.01 --size=200 --fsoptions=compress=zstd:1\n"
+                          "btrfs none --label=fedora btrfs.01\n"
+                          "btrfs / --subvol --name=root fedora\n"
+                          "btrfs /home --subvol --name=home fedora\n");
+    const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "b", std::nullopt).at(0);
+    const auto& d = layout.disks[0];
+    std::vector<std::string> expected{"gpt " + d.id};
+    for (const auto& p : d.partitions) expected.push_back(row(p.start_mib, p.size_mib, disk::gpt_type(p), p.partuuid));
+    CHECK(table(image) == expected);
+    const auto& member = partition(d, "");
+    CHECK(probe(image, member, "TYPE") == "btrfs");
+    CHECK(probe(image, member, "UUID") == member.uuid);
+    CHECK(probe(image, member, "LABEL") == "fedora");
+    const auto fstab = disk::fstab(layout);
+    CHECK_THAT(fstab, Contains("UUID=" + member.uuid + " / btrfs subvol=root,compress=zstd:1 0 0\n"));
+    CHECK_THAT(fstab, Contains("UUID=" + member.uuid + " /home btrfs subvol=home,compress=zstd:1 0 0\n"));
+    CHECK_THAT(fstab, Contains("UUID=" + partition(d, "/var").uuid + " /var ext4 "));
+
+    const auto work = scratch.path / "check";
+    fs::create_directories(work);
+    const auto volume = extract(image, member, work);
+    run({"btrfs", "check", "--readonly", volume.string()});
+    {
+        ReadOnlyMount top(volume, work / "top", "subvolid=5");
+        const auto listing = output_of({"btrfs", "subvolume", "list", top.dir.string()});
+        CHECK_THAT(listing, Contains("top level 5 path root\n") && Contains("top level 5 path home\n"));
+        CHECK(fs::exists(top.dir / "root/boot/vmlinuz-6.1"));  // where GRUB reads it
+    }
+    {
+        ReadOnlyMount root(volume, work / "root", "subvol=root");
+        CHECK(fs::exists(root.dir / "etc/os-release"));
+        CHECK(fs::exists(root.dir / "usr/bin/tool"));
+        CHECK(fs::is_symlink(root.dir / "bin"));
+        CHECK(fs::is_directory(root.dir / "home"));
+        CHECK(fs::is_empty(root.dir / "home"));  // the mount point of subvolume home
+        CHECK(fs::is_empty(root.dir / "var"));   // and of the ext4 /var
+        CHECK(fs::exists(root.dir / "boot/efi"));
+        CHECK(fs::is_empty(root.dir / "boot/efi"));
+    }
+    {
+        ReadOnlyMount home(volume, work / "home", "subvol=home");
+        CHECK(fs::exists(home.dir / "alice/notes"));
+        CHECK(mode_of(home.dir / "alice") == "700");
+        CHECK(mode_of(home.dir / "shared") == "1777");
+    }
+    const auto var = extract(image, partition(d, "/var"), work);
+    CHECK_THAT(output_of({"debugfs", "-R", "ls /lib", var.string()}), Contains("data"));
+
+    // The tree is whole again, and nothing of the staging is left beside it.
+    CHECK(fs::exists(tree / "etc/os-release"));
+    CHECK(fs::exists(tree / "home/alice/notes"));
+    CHECK(fs::exists(tree / "var/lib/data"));
+    CHECK(fs::exists(tree / "boot/efi/EFI/BOOT/BOOTX64.EFI"));
+    for (const auto& e : fs::directory_iterator(scratch.path)) CHECK_THAT(e.path().filename().string(), !Contains("tree."));
+}
+
+TEST_CASE("a btrfs volume mounted at / keeps a subvolume named as its mount point there, and a name taken by the tree is an error") {
+    require_tools();
+    IMGCREATE_REQUIRE_ROOT();
+    if (!disk::mkfs_btrfs_makes_subvolumes()) IMGCREATE_SKIP("mkfs.btrfs has no --subvol (scripts/install-deps installs one)");
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    auto layout = planned("reqpart\npart btrfs.01 --size=200\nbtrfs / --label=sys btrfs.01\n"
+                          "btrfs /home --subvol --name=home sys\nbtrfs /srv --subvol --name=srv-data sys\n");
+    const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "t", std::nullopt).at(0);
+    const auto work = scratch.path / "check";
+    fs::create_directories(work);
+    const auto volume = extract(image, partition(layout.disks[0], ""), work);
+    {
+        ReadOnlyMount top(volume, work / "top", "");
+        CHECK(fs::exists(top.dir / "etc/os-release"));
+        CHECK(fs::exists(top.dir / "home/alice/notes"));  // subvolume home, at its own mount point
+        CHECK(fs::is_empty(top.dir / "srv"));              // the mount point of srv-data
+        CHECK(fs::exists(top.dir / "srv-data/www/index.html"));
+        CHECK_THAT(output_of({"btrfs", "subvolume", "list", top.dir.string()}), Contains("path home\n") && Contains("path srv-data\n"));
+    }
+    CHECK_THAT(disk::fstab(layout), Contains(" / btrfs subvolid=5 0 0\n"));
+
+    auto clash = planned("reqpart\npart btrfs.01 --size=200\nbtrfs / --label=sys btrfs.01\nbtrfs /home --subvol --name=etc sys\n");
+    try {
+        disk::assemble_disks(clash, tree, scratch.path, scratch.path / "work", "c", std::nullopt);
+        FAIL("the build went on");
+    } catch (const MountError& e) {
+        CHECK_THAT(e.what(), Contains("is both in") && Contains("rename the subvolume"));
+    }
+    CHECK(fs::exists(tree / "etc/os-release"));
+    CHECK(fs::exists(tree / "home/alice/notes"));
+}
