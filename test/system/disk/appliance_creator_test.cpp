@@ -3,6 +3,8 @@
 // a layout it cannot make refused before any work.
 #include <catch2/catch.hpp>
 
+#include <imgcreate/disk/btrfs_volume.hpp>
+#include <imgcreate/kickstart/kickstart.hpp>
 #include <imgcreate/support/process.hpp>
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
@@ -317,4 +319,75 @@ TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its
     run({"dd", "if=" + sdb.string(), "of=" + var.string(), "bs=1M", "skip=1", "count=16", "conv=sparse", "status=none"});
     CHECK_THAT(output_of({"debugfs", "-R", "ls -l /", var.string()}), Contains("lib"));
     CHECK_THAT(output_of({"debugfs", "-R", "ls /var", root.string()}), !Contains("lib"));
+}
+
+TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab by subvol=, GRUB reading /boot inside root") {
+    require_tools();
+    for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd", "mkfs.btrfs", "btrfs", "mount"})
+        IMGCREATE_REQUIRE_PROGRAM(p);
+    if (!disk::mkfs_btrfs_makes_subvolumes()) IMGCREATE_SKIP("mkfs.btrfs has no --subvol (scripts/install-deps installs one)");
+    Scratch s;
+    const auto& user = build_user();
+    fs::permissions(s.path, fs::perms(0755));
+    const auto dir = s.path / "user";
+    fs::create_directories(dir);
+    REQUIRE(::chown(dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    auto text = output_of({"cat", small_kickstart(s.path).string()});
+    text.replace(text.find("reqpart\n"), std::string("reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n").size(),
+                 "autopart --type=btrfs --noboot\n");
+    const auto ks = s.path / "btrfs.ks";
+    std::ofstream(ks) << text;
+
+    SECTION("autopart of LVM is refused before any work, saying what to write") {
+        std::ofstream(s.path / "lvm.ks") << "autopart\n";
+        auto r = appliance({"-c", (s.path / "lvm.ks").string(), "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
+        CHECK(r.exit_status == 1);
+        CHECK_THAT(r.output, Contains("lvm.ks:1: autopart (LVM by default): LVM needs device-mapper") &&
+                                 Contains("or write autopart --type=plain or autopart --type=btrfs"));
+        CHECK_FALSE(fs::exists(dir / "out"));
+    }
+    SECTION("the disk reads back") {
+        auto r = appliance({"-c", ks.string(), "-n", "bt", "-t", dir.string(), "-o", (dir / "out").string(), "--cache",
+                            (dir / "cache").string()},
+                           {}, As{&user});
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        const auto raw = dir / "out/bt-sda.raw";
+        const auto layout = disk::plan_layout(kickstart::parse_file(ks.string()));
+        const auto& member = layout.disks.at(0).partitions.at(2);
+        REQUIRE(member.fstype == "btrfs");
+        const auto dump = output_of({"sfdisk", "--dump", raw.string()});
+        CHECK_THAT(dump, Contains(raw.string() + "3 : start=" + std::string(12 - std::to_string(member.start_mib * 2048).size(), ' ') +
+                                  std::to_string(member.start_mib * 2048) + ", size="));
+        const auto volume = s.path / "volume.img";
+        run({"dd", "if=" + raw.string(), "of=" + volume.string(), "bs=1M", "skip=" + std::to_string(member.start_mib),
+             "count=" + std::to_string(member.size_mib), "conv=sparse", "status=none"});
+        auto uuid = output_of({"blkid", "-p", "-s", "UUID", "-o", "value", volume.string()});
+        uuid = uuid.substr(0, uuid.find('\n'));
+        REQUIRE(uuid.size() == 36);
+        CHECK_THAT(output_of({"blkid", "-p", "-s", "LABEL", "-o", "value", volume.string()}), Contains("fedora"));
+        const auto at = s.path / "mnt";
+        fs::create_directories(at);
+        run({"mount", "-t", "btrfs", "-o", "loop,ro", volume.string(), at.string()});
+        std::string fstab, grub, subvolumes, kernel;
+        try {
+            fstab = output_of({"cat", (at / "root/etc/fstab").string()});
+            grub = output_of({"cat", (at / "root/boot/grub2/grub.cfg").string()});
+            subvolumes = output_of({"btrfs", "subvolume", "list", at.string()});
+            kernel = output_of({"ls", (at / "root/boot").string()});
+        } catch (...) {
+            run({"umount", at.string()});
+            throw;
+        }
+        run({"umount", at.string()});
+        CHECK_THAT(subvolumes, Contains("top level 5 path root\n") && Contains("top level 5 path home\n"));
+        CHECK_THAT(kernel, Contains("vmlinuz-6.5.6-300.fc39.x86_64"));
+        CHECK_THAT(fstab, Contains("UUID=" + uuid + " / btrfs subvol=root 0 0\n"));
+        CHECK_THAT(fstab, Contains("UUID=" + uuid + " /home btrfs subvol=home 0 0\n"));
+        CHECK_THAT(fstab, Contains(" /boot/efi vfat "));
+        CHECK_THAT(grub, Contains("search --no-floppy --fs-uuid --set=root " + uuid + "\n"));
+        CHECK_THAT(grub, Contains("linux /root/boot/vmlinuz-6.5.6-300.fc39.x86_64 root=UUID=" + uuid +
+                                  " ro rootflags=subvol=root console=ttyS0"));
+        CHECK_THAT(grub, Contains("initrd /root/boot/initramfs-6.5.6-300.fc39.x86_64.img"));
+    }
 }
