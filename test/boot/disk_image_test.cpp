@@ -2,7 +2,9 @@
 // "build the testdistro images" fixture) booted under qemu as its user would: BIOS from the raw
 // disk, UEFI from the qcow2 through the image's own shim and GRUB; alice logs in on the serial
 // console, / is on the partition the kickstart's layout puts it, and every fstab entry is mounted.
-// Offline: the image's fstab names the UUIDs blkid finds at the layout's offsets.
+// Offline: the image's fstab names the UUIDs blkid finds at the layout's offsets. The btrfs disk
+// (disk-btrfs.ks, built by a user without root) boots with BIOS from its root subvolume, GRUB
+// reading /boot inside it.
 #include "serial_console.hpp"
 
 #include <imgcreate/disk/layout.hpp>
@@ -24,6 +26,7 @@ namespace {
 const fs::path out_dir = fs::path(IMGCREATE_BINARY_DIR) / "testdistro";
 const fs::path raw = out_dir / "imgcreate-testdistro-disk-sda.raw";
 const fs::path qcow2 = out_dir / "imgcreate-testdistro-disk-sda.qcow2";
+const fs::path btrfs_raw = out_dir / "user/imgcreate-testdistro-disk-btrfs-sda.raw";
 
 // The layout the kickstart asks for, as the build planned it.
 imgcreate::disk::Layout kickstart_layout() {
@@ -138,4 +141,48 @@ TEST_CASE("the testdistro disk image is sparse, has its checksum, and its fstab 
     }
     CHECK_THAT(fstab, Contains(" / ext4 defaults 1 1"));
     CHECK_THAT(fstab, Contains(" /home xfs defaults 0 0"));
+}
+
+TEST_CASE("the testdistro btrfs disk built by a user boots with BIOS: / is subvolume root, /home subvolume home") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
+    if (!fs::exists(btrfs_raw)) IMGCREATE_SKIP(btrfs_raw.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    const auto layout = imgcreate::disk::plan_layout(imgcreate::kickstart::parse_file((out_dir / "disk-btrfs.ks").string()));
+    const auto& member = layout.disks.at(0).partitions.back();
+    REQUIRE(member.volume == "btrfs.01");
+    Guest guest;
+    guest.iso = btrfs_raw;
+    guest.firmware = Firmware::bios;
+    guest.medium = Medium::disk;
+    guest.disk_format = "raw";
+    guest.serial_log = out_dir / "disk-btrfs-bios-raw.serial.log";
+    bool logged_in = false;
+    SerialGuest::Reply state, root, home, source, boot, verify, cmdline;
+    std::string transcript;
+    {
+        GuestSlot slot;
+        SerialGuest vm(guest, out_dir / "disk-btrfs-bios-raw");
+        logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
+        if (logged_in) {
+            state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
+            root = vm.run("findmnt -nr -o FSTYPE,FSROOT /");
+            home = vm.run("findmnt -nr -o FSTYPE,FSROOT /home; stat -f -c %T /home/alice");
+            source = vm.run("findmnt -n -o SOURCE /");
+            boot = vm.run("findmnt -n /boot; ls /boot/grub2/grub.cfg");
+            verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
+            cmdline = vm.run("cat /proc/cmdline");
+        }
+        transcript = vm.transcript();
+    }
+    INFO("serial console transcript:\n" << transcript);
+    REQUIRE(logged_in);
+    CHECK((state.output == "running" || state.output == "degraded"));
+    CHECK(root.output == "btrfs /root");
+    CHECK(home.output == "btrfs /home\nbtrfs");
+    CHECK_THAT(source.output, Contains(device(member)));
+    CHECK(boot.output == "/boot/grub2/grub.cfg");  // not a mount point: a directory of subvolume root
+    INFO("findmnt --verify: " << verify.output);
+    CHECK(verify.status == 0);
+    CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
+    CHECK_THAT(cmdline.output, Contains(" ro rootflags=subvol=root console=ttyS0"));
 }
