@@ -1,6 +1,6 @@
 // imgcreate — a btrfs volume of a layout made from the installed tree with no mount: mkfs.btrfs
 // --rootdir from a staging directory whose top level is the volume's, with every subvolume's
-// files under its name, and --subvol for each (btrfs-progs 6.3 or later: on Debian 12, the one
+// files under its name, and --subvol for each (btrfs-progs 6.12 or later: on Debian 12, the one
 // from bookworm-backports, which scripts/install-deps installs).
 //
 // The staging directory is made by renaming, never copying: the entries of each subvolume's
@@ -134,7 +134,7 @@ inline std::vector<std::string> mkfs_btrfs_volume_command(const BtrfsVolume& vol
     return argv;
 }
 
-// Whether the host's mkfs.btrfs makes subvolumes from a tree (--subvol, btrfs-progs 6.3 on).
+// Whether the host's mkfs.btrfs makes subvolumes from a tree (--subvol, btrfs-progs 6.12 on).
 inline bool mkfs_btrfs_makes_subvolumes() {
     const auto mkfs = find_program("mkfs.btrfs");
     if (mkfs.empty()) return false;

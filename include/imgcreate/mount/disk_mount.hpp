@@ -51,7 +51,7 @@ public:
         const bool subvolumes = std::any_of(layout.volumes.begin(), layout.volumes.end(),
                                             [](const disk::BtrfsVolume& v) { return !v.subvolumes.empty(); });
         if (subvolumes && !find_program("mkfs.btrfs").empty() && !disk::mkfs_btrfs_makes_subvolumes())
-            throw ConfigError("this mkfs.btrfs makes no subvolumes from a tree (it has no --subvol; btrfs-progs 6.3 and "
+            throw ConfigError("this mkfs.btrfs makes no subvolumes from a tree (it has no --subvol; btrfs-progs 6.12 and "
                               "later have it): on Debian 12 install btrfs-progs from bookworm-backports "
                               "(scripts/install-deps does, or: apt-get install -t bookworm-backports btrfs-progs)");
     }
