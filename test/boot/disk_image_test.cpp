@@ -15,6 +15,7 @@
 #include <support/skip.hpp>
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 using namespace imgcreate::test;
@@ -150,6 +151,14 @@ TEST_CASE("the testdistro btrfs disk built by a user boots with BIOS: / is subvo
     const auto layout = imgcreate::disk::plan_layout(imgcreate::kickstart::parse_file((out_dir / "disk-btrfs.ks").string()));
     const auto& member = layout.disks.at(0).partitions.back();
     REQUIRE(member.volume == "btrfs.01");
+    // UEFI's GRUB (the ESP's grub.cfg beside shim) reads /boot inside subvolume root too.
+    const auto* esp = layout.find("/boot/efi");
+    REQUIRE(esp);
+    imgcreate::Command mtype;
+    mtype.argv = {"mtype", "-i", btrfs_raw.string() + "@@" + std::to_string(esp->start_mib << 20), "::/EFI/BOOT/grub.cfg"};
+    mtype.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
+    mtype.log_output = false;
+    CHECK_THAT(imgcreate::run(mtype).output, Contains("set prefix=($root)/root/boot/grub2\n"));
     Guest guest;
     guest.iso = btrfs_raw;
     guest.firmware = Firmware::bios;
