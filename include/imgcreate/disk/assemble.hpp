@@ -118,6 +118,7 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
             if (p.content == Content::biosboot) continue;
             const auto piece = work / (d.name + "-" + std::to_string(p.number) + ".img");
             if (const auto* volume = layout.volume_of(p)) {
+                if (epoch) log::warning("btrfs images made from a tree are not byte-reproducible: only ext* is");
                 make_btrfs_volume(layout, *volume, tree, piece);
                 copy_sparse(piece, image, p.start_mib << 20);
                 fs::remove(piece);

@@ -346,6 +346,22 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
                                  Contains("or write autopart --type=plain or autopart --type=btrfs"));
         CHECK_FALSE(fs::exists(dir / "out"));
     }
+    SECTION("a mkfs.btrfs without --subvol is refused before any work, saying where a newer one is") {
+        const auto fake = s.path / "old-btrfs-progs";
+        fs::create_directories(fake);
+        std::ofstream(fake / "mkfs.btrfs") << "#!/bin/sh\necho 'usage: mkfs.btrfs [options] dev'\n";
+        fs::permissions(fake / "mkfs.btrfs", fs::perms(0755));
+        Command c;
+        c.argv = {appliance_creator.string(), "-c", ks.string(), "-n", "old", "-t", s.path.string(), "-o", (s.path / "out").string()};
+        c.env = std::map<std::string, std::string>{{"PATH", fake.string() + ":/usr/sbin:/usr/bin:/sbin:/bin"}};
+        c.check = false;
+        c.log_output = false;
+        const auto r = run(c);
+        CHECK(r.exit_status == 1);
+        CHECK_THAT(r.output, Contains("this mkfs.btrfs makes no subvolumes from a tree") &&
+                                 Contains("apt-get install -t bookworm-backports btrfs-progs"));
+        CHECK_FALSE(fs::exists(s.path / "out"));
+    }
     SECTION("the disk reads back") {
         auto r = appliance({"-c", ks.string(), "-n", "bt", "-t", dir.string(), "-o", (dir / "out").string(), "--cache",
                             (dir / "cache").string()},
