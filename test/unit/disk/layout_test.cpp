@@ -334,3 +334,15 @@ TEST_CASE("sfdisk's input for a GPT disk gives every start, size, type and GUID"
           "start=4096, size=1024000, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=" + d.partitions[1].partuuid + "\n"
           "start=1028096, size=2048000, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=" + d.partitions[2].partuuid + "\n");
 }
+
+TEST_CASE("Fedora Cloud's kickstart plans as its image is laid out: /boot, then a btrfs volume with root and home") {
+    const auto cloud = kickstart::parse_file(std::string(IMGCREATE_SOURCE_DIR) + "/examples/kickstarts/cloud-base.ks");
+    auto layout = disk::plan_layout(cloud, {.disk_size_mib = {{"sda", 5 * 1024}}});
+    CHECK(names(layout.disks.at(0)) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", ""});
+    const auto& member = layout.disks[0].partitions[3];
+    CHECK(member.volume == "btrfs.007");
+    CHECK(member.start_mib + member.size_mib == 5 * 1024 - 1);
+    CHECK(layout.mounted("/").subvolume->name == "root");
+    CHECK(layout.mounted("/home").subvolume->name == "home");
+    CHECK(layout.locate("/boot").second == "/");
+}
