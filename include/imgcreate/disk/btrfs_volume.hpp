@@ -128,6 +128,11 @@ inline std::vector<std::string> mkfs_btrfs_volume_command(const BtrfsVolume& vol
     if (!volume.metadata_level.empty()) argv.insert(argv.end(), {"-m", volume.metadata_level});
     std::istringstream words(volume.mkfsoptions + " " + member.mkfsoptions);
     for (std::string w; words >> w;) argv.push_back(w);
+    // The tree's files compressed as the fstab's compress= (or compress-force=) will write new ones.
+    std::istringstream options(member.fsoptions);
+    for (std::string o; std::getline(options, o, ',');)
+        for (const std::string key : {"compress=", "compress-force="})
+            if (o.rfind(key, 0) == 0) argv.insert(argv.end(), {"--compress", o.substr(key.size())});
     argv.insert(argv.end(), {"--rootdir", staging.string()});
     for (const auto& s : volume.subvolumes) argv.insert(argv.end(), {"--subvol", s.name});
     argv.push_back(image.string());

@@ -21,7 +21,8 @@
 //                    /boot (1 GiB ext4, unless --noboot), then / (plain: ext4 or --fstype, 1 GiB
 //                    growing up to 70 GiB, and /home 500 MiB growing when a given disk size leaves
 //                    50 GiB free) or a btrfs volume labelled fedora with subvolumes root (/) and
-//                    home (/home, unless --nohome); no swap (Fedora's is zram)
+//                    home (/home, unless --nohome), mounted with compress=zstd:1; no swap
+//                    (Fedora's is zram)
 //
 // Sizes are whole MiB, every partition starts on a MiB boundary. A disk's size is what its
 // partitions need (1 MiB in front for the table and the alignment, 1 MiB behind for the backup
@@ -580,6 +581,7 @@ inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const 
     }
     if (btrfs) {
         part("btrfs.autopart", "btrfs", 1024, true, 0);
+        out.partitions.back().fsoptions = "compress=zstd:1";  // Fedora's btrfs_compression
         auto line = [&](const std::string& mp, bool subvol, const std::string& name, const std::string& label) {
             kickstart::BtrfsData b;
             b.mountpoint = mp;

@@ -398,8 +398,8 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
         run({"umount", at.string()});
         CHECK_THAT(subvolumes, Contains("top level 5 path root\n") && Contains("top level 5 path home\n"));
         CHECK_THAT(kernel, Contains("vmlinuz-6.5.6-300.fc39.x86_64"));
-        CHECK_THAT(fstab, Contains("UUID=" + uuid + " / btrfs subvol=root 0 0\n"));
-        CHECK_THAT(fstab, Contains("UUID=" + uuid + " /home btrfs subvol=home 0 0\n"));
+        CHECK_THAT(fstab, Contains("UUID=" + uuid + " / btrfs subvol=root,compress=zstd:1 0 0\n"));
+        CHECK_THAT(fstab, Contains("UUID=" + uuid + " /home btrfs subvol=home,compress=zstd:1 0 0\n"));
         CHECK_THAT(fstab, Contains(" /boot/efi vfat "));
         CHECK_THAT(grub, Contains("search --no-floppy --fs-uuid --set=root " + uuid + "\n"));
         CHECK_THAT(grub, Contains("linux /root/boot/vmlinuz-6.5.6-300.fc39.x86_64 root=UUID=" + uuid +

@@ -340,6 +340,8 @@ TEST_CASE("a btrfs volume with subvolumes root and home is made from the tree, e
     fs::create_directories(work);
     const auto volume = extract(image, member, work);
     run({"btrfs", "check", "--readonly", volume.string()});
+    // compress=zstd:1 in the fstab: the tree's files are compressed so too (3: zstd)
+    CHECK_THAT(output_of({"btrfs", "inspect-internal", "dump-tree", "-t", "256", volume.string()}), Contains("compression 3"));
     {
         ReadOnlyMount top(volume, work / "top", "subvolid=5");
         const auto listing = output_of({"btrfs", "subvolume", "list", top.dir.string()});

@@ -257,6 +257,7 @@ TEST_CASE("autopart --type=btrfs lays out reqpart's partitions, a 1 GiB ext4 /bo
     CHECK(layout.find("/boot")->size_mib == 1024);
     CHECK(layout.find("/boot")->fstype == "ext4");
     CHECK(d.partitions[3].fstype == "btrfs");
+    CHECK(d.partitions[3].fsoptions == "compress=zstd:1");
     CHECK(d.partitions[3].start_mib + d.partitions[3].size_mib == 8192 - 1);
     REQUIRE(layout.volumes.size() == 1);
     CHECK(layout.volumes[0].label == "fedora");
