@@ -126,8 +126,16 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
             }
             const bool whole = p.mountpoint.empty() || p.mountpoint == "/";  // swap takes nothing from it
             const auto subtree = whole ? tree : root.host_path(fs::path(p.mountpoint).relative_path());
-            mount::make_filesystem_from_tree(filesystem_spec(p), subtree, piece, epoch,
-                                             p.mountpoint.empty() ? std::vector<fs::path>{} : nested_mountpoints(layout, p.mountpoint));
+            try {
+                mount::make_filesystem_from_tree(filesystem_spec(p), subtree, piece, epoch,
+                                                 p.mountpoint.empty() ? std::vector<fs::path>{} : nested_mountpoints(layout, p.mountpoint));
+            } catch (const MountError& e) {
+                // autopart's partitions have no --size to raise: they grow with the disk.
+                const std::string full = "the image is full: raise part ", said = e.what();
+                if (!layout.autopart || said.rfind(full, 0) != 0 || said.find(" (") == std::string::npos) throw;
+                throw MountError("the image is full: autopart's " + p.mountpoint + " grows with the disk; give a larger "
+                                 "--disk-size" + said.substr(said.find(" (")), e.resource());
+            }
             copy_sparse(piece, image, p.start_mib << 20);
             fs::remove(piece);
         }

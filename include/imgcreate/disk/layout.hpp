@@ -125,6 +125,7 @@ struct Disk {
 struct Layout {
     std::vector<Disk> disks;  // the disk holding / first, then in the order the kickstart names them
     std::vector<BtrfsVolume> volumes;
+    bool autopart = false;    // laid out by autopart: its sizes follow the disk's
 
     // The partition mounted at `mountpoint` itself (not a btrfs volume's), or null.
     const Partition* find(const std::string& mountpoint) const {
@@ -620,7 +621,11 @@ inline std::string describe(const Partition& p) {
 inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& options = {}) {
     using namespace detail;
     refuse_unsupported(ks);
-    if (ks.autopart) return plan_layout(with_autopart(ks, options), options);
+    if (ks.autopart) {
+        auto layout = plan_layout(with_autopart(ks, options), options);
+        layout.autopart = true;
+        return layout;
+    }
     const LabelType label = label_type(ks);
 
     std::vector<Partition> requests;

@@ -407,3 +407,25 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
         CHECK_THAT(grub, Contains("initrd /root/boot/initramfs-6.5.6-300.fc39.x86_64.img"));
     }
 }
+
+TEST_CASE("an autopart root too small for the tree says to give a larger --disk-size, and leaves nothing") {
+    require_tools();
+    Scratch s;
+    auto text = output_of({"cat", small_kickstart(s.path).string()});
+    const std::string parts = "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n";
+    REQUIRE(text.find(parts) != std::string::npos);
+    text.replace(text.find(parts), parts.size(), "autopart --type=plain --nohome\n");
+    // Without --disk-size autopart's / is 1 GiB: a tree of 1100 MiB that does not compress overflows it.
+    const std::string pre = "%pre-install\n";
+    text.insert(text.find(pre) + pre.size(), "head -c 1100M /dev/urandom > \"$INSTALL_ROOT/payload\"\n");
+    const auto ks = s.path / "autopart.ks";
+    std::ofstream(ks) << text;
+    auto r = appliance({"-c", ks.string(), "-n", "full", "-t", (s.path / "tmp").string(), "-o", (s.path / "out").string(),
+                        "--cache", (s.path / "cache").string()});
+    CHECK(r.exit_status == 1);
+    CHECK_THAT(r.output, Contains("appliance-creator: error: the image is full: autopart's / grows with the disk; give a "
+                                  "larger --disk-size (the tree holds "));
+    CHECK_THAT(r.output, Contains("the ext4 image is 1024 MiB)"));
+    CHECK_FALSE(fs::exists(s.path / "out"));
+    CHECK(fs::is_empty(s.path / "tmp"));
+}
