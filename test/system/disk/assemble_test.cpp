@@ -306,12 +306,17 @@ std::string mode_of(const fs::path& path) {
     return buf;
 }
 
-}  // namespace
-
-TEST_CASE("a btrfs volume with subvolumes root and home is made from the tree, each subvolume holding its mount point's files") {
+// Root (the volumes are read back through loop mounts) and an mkfs.btrfs with --subvol.
+void require_btrfs_subvolumes() {
     require_tools();
     IMGCREATE_REQUIRE_ROOT();
     if (!disk::mkfs_btrfs_makes_subvolumes()) IMGCREATE_SKIP("mkfs.btrfs has no --subvol (scripts/install-deps installs one)");
+}
+
+}  // namespace
+
+TEST_CASE("a btrfs volume with subvolumes root and home is made from the tree, each subvolume holding its mount point's files") {
+    require_btrfs_subvolumes();
     test::ScratchDir scratch;
     const auto tree = scratch.path / "tree";
     make_tree(tree);
@@ -377,9 +382,7 @@ TEST_CASE("a btrfs volume with subvolumes root and home is made from the tree, e
 }
 
 TEST_CASE("a btrfs volume mounted at / keeps a subvolume named as its mount point there, and a name taken by the tree is an error") {
-    require_tools();
-    IMGCREATE_REQUIRE_ROOT();
-    if (!disk::mkfs_btrfs_makes_subvolumes()) IMGCREATE_SKIP("mkfs.btrfs has no --subvol (scripts/install-deps installs one)");
+    require_btrfs_subvolumes();
     test::ScratchDir scratch;
     const auto tree = scratch.path / "tree";
     make_tree(tree);
