@@ -7,6 +7,7 @@
 # Prints one "NEVRA REPO" line per package, sorted; on failure "ERROR: ..." and exit 1.
 import itertools
 import json
+import shutil
 import sys
 import tempfile
 
@@ -16,9 +17,8 @@ import dnf.exceptions
 GROUP_DEFAULT, GROUP_ALL, GROUP_REQUIRED = 2, 3, 1
 
 
-def main():
+def main(root):
     cfg = json.load(open(sys.argv[1]))
-    root = tempfile.mkdtemp(prefix="dnf-oracle-")
     base = dnf.Base()
     conf = base.conf
     conf.installroot = root
@@ -109,4 +109,8 @@ def main():
         print("%s-%s.%s %s" % (p.name, p.evr, p.arch, p.reponame))
 
 
-main()
+root = tempfile.mkdtemp(prefix="dnf-oracle-")
+try:
+    main(root)
+finally:
+    shutil.rmtree(root, ignore_errors=True)
