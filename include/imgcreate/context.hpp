@@ -106,6 +106,15 @@ struct BuildContext {
     // install policy calls it once the package owning /proc is unpacked, or before installing
     // when none does; it mounts /proc and clears itself.
     std::function<void()> mount_proc;
+    // Set by a boot policy that keeps initramfs images between builds (boot/initramfs_cache.hpp).
+    // An install policy calls it just before its rpm transaction with what identifies the
+    // transaction (every package's checksum, the rpm settings); it answers with a directory for the
+    // front of the scriptlets' PATH and what to call once the transaction has succeeded.
+    struct TransactionHook {
+        std::string script_path_first;
+        std::function<void()> succeeded;
+    };
+    std::function<TransactionHook(const std::string& identity)> before_transaction;
     PhaseTimings timings;
 
     // The package cache: options.cache_dir, or <build_dir>/cache.

@@ -3,7 +3,8 @@
 //
 //   before_install   a dracut config that makes the initramfs generic (not host-only) with the
 //                    disk controllers and filesystems a VM's disk needs, so the kernel package's
-//                    own scripts build one that boots on any machine
+//                    own scripts build one that boots on any machine; with --cache, an image an
+//                    earlier build of the same packages made is reused (boot/initramfs_cache.hpp)
 //   configure_boot   /boot/grub2/grub.cfg: an entry for every installed kernel (bootloader
 //                    --default's package first, newest first), root=UUID= of the layout's / (and
 //                    rootflags=subvol= when / is a btrfs subvolume; GRUB then reads /boot as
@@ -21,6 +22,7 @@
 
 #include <imgcreate/boot/dracut.hpp>
 #include <imgcreate/boot/grub.hpp>
+#include <imgcreate/boot/initramfs_cache.hpp>
 #include <imgcreate/concepts.hpp>
 #include <imgcreate/context.hpp>
 #include <imgcreate/disk/build_layout.hpp>
@@ -165,6 +167,7 @@ public:
         root.mkdirs(boot::disk_dracut_conf_path.parent_path());
         root.write_file(boot::disk_dracut_conf_path, boot::disk_dracut_conf());
         wrote_conf_ = true;
+        boot::keep_initramfs_images(ctx);
     }
 
     void configure_boot(BuildContext& ctx) {

@@ -1,7 +1,8 @@
 // imgcreate — LiveBoot, the BootPolicy of live ISOs:
 //
 //   before_install   the live dracut config goes into the root, so the kernel package's
-//                    scripts build an initramfs with dmsquash-live (as livecd-tools does)
+//                    scripts build an initramfs with dmsquash-live (as livecd-tools does); with
+//                    --cache, an image an earlier build of the same packages made is reused
 //   configure_boot   every installed kernel and its initramfs into images/pxeboot (an
 //                    initramfs built by the host's dracut when the image has none), then the
 //                    boot loaders: GRUB2 BIOS El Torito or isolinux, and GRUB2 EFI with its
@@ -14,6 +15,7 @@
 #include <imgcreate/boot/dracut.hpp>
 #include <imgcreate/boot/efiboot.hpp>
 #include <imgcreate/boot/grub.hpp>
+#include <imgcreate/boot/initramfs_cache.hpp>
 #include <imgcreate/boot/isolinux.hpp>
 #include <imgcreate/boot/live_layout.hpp>
 #include <imgcreate/label.hpp>
@@ -114,6 +116,7 @@ public:
         if (root.exists(boot::live_dracut_conf_path)) saved_conf_ = root.read_file(boot::live_dracut_conf_path);
         root.write_file(boot::live_dracut_conf_path, boot::live_dracut_conf(compressor(ctx), ctx.options.dracut_conf_args));
         wrote_conf_ = true;
+        boot::keep_initramfs_images(ctx);
     }
 
     void configure_boot(BuildContext& ctx) {

@@ -59,6 +59,9 @@ struct TransactionOptions {
     // Called once the package that owns /proc has been unpacked, or before the run when none
     // does (BuildContext::mount_proc: a build in a user namespace mounts /proc then).
     std::function<void()> mount_proc;
+    // A directory (as the scriptlets see it, inside the root) searched before rpm's own
+    // %_install_script_path: commands there stand in for the image's during the transaction.
+    std::string script_path_first;
 };
 
 namespace detail {
@@ -442,6 +445,8 @@ inline std::vector<std::pair<std::string, std::string>> transaction_macros(const
                                                                            const std::filesystem::path& dbpath) {
     auto macros = image_macros(options.macros);
     macros.emplace_back("_dbpath", dbpath.string());
+    if (!options.script_path_first.empty())
+        macros.emplace_back("_install_script_path", options.script_path_first + ":/sbin:/bin:/usr/sbin:/usr/bin:/usr/X11R6/bin");
     return macros;
 }
 

@@ -176,6 +176,87 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
     }
 }
 
+// The small repository's system with a dracut stand-in whose every run writes a different image.
+fs::path dracut_kickstart(const fs::path& dir, const std::string& extra_packages = {}) {
+    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
+                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
+    const auto standin = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "system/disk/specs",
+                                          fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/standin-repo");
+    const auto ks = dir / ("dracut" + std::to_string(extra_packages.size()) + ".ks");
+    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+                      << "repo --name=standin --baseurl=file://" << standin.string() << "\n"
+                      << "selinux --disabled\nbootloader --timeout=3\nreqpart\npart / --size=64\n"
+                      << "%packages --nocore\nbusybox-sh\nkernel-core\napi-dirs\ndracut-standin\n" << extra_packages
+                      << "%end\n";
+    return ks;
+}
+
+// A file of the disk's root filesystem (after reqpart's 501 MiB), or debugfs's complaint.
+std::string root_file(const fs::path& raw, const fs::path& scratch, const std::string& path) {
+    const auto root = scratch / "root.img";
+    run({"dd", "if=" + raw.string(), "of=" + root.string(), "bs=1M", "skip=502", "count=64", "conv=sparse", "status=none"});
+    Command cat;
+    cat.argv = {"debugfs", "-R", "cat " + path, root.string()};
+    cat.log_output = false;
+    cat.check = false;
+    auto out = run(cat).output;
+    fs::remove(root);
+    return out;
+}
+
+TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracut made, other packages run dracut again") {
+    require_tools();
+    Scratch s;
+    const auto cache = s.path / "cache";
+    const std::string initramfs = "/boot/initramfs-6.5.6-300.fc39.x86_64.img";
+    auto build = [&](const std::string& name, const fs::path& ks) {
+        auto r = appliance({"-c", ks.string(), "-n", name, "-t", s.path.string(), "-o", (s.path / "out").string(), "--cache",
+                            cache.string()});
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        return r.output;
+    };
+    const auto ks = dracut_kickstart(s.path);
+    const auto first = build("first", ks);
+    CHECK_THAT(first, Contains("kept the initramfs image " + initramfs));
+    const auto first_raw = s.path / "out/first-sda.raw";
+    const auto image = root_file(first_raw, s.path, initramfs);
+    REQUIRE_THAT(image, Contains("initramfs "));
+    CHECK_THAT(root_file(first_raw, s.path, "/boot/dracut-runs"), Contains("dracut --force --kver 6.5.6-300.fc39.x86_64 " + initramfs));
+
+    // the same packages: the image comes from the cache, and dracut never ran
+    const auto second = build("second", ks);
+    CHECK_THAT(second, Contains("reused the initramfs image an earlier build of the same packages made"));
+    const auto second_raw = s.path / "out/second-sda.raw";
+    CHECK(root_file(second_raw, s.path, initramfs) == image);
+    CHECK_THAT(root_file(second_raw, s.path, "/boot/dracut-runs"), Contains("File not found"));
+    Command ls;
+    ls.argv = {"sh", "-c", "dd if='" + second_raw.string() + "' of='" + (s.path / "r.img").string() +
+                               "' bs=1M skip=502 count=64 status=none && debugfs -R 'ls -l /' '" + (s.path / "r.img").string() + "'"};
+    ls.log_output = false;
+    const auto listing = run(ls).output;
+    CHECK_THAT(listing, Contains("boot"));
+    CHECK_THAT(listing, !Contains("imgcreate"));  // the stand-in's directory left with the transaction
+
+    // another package: dracut runs again, and its new image is kept beside the first
+    const auto third = build("third", dracut_kickstart(s.path, "test-setup\n"));
+    CHECK_THAT(third, Contains("kept the initramfs image " + initramfs));
+    CHECK_THAT(third, !Contains("reused the initramfs"));
+    const auto third_image = root_file(s.path / "out/third-sda.raw", s.path, initramfs);
+    CHECK_THAT(third_image, Contains("initramfs "));
+    CHECK(third_image != image);
+    std::size_t keys = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(cache / "initramfs")) ++keys;
+    CHECK(keys == 2);
+
+    // without --cache nothing is kept or reused: dracut runs
+    auto r = appliance({"-c", ks.string(), "-n", "fourth", "-t", s.path.string(), "-o", (s.path / "out").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    CHECK_THAT(r.output, !Contains("initramfs image"));
+    CHECK(root_file(s.path / "out/fourth-sda.raw", s.path, initramfs) != image);
+}
+
 TEST_CASE("a layout appliance-creator cannot make is refused before any work, with the line and what to write instead") {
     require_tools();
     Scratch s;

@@ -26,6 +26,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <cstdint>
 #include <cstdio>
@@ -205,6 +206,21 @@ inline TransactionOptions transaction_options(const BuildContext& ctx, const std
     return options;
 }
 
+// What the transaction installs, as one text: every package's NEVRA and checksum, and the rpm
+// settings that change what lands in the root. Empty when a package has no checksum to name it by.
+inline std::string transaction_identity(const std::vector<Package>& packages, const TransactionOptions& options) {
+    std::vector<std::string> lines;
+    for (const auto& p : packages) {
+        if (p.checksum.empty()) return {};
+        lines.push_back(p.name + "-" + (p.epoch.empty() ? "" : p.epoch + ":") + p.version + "-" + p.release + "." + p.arch +
+                        " " + p.checksum_type + ":" + p.checksum);
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string identity = macros_file_text(options.macros) + "dbpath " + options.dbpath.string() + "\n";
+    for (const auto& l : lines) identity += l + "\n";
+    return identity;
+}
+
 }  // namespace detail
 
 IMGCREATE_DECL void RpmInstall::check(const BuildContext& ctx) const {
@@ -231,7 +247,13 @@ IMGCREATE_DECL void RpmInstall::install(BuildContext& ctx) {
     // The solver's pool and the metadata are gone: give their memory back before rpm's
     // transaction grows the heap again (it would otherwise stay part of the peak).
     ::malloc_trim(0);
+    BuildContext::TransactionHook hook;
+    if (ctx.before_transaction) {
+        hook = ctx.before_transaction(detail::transaction_identity(packages, options));
+        options.script_path_first = hook.script_path_first;
+    }
     result = phases.time("transaction", [&] { return install_packages(ctx.install_root, packages, options, progress); });
+    if (hook.succeeded) hook.succeeded();
     ::malloc_trim(0);
     std::string line = "install:";
     for (const auto& [name, seconds] : phases.phases) line += " " + name + " " + log::duration(seconds);

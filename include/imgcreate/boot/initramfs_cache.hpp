@@ -1,0 +1,429 @@
+// imgcreate — initramfs images kept between builds. The kernel package's scripts run the image's
+// own dracut during the rpm transaction, and that is most of a build's time (20 s of 30 for the
+// testdistro's disk image). When the user keeps a cache (--cache), the same packages with the
+// same settings give the same initramfs, so a later build of them copies the image instead.
+//
+// How: for one transaction, the scriptlets' PATH starts with a directory of the root holding a
+// `dracut` that stands in for the image's. A call a build of this transaction's identity made
+// before gets that build's image, written where this call asks; any other call runs the image's
+// dracut and keeps a copy of what it wrote. After the transaction the copies go to
+// <cache>/initramfs/<key>/, and the directory leaves the root.
+//
+// The key is a SHA-256 of every package's NEVRA and checksum, the rpm settings (--excludedocs,
+// --instLangs, the database path), every file the root held before the transaction (the boot
+// policies' dracut configuration among them) but /etc/fstab, SOURCE_DATE_EPOCH and the
+// architecture. A call matches when its arguments are the same but for the image's path. Images
+// that depend on more than the packages and that configuration are never kept: calls with
+// --hostonly, --sysroot, --local or options not known here, calls that write no image, and any
+// call when the image's dracut configuration ends host-only or adds the fstab (which holds the
+// layout's UUIDs, new in every build). The newest three keys are kept.
+#pragma once
+
+#include <imgcreate/context.hpp>
+#include <imgcreate/support/error.hpp>
+#include <imgcreate/support/log.hpp>
+
+#include <rpm/rpmcrypto.h>
+#include <rpm/rpmpgp.h>
+
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace imgcreate::boot {
+
+// Where the stand-in lives during the transaction, relative to the root.
+inline const std::filesystem::path initramfs_call_dir = ".imgcreate-initramfs";
+inline constexpr std::size_t initramfs_keys_kept = 3;
+
+// Which argument (0-based) of a dracut command line, without the program name, is the image it
+// writes: its first operand. None when it names no image, or when what it writes depends on more
+// than the root or is not an image: such calls always run dracut.
+inline std::optional<std::size_t> dracut_image_argument(const std::vector<std::string>& args) {
+    static const std::set<std::string, std::less<>> valued = {
+        "kver", "add", "force-add", "omit", "drivers", "add-drivers", "force-drivers", "omit-drivers", "modules",
+        "filesystems", "install", "install-optional", "fwdir", "libdirs", "fscks", "mount", "device",
+        "add-device", "kmoddir", "conf", "confdir", "tmpdir", "compress", "squash-compressor", "prefix",
+        "kernel-cmdline", "sshkey", "persistent-policy", "hostonly-nics", "stdlog"};
+    static const std::set<std::string, std::less<>> flags = {
+        "force", "kernel-only", "no-kernel", "strip", "aggressive-strip", "nostrip", "hardlink", "nohardlink",
+        "noprefix", "mdadmconf", "nomdadmconf", "lvmconf", "nolvmconf", "debug", "verbose", "quiet", "no-hostonly",
+        "no-host-only", "hostonly-cmdline", "no-hostonly-cmdline", "no-hostonly-default-device", "bzip2",
+        "lzma", "xz", "lzo", "lz4", "zstd", "gzip", "no-compress", "early-microcode", "no-early-microcode",
+        "reproducible", "no-reproducible", "no-hostonly-i18n", "hostonly-i18n", "no-machineid", "enhanced-cpio",
+        "ro-mnt", "nofscks", "noimageifnotneeded", "parallel"};
+    constexpr std::string_view short_valued = "amodIkcL";  // -a add, -m modules, -o omit, -d drivers, -I install,
+                                                           // -k kmoddir, -c conf, -L stdlog
+    constexpr std::string_view short_flags = "fvq";
+    std::optional<std::size_t> image;
+    bool operands_only = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (operands_only || a.empty() || a[0] != '-' || a == "-") {
+            if (!image) image = i;
+            continue;
+        }
+        if (a == "--") {
+            operands_only = true;
+            continue;
+        }
+        if (a.rfind("--", 0) == 0) {
+            const auto eq = a.find('=');
+            const std::string_view name = std::string_view(a).substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+            if (valued.count(name)) {
+                if (eq == std::string::npos && ++i >= args.size()) return std::nullopt;
+            } else if (!flags.count(name) || eq != std::string::npos) {
+                return std::nullopt;  // --hostonly, --sysroot, --regenerate-all, --uefi, ... or unknown
+            }
+            continue;
+        }
+        for (std::size_t c = 1; c < a.size(); ++c) {
+            if (short_valued.find(a[c]) != std::string_view::npos) {
+                if (c + 1 == a.size() && ++i >= args.size()) return std::nullopt;
+                break;
+            }
+            if (short_flags.find(a[c]) == std::string_view::npos) return std::nullopt;  // -H, -l, -r, ...
+        }
+    }
+    return image;
+}
+
+// The `dracut` first on the scriptlets' PATH during the transaction (a POSIX shell script, run in
+// the root).
+inline std::string initramfs_stand_in_script() {
+    return R"SH(#!/bin/sh
+# Put first on the rpm scriptlets' PATH by imgcreate for one transaction, and removed with it.
+# A dracut call a build of the same packages made before gets that build's image; any other
+# runs the image's dracut, and copies of the files its arguments name (its image among them)
+# are left for the build to keep.
+dir=/.imgcreate-initramfs
+for entry in "$dir"/cached/*; do
+    [ -f "$entry/args" ] && [ -f "$entry/image" ] || continue
+    index=$(cat "$entry/index") || continue
+    n=0 out= same=yes
+    exec 3<"$entry/args"
+    for arg in "$@"; do
+        n=$((n + 1))
+        if ! IFS= read -r want <&3; then same=no; break; fi
+        if [ "$n" = "$index" ]; then out=$arg; elif [ "x$arg" != "x$want" ]; then same=no; break; fi
+    done
+    if IFS= read -r want <&3; then same=no; fi
+    exec 3<&-
+    [ "$same" = yes ] && [ -n "$out" ] || continue
+    if cp "$entry/image" "$out.imgcreate-part" && chmod "$(cat "$entry/mode")" "$out.imgcreate-part" &&
+        mv -f "$out.imgcreate-part" "$out"; then
+        echo "${entry##*/}" >>"$dir/reused"
+        exit 0
+    fi
+    rm -f "$out.imgcreate-part"
+done
+call=$dir/calls/$$
+mkdir -p "$dir/calls" || call=
+for dracut in /usr/bin/dracut /usr/sbin/dracut /bin/dracut /sbin/dracut; do
+    [ -x "$dracut" ] || continue
+    "$dracut" "$@"
+    status=$?
+    if [ "$status" = 0 ] && [ -n "$call" ]; then
+        n=0
+        for arg in "$@"; do
+            n=$((n + 1))
+            if [ -f "$arg" ]; then cp -p "$arg" "$call.$n" 2>/dev/null; fi
+        done
+        printf '%s\0' "$@" >"$call.args"
+    fi
+    exit "$status"
+done
+echo "dracut: command not found" >&2
+exit 127
+)SH";
+}
+
+namespace detail {
+
+class Sha256 {
+public:
+    Sha256() {
+        static const int ready = rpmInitCrypto();
+        (void)ready;
+        ctx_ = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE);
+        if (!ctx_) throw Error("rpm cannot compute SHA-256 digests");
+    }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    ~Sha256() {
+        if (ctx_) rpmDigestFinal(ctx_, nullptr, nullptr, 0);
+    }
+    Sha256& add(std::string_view bytes) {
+        rpmDigestUpdate(ctx_, bytes.data(), bytes.size());
+        return *this;
+    }
+    Sha256& field(std::string_view bytes) { return add(std::to_string(bytes.size()) + ":").add(bytes); }
+    std::string hex() {
+        void* out = nullptr;
+        size_t len = 0;
+        rpmDigestFinal(ctx_, &out, &len, 1);
+        ctx_ = nullptr;
+        std::string text(static_cast<const char*>(out));
+        std::free(out);
+        return text;
+    }
+
+private:
+    DIGEST_CTX ctx_ = nullptr;
+};
+
+inline std::string read_all(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Whether the image's dracut configuration puts the root's fstab (or the build host's devices) into
+// the initramfs: add_fstab or use_fstab set, or hostonly yes in the end. Files in
+// /etc/dracut.conf.d replace /usr/lib/dracut/dracut.conf.d's of the same name, read in name order
+// after /etc/dracut.conf.
+inline bool dracut_reads_fstab(const std::filesystem::path& root) {
+    namespace fs = std::filesystem;
+    std::map<std::string, fs::path> confs;
+    std::error_code ec;
+    for (const char* dir : {"usr/lib/dracut/dracut.conf.d", "etc/dracut.conf.d"})
+        for (const auto& e : fs::directory_iterator(root / dir, ec))
+            if (e.path().extension() == ".conf") confs[e.path().filename().string()] = e.path();
+    std::vector<fs::path> order = {root / "etc/dracut.conf"};
+    for (const auto& [name, path] : confs) order.push_back(path);
+    bool hostonly = false;
+    for (const auto& conf : order) {
+        std::istringstream in(read_all(conf));
+        for (std::string line; std::getline(in, line);) {
+            const auto start = line.find_first_not_of(" \t");
+            if (start == std::string::npos || line[start] == '#') continue;
+            line = line.substr(start);
+            if (line.rfind("add_fstab", 0) == 0 || line.rfind("use_fstab", 0) == 0) return true;
+            if (line.rfind("hostonly=", 0) == 0) {
+                std::string value = line.substr(9);
+                value.erase(std::remove(value.begin(), value.end(), '"'), value.end());
+                value.erase(std::remove(value.begin(), value.end(), '\''), value.end());
+                hostonly = value.rfind("yes", 0) == 0;
+            }
+        }
+    }
+    return hostonly;
+}
+
+// What the root held before the transaction: every path, its type and mode, a link's target and a
+// file's bytes, below mount points not included. None when it holds a system already (a build on
+// an existing image): its files are not all named by the transaction.
+inline std::optional<std::string> pre_transaction_root(const std::filesystem::path& root) {
+    namespace fs = std::filesystem;
+    struct stat top{};
+    if (::lstat(root.c_str(), &top) != 0) return std::nullopt;
+    Sha256 hash;
+    std::size_t entries = 0;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
+    std::vector<std::pair<std::string, std::string>> seen;
+    for (; !ec && it != end; it.increment(ec)) {
+        const auto rel = it->path().lexically_relative(root);
+        if (rel == initramfs_call_dir) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        // The layout's fstab (new UUIDs in every build): only an initramfs that reads it depends on
+        // it, and such images are never kept (dracut_reads_fstab).
+        if (rel == "etc/fstab") continue;
+        struct stat st{};
+        if (::lstat(it->path().c_str(), &st) != 0) return std::nullopt;
+        if (++entries > 4096) return std::nullopt;
+        std::string what = std::to_string(st.st_mode);
+        if (S_ISDIR(st.st_mode) && st.st_dev != top.st_dev) {
+            it.disable_recursion_pending();  // /proc, /sys, /dev and the like
+        } else if (S_ISLNK(st.st_mode)) {
+            what += " " + fs::read_symlink(it->path(), ec).string();
+        } else if (S_ISREG(st.st_mode)) {
+            if (st.st_size > (16 << 20)) return std::nullopt;
+            what += " " + read_all(it->path());
+        }
+        seen.emplace_back(rel.string(), std::move(what));
+    }
+    if (ec) return std::nullopt;
+    std::sort(seen.begin(), seen.end());
+    for (const auto& [path, what] : seen) hash.field(path).field(what);
+    return hash.hex();
+}
+
+struct InitramfsState {
+    std::filesystem::path root, store;  // store: <cache>/initramfs/<key>
+    std::string key;
+};
+
+inline void write_cache_file(const std::filesystem::path& file, const std::string& text) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw Error("cannot write " + file.string());
+}
+
+// The cached calls of this key into the root, for the stand-in to find.
+inline std::size_t offer_cached(const InitramfsState& s) {
+    namespace fs = std::filesystem;
+    std::size_t offered = 0;
+    std::error_code ec;
+    if (!fs::is_directory(s.store, ec)) return 0;
+    for (const auto& entry : fs::directory_iterator(s.store)) {
+        if (!fs::exists(entry.path() / "image", ec)) continue;
+        const auto to = s.root / initramfs_call_dir / "cached" / entry.path().filename();
+        fs::create_directories(to);
+        for (const char* name : {"args", "index", "mode"}) fs::copy_file(entry.path() / name, to / name);
+        fs::create_hard_link(entry.path() / "image", to / "image", ec);
+        if (ec) fs::copy_file(entry.path() / "image", to / "image");
+        ++offered;
+    }
+    fs::last_write_time(s.store, fs::file_time_type::clock::now(), ec);  // most recently used
+    return offered;
+}
+
+// A call that ran dracut, into the cache: its arguments with the image's replaced by a blank line,
+// which argument that is, the image and its mode.
+inline bool keep_call(const InitramfsState& s, const std::filesystem::path& args_file, std::size_t number) {
+    namespace fs = std::filesystem;
+    const std::string raw = read_all(args_file);
+    std::vector<std::string> args;
+    for (std::size_t at = 0; at < raw.size();) {
+        const auto nul = raw.find('\0', at);
+        if (nul == std::string::npos) return false;
+        args.push_back(raw.substr(at, nul - at));
+        at = nul + 1;
+    }
+    const auto image = dracut_image_argument(args);
+    if (!image) return false;
+    const fs::path copy = args_file.parent_path() / (args_file.stem().string() + "." + std::to_string(*image + 1));
+    struct stat st{};
+    if (::stat(copy.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return false;
+    std::string lines;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i].find('\n') != std::string::npos) return false;
+        lines += (i == *image ? std::string() : args[i]) + "\n";
+    }
+    const fs::path to = s.store / std::to_string(number);
+    const fs::path part = s.store / (std::to_string(number) + ".part");
+    fs::remove_all(part);
+    fs::create_directories(part);
+    write_cache_file(part / "args", lines);
+    write_cache_file(part / "index", std::to_string(*image + 1) + "\n");
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%o", static_cast<unsigned>(st.st_mode & 07777));
+    write_cache_file(part / "mode", std::string(mode) + "\n");
+    std::error_code ec;
+    fs::rename(copy, part / "image", ec);
+    if (ec) fs::copy_file(copy, part / "image");
+    fs::remove_all(to);
+    fs::rename(part, to);
+    log::info("kept the initramfs image ", args[*image], " (", (st.st_size + (1 << 20) - 1) >> 20,
+              " MiB) in ", s.store.string(), ": a later build of the same packages reuses it");
+    return true;
+}
+
+// Only the newest keys stay.
+inline void prune(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<fs::file_time_type, fs::path>> keys;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_directory(ec)) keys.emplace_back(e.last_write_time(ec), e.path());
+    if (keys.size() <= initramfs_keys_kept) return;
+    std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = initramfs_keys_kept; i < keys.size(); ++i) fs::remove_all(keys[i].second, ec);
+}
+
+inline void after_transaction(const InitramfsState& s) {
+    namespace fs = std::filesystem;
+    const fs::path dir = s.root / initramfs_call_dir;
+    std::error_code ec;
+    if (fs::exists(dir / "reused", ec)) {
+        std::istringstream reused(read_all(dir / "reused"));
+        for (std::string entry; std::getline(reused, entry);)
+            log::info("reused the initramfs image an earlier build of the same packages made (", (s.store / entry).string(),
+                      "): dracut did not run for it");
+    }
+    std::size_t number = 0;
+    if (fs::is_directory(s.store, ec))
+        for (const auto& e : fs::directory_iterator(s.store, ec)) {
+            const auto n = std::atoi(e.path().filename().c_str());
+            number = std::max<std::size_t>(number, static_cast<std::size_t>(n > 0 ? n : 0));
+        }
+    if (fs::is_directory(dir / "calls", ec) && dracut_reads_fstab(s.root)) {
+        log::debug("initramfs images are not kept: the image's dracut configuration is host-only or adds the fstab");
+    } else if (fs::is_directory(dir / "calls", ec)) {
+        std::vector<fs::path> calls;
+        for (const auto& e : fs::directory_iterator(dir / "calls"))
+            if (e.path().extension() == ".args") calls.push_back(e.path());
+        std::sort(calls.begin(), calls.end());
+        for (const auto& call : calls) {
+            try {
+                fs::create_directories(s.store);
+                if (keep_call(s, call, number + 1)) ++number;
+            } catch (const std::exception& e) {
+                log::warning("the initramfs image could not be kept for later builds: ", e.what());
+            }
+        }
+        prune(s.store.parent_path());
+    }
+    fs::remove_all(dir);
+}
+
+}  // namespace detail
+
+// Sets ctx.before_transaction so that an install policy's transaction reuses, or keeps, the
+// initramfs images the image's dracut makes. Nothing happens without a cache the user keeps.
+inline void keep_initramfs_images(BuildContext& ctx) {
+    if (ctx.options.cache_dir.empty()) return;
+    ctx.before_transaction = [&ctx](const std::string& identity) -> BuildContext::TransactionHook {
+        namespace fs = std::filesystem;
+        const fs::path root = ctx.install_root;
+        if (identity.empty()) return {};
+        for (const char* dracut : {"usr/bin/dracut", "usr/sbin/dracut", "bin/dracut", "sbin/dracut"}) {
+            std::error_code ec;
+            if (fs::exists(root / dracut, ec) || fs::is_symlink(root / dracut, ec)) return {};  // built on a system
+        }
+        const auto before = detail::pre_transaction_root(root);
+        if (!before) {
+            log::debug("initramfs images are not kept for this build: the root held a system before the transaction");
+            return {};
+        }
+        utsname host{};
+        ::uname(&host);
+        const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+        detail::Sha256 key;
+        key.field("imgcreate initramfs 1").field(identity).field(*before).field(host.machine);
+        key.field(ctx.options.source_date_epoch ? std::to_string(*ctx.options.source_date_epoch) : (epoch ? epoch : ""));
+        auto state = std::make_shared<detail::InitramfsState>();
+        state->root = root;
+        state->key = key.hex();
+        state->store = ctx.options.cache_dir / "initramfs" / state->key;
+
+        const fs::path dir = root / initramfs_call_dir;
+        fs::remove_all(dir);
+        fs::create_directories(dir / "bin");
+        fs::permissions(dir, fs::perms::owner_all);
+        detail::write_cache_file(dir / "bin/dracut", initramfs_stand_in_script());
+        fs::permissions(dir / "bin/dracut", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                fs::perms::others_read | fs::perms::others_exec);
+        const auto offered = detail::offer_cached(*state);
+        log::debug("initramfs images kept for this package set: ", offered, " (", state->store.string(), ")");
+        return {"/" + initramfs_call_dir.string() + "/bin", [state] { detail::after_transaction(*state); }};
+    };
+}
+
+}  // namespace imgcreate::boot
