@@ -125,7 +125,7 @@ inline po::options_description visible_options(bool appliance = false) {
     system.add_options()
         ("tmpdir,t", po::value<std::string>()->default_value("/var/tmp")->value_name("DIR"), "where the build directory is made")
         (appliance ? "outdir,o" : "output,o", po::value<std::string>()->default_value(".")->value_name("DIR"), "where the result is written")
-        ("cache", po::value<std::string>()->value_name("DIR"), "package and metadata cache kept between builds (default: a private one)")
+        ("cache", po::value<std::string>()->value_name("DIR"), "package, metadata and initramfs cache kept between builds (default: a private one)")
         ("cacheonly", "use only what --cache holds, never the network")
         ("shell,l", "open a root shell (bash, else sh) chrooted in the image after it is configured, with the host's /dev, /run and /etc/resolv.conf bound in, the ISO tree at /run/iso (live ISOs) and the host's root at /run/hostroot; the build goes on when it exits. With --base-on, no packages are installed: the shell edits the base")
         ("nocleanup", "keep the build directory (everything is still unmounted)");
