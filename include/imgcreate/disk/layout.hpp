@@ -22,7 +22,8 @@
 //                    growing up to 70 GiB, and /home 500 MiB growing when a given disk size leaves
 //                    50 GiB free) or a btrfs volume labelled fedora with subvolumes root (/) and
 //                    home (/home, unless --nohome), mounted with compress=zstd:1; no swap
-//                    (Fedora's is zram)
+//                    (Fedora's is zram). Without a disk size, DiskStage makes the disk as large
+//                    as the tree needs (build_layout_for_tree)
 //
 // Sizes are whole MiB, every partition starts on a MiB boundary. A disk's size is what its
 // partitions need (1 MiB in front for the table and the alignment, 1 MiB behind for the backup

@@ -64,7 +64,7 @@ class DiskStage {
 public:
     std::filesystem::path package(BuildContext& ctx) {
         namespace fs = std::filesystem;
-        const auto layout = disk::build_layout(ctx);
+        const auto layout = disk::build_layout_for_tree(ctx, ctx.install_root);
         const auto work = ctx.build_dir / "disks";
         fs::create_directories(work);
         const auto raws = disk::assemble_disks(layout, ctx.install_root, work, ctx.build_dir / "filesystems",

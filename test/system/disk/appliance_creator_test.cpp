@@ -489,24 +489,37 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
     }
 }
 
-TEST_CASE("an autopart root too small for the tree says to give a larger --disk-size, and leaves nothing") {
+TEST_CASE("autopart without --disk-size makes the disk as large as the tree needs, a --disk-size too small says so") {
     require_tools();
     Scratch s;
     auto text = output_of({"cat", small_kickstart(s.path).string()});
     const std::string parts = "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n";
     REQUIRE(text.find(parts) != std::string::npos);
     text.replace(text.find(parts), parts.size(), "autopart --type=plain --nohome\n");
-    // Without --disk-size autopart's / is 1 GiB: a tree of 1100 MiB that does not compress overflows it.
+    // autopart's / is 1 GiB at least: a tree of 1100 MiB that does not compress overflows it.
     const std::string pre = "%pre-install\n";
     text.insert(text.find(pre) + pre.size(), "head -c 1100M /dev/urandom > \"$INSTALL_ROOT/payload\"\n");
     const auto ks = s.path / "autopart.ks";
     std::ofstream(ks) << text;
-    auto r = appliance({"-c", ks.string(), "-n", "full", "-t", (s.path / "tmp").string(), "-o", (s.path / "out").string(),
-                        "--cache", (s.path / "cache").string()});
+
+    // with a disk size, / is what the disk leaves: 2700 MiB less reqpart's and /boot's 1.6 GiB is too small
+    auto r = appliance({"-c", ks.string(), "-n", "full", "--disk-size", "2700", "-t", (s.path / "tmp").string(), "-o",
+                        (s.path / "out").string(), "--cache", (s.path / "cache").string()});
     CHECK(r.exit_status == 1);
     CHECK_THAT(r.output, Contains("appliance-creator: error: the image is full: autopart's / grows with the disk; give a "
                                   "larger --disk-size (the tree holds "));
-    CHECK_THAT(r.output, Contains("the ext4 image is 1024 MiB)"));
     CHECK_FALSE(fs::exists(s.path / "out"));
+    CHECK(fs::is_empty(s.path / "tmp"));
+
+    // without one, the disk is made for the tree: / of 1792 MiB (1103 MiB, a fifth more and 256, in 256 MiB steps)
+    r = appliance({"-c", ks.string(), "-n", "sized", "-t", (s.path / "tmp").string(), "-o", (s.path / "out").string(),
+                   "--cache", (s.path / "cache").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    CHECK_THAT(r.output, Contains("autopart without --disk-size: disk sda is "));
+    CHECK_THAT(r.output, Contains("so that / (1792 MiB) holds the tree's 110"));
+    const auto raw = s.path / "out/sized-sda.raw";
+    const auto dump = output_of({"sfdisk", "--dump", raw.string()});
+    CHECK_THAT(dump, Contains(raw.string() + "4 : start=     3330048, size=     3670016,"));  // / after biosboot, ESP, /boot
     CHECK(fs::is_empty(s.path / "tmp"));
 }
