@@ -1,10 +1,11 @@
 // The testdistro disk image (appliance-creator with examples/testdistro/disk.ks, built by the
-// "build the testdistro images" fixture) booted under qemu as its user would: BIOS from the raw
-// disk, UEFI from the qcow2 through the image's own shim and GRUB; alice logs in on the serial
+// "build the testdistro images" fixture) booted under qemu as its user would: BIOS from root's raw
+// disk, UEFI from the qcow2 a user built, through the image's own shim and GRUB; alice logs in on the serial
 // console, / is on the partition the kickstart's layout puts it, and every fstab entry is mounted.
 // Offline: the image's fstab names the UUIDs blkid finds at the layout's offsets. The btrfs disk
 // (disk-btrfs.ks, built by a user without root) boots with BIOS from its root subvolume, GRUB
-// reading /boot inside it.
+// reading /boot inside it; the two-disk layout (disk-two.ks: a btrfs root on sda, /home and /srv
+// on sdb) boots with UEFI with both disks attached.
 #include "serial_console.hpp"
 
 #include <imgcreate/disk/layout.hpp>
@@ -26,8 +27,10 @@ namespace {
 
 const fs::path out_dir = fs::path(IMGCREATE_BINARY_DIR) / "testdistro";
 const fs::path raw = out_dir / "imgcreate-testdistro-disk-sda.raw";
-const fs::path qcow2 = out_dir / "imgcreate-testdistro-disk-sda.qcow2";
+const fs::path qcow2 = out_dir / "user/imgcreate-testdistro-disk-sda.qcow2";  // appliance-creator -f qcow2, by a user
 const fs::path btrfs_raw = out_dir / "user/imgcreate-testdistro-disk-btrfs-sda.raw";
+const fs::path two_sda = out_dir / "user/imgcreate-testdistro-disk-two-sda.qcow2";
+const fs::path two_sdb = out_dir / "user/imgcreate-testdistro-disk-two-sdb.qcow2";
 
 // The layout the kickstart asks for, as the build planned it.
 imgcreate::disk::Layout kickstart_layout() {
@@ -114,7 +117,7 @@ TEST_CASE("the testdistro disk image boots with BIOS from the raw disk, / and ev
     check_disk_system(checks, "bios");
 }
 
-TEST_CASE("the testdistro disk image converted to qcow2 boots with UEFI through the image's own shim and GRUB") {
+TEST_CASE("the testdistro disk image a user built as qcow2 boots with UEFI through the image's own shim and GRUB") {
     auto checks = boot_and_check(Firmware::uefi, qcow2, "qcow2", "disk-uefi-qcow2");
     check_disk_system(checks, "uefi");
     CHECK_THAT(checks.transcript, Contains("MOKvar="));  // shim ran: it leaves its MOK variables table
@@ -194,4 +197,54 @@ TEST_CASE("the testdistro btrfs disk built by a user boots with BIOS: / is subvo
     CHECK(verify.status == 0);
     CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
     CHECK_THAT(cmdline.output, Contains(" ro rootflags=subvol=root console=ttyS0"));
+}
+
+TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btrfs root on sda, /home and /srv on sdb") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
+    if (!fs::exists("/usr/share/ovmf/OVMF.fd")) IMGCREATE_SKIP("needs /usr/share/ovmf/OVMF.fd (the ovmf package)");
+    if (!fs::exists(two_sda) || !fs::exists(two_sdb))
+        IMGCREATE_SKIP(two_sda.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    const auto layout = imgcreate::disk::plan_layout(imgcreate::kickstart::parse_file((out_dir / "disk-two.ks").string()));
+    REQUIRE(layout.disks.size() == 2);
+    REQUIRE(layout.disks.at(1).name == "sdb");
+    const auto* home = layout.find("/home");
+    const auto* srv = layout.find("/srv");
+    const auto* esp = layout.find("/boot/efi");
+    REQUIRE((home && srv && esp));
+    Guest guest;
+    guest.iso = two_sda;
+    guest.more_disks = {two_sdb};
+    guest.firmware = Firmware::uefi;
+    guest.medium = Medium::disk;
+    guest.disk_format = "qcow2";
+    guest.serial_log = out_dir / "disk-two-uefi.serial.log";
+    bool logged_in = false;
+    SerialGuest::Reply state, root, mounts, verify, efi;
+    std::string transcript;
+    {
+        GuestSlot slot;
+        SerialGuest vm(guest, out_dir / "disk-two-uefi");
+        logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
+        if (logged_in) {
+            state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
+            root = vm.run("findmnt -nr -o SOURCE,FSTYPE,FSROOT /");
+            mounts = vm.run("for m in /boot/efi /home /srv; do findmnt -nr -o SOURCE,FSTYPE $m; done");
+            verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
+            efi = vm.run("test -d /sys/firmware/efi && echo uefi || echo bios");
+        }
+        transcript = vm.transcript();
+    }
+    INFO("serial console transcript:\n" << transcript);
+    REQUIRE(logged_in);
+    CHECK((state.output == "running" || state.output == "degraded"));
+    const auto& member = layout.disks.at(0).partitions.back();
+    REQUIRE(member.volume == "btrfs.01");
+    CHECK(root.output == "/dev/sda" + std::to_string(member.number) + "[/root] btrfs /root");
+    CHECK(mounts.output == "/dev/sda" + std::to_string(esp->number) + " vfat\n/dev/sdb" + std::to_string(home->number) +
+                               " xfs\n/dev/sdb" + std::to_string(srv->number) + " ext4");
+    INFO("findmnt --verify: " << verify.output);
+    CHECK(verify.status == 0);
+    CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
+    CHECK(efi.output == "uefi");
 }

@@ -28,6 +28,7 @@ struct Guest {
     Firmware firmware = Firmware::bios;
     Medium medium = Medium::cdrom;
     std::string disk_format = "raw";  // a Medium::disk image's format (qcow2 for a converted disk image)
+    std::vector<std::filesystem::path> more_disks;  // Medium::disk: the guest's sdb, sdc, ... (disk_format too)
     std::filesystem::path serial_log;
     std::chrono::seconds timeout{600};  // TCG on a busy 2-core machine is slow
 };
@@ -72,6 +73,8 @@ inline std::vector<std::string> qemu_argv(const Guest& guest) {
     else  // the ISO file as a hard disk, as `dd` to a USB stick makes it; writes are thrown away
         argv.insert(argv.end(), {"-drive", "file=" + guest.iso.string() + ",format=" + guest.disk_format + ",media=disk,snapshot=on",
                                  "-boot", "c"});
+    for (const auto& disk : guest.more_disks)
+        argv.insert(argv.end(), {"-drive", "file=" + disk.string() + ",format=" + guest.disk_format + ",media=disk,snapshot=on"});
     return argv;
 }
 

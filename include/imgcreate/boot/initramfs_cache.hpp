@@ -10,8 +10,8 @@
 // <cache>/initramfs/<key>/, and the directory leaves the root.
 //
 // The key is a SHA-256 of every package's NEVRA and checksum, the rpm settings (--excludedocs,
-// --instLangs, the database path), every file the root held before the transaction (the boot
-// policies' dracut configuration among them) but /etc/fstab, SOURCE_DATE_EPOCH and the
+// --instLangs, the database path), every file and link the root held before the transaction (the
+// boot policies' dracut configuration among them) but /etc/fstab, SOURCE_DATE_EPOCH and the
 // architecture. A call matches when its arguments are the same but for the image's path. Images
 // that depend on more than the packages and that configuration are never kept: calls with
 // --hostonly, --sysroot, --local or options not known here, calls that write no image, and any
@@ -223,8 +223,8 @@ inline bool dracut_reads_fstab(const std::filesystem::path& root) {
     return hostonly;
 }
 
-// What the root held before the transaction: every path, its type and mode, a link's target and a
-// file's bytes, below mount points not included. None when it holds a system already (a build on
+// What the root held before the transaction: every file's and link's path and mode, a link's target
+// and a file's bytes, below mount points not included. None when it holds a system already (a build on
 // an existing image): its files are not all named by the transaction.
 inline std::optional<std::string> pre_transaction_root(const std::filesystem::path& root) {
     namespace fs = std::filesystem;
@@ -248,8 +248,11 @@ inline std::optional<std::string> pre_transaction_root(const std::filesystem::pa
         if (::lstat(it->path().c_str(), &st) != 0) return std::nullopt;
         if (++entries > 4096) return std::nullopt;
         std::string what = std::to_string(st.st_mode);
-        if (S_ISDIR(st.st_mode) && st.st_dev != top.st_dev) {
-            it.disable_recursion_pending();  // /proc, /sys, /dev and the like
+        if (S_ISDIR(st.st_mode)) {
+            // directories say nothing of their own to dracut: the layout's mount points are
+            // made here, which differ between layouts of the same system
+            if (st.st_dev != top.st_dev) it.disable_recursion_pending();  // /proc, /sys, /dev and the like
+            continue;
         } else if (S_ISLNK(st.st_mode)) {
             what += " " + fs::read_symlink(it->path(), ec).string();
         } else if (S_ISREG(st.st_mode)) {
