@@ -5,8 +5,9 @@
 //
 // The staging directory is made by renaming, never copying: the entries of each subvolume's
 // mount point move into <staging>/<name>, the deepest mount points first, so a subvolume's files
-// leave its parent's behind and the parent keeps the empty directory as its mount point. What
-// other filesystems are mounted on (/boot, /boot/efi) moves aside first the same way. Everything
+// leave its parent's behind and the parent keeps the empty directory as its mount point. A nested
+// subvolume (root/var/log) sits inside its parent's directory, which takes in the rest of the
+// parent's files around it. What other filesystems are mounted on (/boot, /boot/efi) moves aside first the same way. Everything
 // goes back when the volume is made, or fails to be.
 #pragma once
 
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -58,7 +60,10 @@ inline bool make_directory_like(const std::filesystem::path& made, const std::fi
     return fresh;
 }
 
-// Renames of a directory's entries into another, undone in reverse order when it goes.
+// Renames of a directory's entries into another, undone in reverse order when it goes. A staging
+// directory made as the parent of a nested subvolume (root/var for root/var/log) takes in the
+// entries of the tree's directory moved onto it, and a subvolume's own directory stands for its
+// mount point, whose files it already holds.
 class EntryMoves {
 public:
     EntryMoves() = default;
@@ -66,22 +71,51 @@ public:
     EntryMoves& operator=(const EntryMoves&) = delete;
     ~EntryMoves() { undo(); }
 
-    // Makes `to` like `from` (or gives it `from`'s attributes); moves every entry of `from` into it except those in
-    // `keep` (names), which stay where they are.
-    void move_entries(const std::filesystem::path& from, const std::filesystem::path& to,
-                      const std::vector<std::string>& keep = {}) {
+    // Makes `to` like `from` (or gives it `from`'s attributes); moves every entry of `from` into it.
+    void move_entries(const std::filesystem::path& from, const std::filesystem::path& to) {
         namespace fs = std::filesystem;
         if (make_directory_like(to, from)) made_.push_back(to);
         for (const auto& e : fs::directory_iterator(from)) {
-            const auto name = e.path().filename().string();
-            if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
-            const auto target = to / name;
-            if (fs::exists(fs::symlink_status(target)))
+            const auto target = to / e.path().filename();
+            if (fs::exists(fs::symlink_status(target))) {
+                const auto own = subvolumes_.find(target);
+                if (own != subvolumes_.end() && own->second == e.path()) continue;  // the subvolume's mount point
+                if (std::find(parents_.begin(), parents_.end(), target) != parents_.end() && e.is_directory() &&
+                    !e.is_symlink()) {
+                    move_entries(e.path(), target);
+                    continue;
+                }
                 throw MountError(target.string() + " is both in " + from.string() + " and a subvolume of the btrfs volume "
                                  "made from it: rename the subvolume (btrfs --name)", target.string());
+            }
             fs::rename(e.path(), target);
             moved_.push_back({e.path(), target});
         }
+    }
+
+    // Makes `destination`, a subvolume's directory in the staging whose files are those of
+    // `mountpoint` in the tree (none for a subvolume not mounted), and the staging directories
+    // above it: a parent whose name is its mount point's parent's (root/var of root/var/log at
+    // /var/log) is made like that directory of the tree, any other like the mount point.
+    void make_subvolume(const std::filesystem::path& staging, const std::filesystem::path& destination,
+                        const std::filesystem::path& mountpoint, const std::filesystem::path& tree) {
+        namespace fs = std::filesystem;
+        std::vector<std::pair<fs::path, fs::path>> above;  // (parent, model), the nearest first
+        auto model = mountpoint.empty() ? tree : mountpoint;
+        bool mirrors = !mountpoint.empty();
+        for (auto below = destination; below.parent_path() != staging; below = below.parent_path()) {
+            mirrors = mirrors && model != tree && below.filename() == model.filename();
+            if (mirrors) model = model.parent_path();
+            above.emplace_back(below.parent_path(), mirrors ? model : (mountpoint.empty() ? tree : mountpoint));
+        }
+        for (auto it = above.rbegin(); it != above.rend(); ++it) {
+            if (fs::exists(fs::symlink_status(it->first))) continue;
+            make_directory_like(it->first, it->second);
+            made_.push_back(it->first);
+            parents_.push_back(it->first);
+        }
+        if (make_directory_like(destination, mountpoint.empty() ? tree : mountpoint)) made_.push_back(destination);
+        subvolumes_[destination] = mountpoint;
     }
 
     void undo() noexcept {
@@ -96,11 +130,15 @@ public:
             std::filesystem::remove(*it, ec);
         }
         made_.clear();
+        parents_.clear();
+        subvolumes_.clear();
     }
 
 private:
     std::vector<std::pair<std::filesystem::path, std::filesystem::path>> moved_;
     std::vector<std::filesystem::path> made_;
+    std::vector<std::filesystem::path> parents_;
+    std::map<std::filesystem::path, std::filesystem::path> subvolumes_;
 };
 
 inline std::size_t depth(const std::string& mountpoint) {
@@ -178,11 +216,12 @@ inline void make_btrfs_volume(const Layout& layout, const BtrfsVolume& volume, c
     fs::create_directory(staging);
     ::chmod(staging.c_str(), 0755);
     try {
+        // Every subvolume's directory first, so that a parent's files can move around a nested one.
+        for (const auto& s : volume.subvolumes)
+            moves.make_subvolume(staging, staging / s.name, s.mountpoint.empty() ? fs::path() : inside(tree, s.mountpoint),
+                                 tree);
         for (const auto& piece : pieces) {
-            if (piece.mountpoint.empty()) {  // a subvolume made but not mounted: empty
-                make_directory_like(piece.destination, tree);
-                continue;
-            }
+            if (piece.mountpoint.empty()) continue;  // a subvolume made but not mounted: empty
             // What other filesystems are mounted on inside this piece stays behind, its mount point empty.
             for (const auto& m : all) {
                 if (!strictly_below(m, piece.mountpoint)) continue;
@@ -191,14 +230,7 @@ inline void make_btrfs_volume(const Layout& layout, const BtrfsVolume& volume, c
                 if (ours || !fs::is_directory(dir)) continue;
                 moves.move_entries(dir, fs::path(tree.string() + ".aside-" + std::to_string(aside++)));
             }
-            // The top level keeps a subvolume's mount point where it is that subvolume's own directory.
-            std::vector<std::string> keep;
-            if (piece.destination == staging)
-                for (const auto& s : volume.subvolumes)
-                    if (fs::path(s.mountpoint).parent_path() == fs::path(piece.mountpoint) &&
-                        fs::path(s.mountpoint).filename() == s.name)
-                        keep.push_back(s.name);
-            moves.move_entries(inside(tree, piece.mountpoint), piece.destination, keep);
+            moves.move_entries(inside(tree, piece.mountpoint), piece.destination);
         }
         auto argv = mkfs_btrfs_volume_command(volume, *member, staging, image);
         argv.front() = require_program("mkfs.btrfs", "btrfs-progs").string();

@@ -88,7 +88,8 @@ struct Partition {
     kickstart::Origin origin;     // the line that asked for it (none for reqpart's own)
 };
 
-// A btrfs subvolume: a directory of its volume's top level (its name), mounted with subvol=name.
+// A btrfs subvolume: a directory of its volume (its name, the path from the top level: root, or
+// root/var/log inside subvolume root), mounted with subvol=name.
 struct Subvolume {
     std::string name;
     std::string mountpoint;  // empty: made, not mounted
@@ -459,13 +460,21 @@ inline std::uint64_t overhead_mib(const Disk& disk) {
     return extra;
 }
 
-// A subvolume's name becomes a directory of the volume's top level and an argument of mkfs.btrfs
-// --subvol: one plain name.
+// A subvolume's name is its path from the volume's top level, an argument of mkfs.btrfs --subvol:
+// plain names joined by '/' (root/var/log is a subvolume inside subvolume root, or inside a
+// directory root when no subvolume has that name).
 inline void check_subvolume_name(const kickstart::BtrfsData& b) {
     const auto& n = b.name;
-    if (n.empty() || n == "." || n == ".." || n.find_first_of("/:") != std::string::npos || n.front() == '-')
-        refuse(b.origin, "btrfs " + b.mountpoint + " --subvol --name=" + n + ": a subvolume's name here is one plain name "
-                         "(no '/' or ':'), made at the volume's top level");
+    bool plain = !n.empty() && n.find(':') == std::string::npos && n.front() != '-';
+    for (std::size_t at = 0; plain && at <= n.size();) {
+        const auto end = std::min(n.find('/', at), n.size());
+        const auto part = n.substr(at, end - at);
+        plain = !part.empty() && part != "." && part != "..";
+        at = end + 1;
+    }
+    if (!plain)
+        refuse(b.origin, "btrfs " + b.mountpoint + " --subvol --name=" + n + ": a subvolume's name is its path from the "
+                         "volume's top level: names joined by '/' (no ':', no empty, '.' or '..' part, no leading '-')");
 }
 
 inline std::string btrfs_level(const kickstart::BtrfsData& b, std::string level, const char* option) {

@@ -412,3 +412,51 @@ TEST_CASE("a btrfs volume mounted at / keeps a subvolume named as its mount poin
     CHECK(fs::exists(tree / "etc/os-release"));
     CHECK(fs::exists(tree / "home/alice/notes"));
 }
+
+TEST_CASE("nested subvolumes: root/var/lib inside subvolume root, data/srv inside a directory, each with its files") {
+    require_btrfs_subvolumes();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    ::chmod((tree / "var").c_str(), 0750);
+    // The nested subvolume comes before its parent on purpose: the order of the lines does not matter.
+    auto layout = planned("reqpart\npart btrfs.01 --size=200\nbtrfs none --label=fedora btrfs.01\n"
+                          "btrfs /var/lib --subvol --name=root/var/lib fedora\n"
+                          "btrfs / --subvol --name=root fedora\n"
+                          "btrfs /srv --subvol --name=data/srv fedora\n");
+    const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "n", std::nullopt).at(0);
+    const auto& member = partition(layout.disks[0], "");
+    const auto fstab = disk::fstab(layout);
+    CHECK_THAT(fstab, Contains("UUID=" + member.uuid + " /var/lib btrfs subvol=root/var/lib 0 0\n"));
+    CHECK_THAT(fstab, Contains("UUID=" + member.uuid + " /srv btrfs subvol=data/srv 0 0\n"));
+
+    const auto work = scratch.path / "check";
+    fs::create_directories(work);
+    const auto volume = extract(image, member, work);
+    run({"btrfs", "check", "--readonly", volume.string()});
+    {
+        ReadOnlyMount top(volume, work / "top", "subvolid=5");
+        const auto listing = output_of({"btrfs", "subvolume", "list", top.dir.string()});
+        CHECK_THAT(listing, Contains(" path root\n") && Contains(" path root/var/lib\n") && Contains(" path data/srv\n"));
+        CHECK_THAT(listing, !Contains(" path data\n"));  // a directory, not a subvolume
+        CHECK(fs::exists(top.dir / "data/srv/www/index.html"));
+    }
+    {
+        ReadOnlyMount root(volume, work / "root", "subvol=root");
+        CHECK(fs::exists(root.dir / "etc/os-release"));
+        CHECK(mode_of(root.dir / "var") == "750");          // the directory around the nested subvolume is /var
+        CHECK(fs::exists(root.dir / "var/lib/data"));       // subvolume root/var/lib, seen inside root
+        CHECK(fs::is_empty(root.dir / "srv"));              // the mount point of data/srv
+        CHECK(!fs::exists(root.dir / "data"));
+    }
+    {
+        ReadOnlyMount lib(volume, work / "lib", "subvol=root/var/lib");
+        CHECK(fs::exists(lib.dir / "data"));
+    }
+    // The tree is whole again, nothing of the staging left beside it.
+    CHECK(fs::exists(tree / "var/lib/data"));
+    CHECK(fs::exists(tree / "srv/www/index.html"));
+    CHECK(fs::exists(tree / "etc/os-release"));
+    CHECK(mode_of(tree / "var") == "750");
+    for (const auto& e : fs::directory_iterator(scratch.path)) CHECK_THAT(e.path().filename().string(), !Contains("tree."));
+}

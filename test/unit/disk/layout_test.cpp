@@ -233,8 +233,12 @@ TEST_CASE("btrfs volumes a disk image cannot make are refused before any work, n
                Contains("disk.ks:2: part btrfs.01: a btrfs member needs its volume"));
     CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=root g\n"),
                Contains("disk.ks:3: btrfs / --subvol: no volume is named g (the volumes: f)"));
-    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=a/b f\n"),
-               Contains("a subvolume's name here is one plain name"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=a//b f\n"),
+               Contains("disk.ks:3: btrfs / --subvol --name=a//b: a subvolume's name is its path from the volume's top level"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=root/../x f\n"),
+               Contains("no ':', no empty, '.' or '..' part"));
+    CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=root/ f\n"),
+               Contains("--name=root/: a subvolume's name"));
     CHECK_THAT(refusal("part btrfs.01 --size=500\nbtrfs none --label=f btrfs.01\nbtrfs / --subvol --name=r f\n"
                        "btrfs /home --subvol --name=r f\n"),
                Contains("disk.ks:4: btrfs /home --subvol --name=r: the volume has a subvolume of that name already (line 3)"));
