@@ -292,7 +292,7 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
     }
 }
 
-TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk") {
+TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk; vmdk and vdi hold that disk") {
     require_tools();
     Scratch s;
     const auto ks = small_kickstart(s.path);
@@ -309,6 +309,22 @@ TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, by
         sums.push_back(output_of({"sha256sum", (s.path / out / "same-sda.raw").string()}).substr(0, 64));
     }
     CHECK(sums[0] == sums[1]);
+
+    // -f vmdk and -f vdi: the same disk in the format asked for, its description naming it.
+    for (const std::string format : {"vmdk", "vdi"}) {
+        auto r = appliance({"-c", ks.string(), "-n", "same", "-f", format, "-t", s.path.string(), "-o",
+                            (s.path / format).string(), "--cache", (s.path / "cache").string()},
+                           "1700000000");
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        const auto image = s.path / format / ("same-sda." + format);
+        CHECK_THAT(output_of({"qemu-img", "info", image.string()}), Contains("file format: " + format));
+        CHECK(output_of({"qemu-img", "compare", "-f", format, "-F", "raw", image.string(), (s.path / "one/same-sda.raw").string()}) ==
+              "Images are identical.\n");
+        CHECK_THAT(output_of({"cat", (s.path / format / "same.xml").string()}),
+                   Contains("<disk file='same-sda." + format + "' use='system' format='" + format + "'"));
+        CHECK(!fs::exists(s.path / format / "same-sda.raw"));
+    }
 }
 
 TEST_CASE("a user without root builds the same disk as root, byte for byte, with no loop device") {
