@@ -199,7 +199,7 @@ TEST_CASE("the testdistro btrfs disk built by a user boots with BIOS: / is subvo
     CHECK_THAT(cmdline.output, Contains(" ro rootflags=subvol=root console=ttyS0"));
 }
 
-TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btrfs root on sda, /home and /srv on sdb") {
+TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btrfs root on sda, /var/log its nested subvolume, /home and /srv on sdb") {
     IMGCREATE_REQUIRE_ROOT();
     IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
     if (!fs::exists("/usr/share/ovmf/OVMF.fd")) IMGCREATE_SKIP("needs /usr/share/ovmf/OVMF.fd (the ovmf package)");
@@ -228,7 +228,7 @@ TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btr
         logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
         if (logged_in) {
             state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
-            root = vm.run("findmnt -nr -o SOURCE,FSTYPE,FSROOT /");
+            root = vm.run("findmnt -nr -o SOURCE,FSTYPE,FSROOT /; findmnt -nr -o SOURCE,FSTYPE,FSROOT /var/log");
             mounts = vm.run("for m in /boot/efi /home /srv; do findmnt -nr -o SOURCE,FSTYPE $m; done");
             verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
             efi = vm.run("test -d /sys/firmware/efi && echo uefi || echo bios");
@@ -240,7 +240,8 @@ TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btr
     CHECK((state.output == "running" || state.output == "degraded"));
     const auto& member = layout.disks.at(0).partitions.back();
     REQUIRE(member.volume == "btrfs.01");
-    CHECK(root.output == "/dev/sda" + std::to_string(member.number) + "[/root] btrfs /root");
+    const auto volume = "/dev/sda" + std::to_string(member.number);
+    CHECK(root.output == volume + "[/root] btrfs /root\n" + volume + "[/root/var/log] btrfs /root/var/log");
     CHECK(mounts.output == "/dev/sda" + std::to_string(esp->number) + " vfat\n/dev/sdb" + std::to_string(home->number) +
                                " xfs\n/dev/sdb" + std::to_string(srv->number) + " ext4");
     INFO("findmnt --verify: " << verify.output);
