@@ -292,7 +292,7 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
     }
 }
 
-TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk; vmdk and vdi hold that disk") {
+TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk, and vmdk and vdi hold that disk") {
     require_tools();
     Scratch s;
     const auto ks = small_kickstart(s.path);
