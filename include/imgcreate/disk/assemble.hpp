@@ -115,7 +115,7 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
         mount::detail::make_sparse_file(image, d.size_mib << 20);
         write_partition_table(d, image);
         for (const auto& p : d.partitions) {
-            if (p.content == Content::biosboot) continue;
+            if (holds_no_filesystem(p.content)) continue;  // left zeroed (and sparse)
             const auto piece = work / (d.name + "-" + std::to_string(p.number) + ".img");
             if (const auto* volume = layout.volume_of(p)) {
                 if (epoch) log::warning("btrfs images made from a tree are not byte-reproducible: only ext* is");

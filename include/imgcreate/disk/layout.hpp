@@ -65,11 +65,16 @@ enum class Content {
     esp,         // vfat, the EFI system partition (/boot/efi)
     swap,
     biosboot,    // GRUB's core.img on a GPT disk booted by a BIOS; no filesystem
+    prepboot,    // PowerPC's PReP boot partition, left empty: Fedora's cloud kickstarts ask for one on
+                 // every architecture, and anaconda makes it on x86_64 too; no filesystem
 };
 
+// A partition that holds no filesystem: nothing is made in it, mounted from it or named in the fstab.
+inline bool holds_no_filesystem(Content c) { return c == Content::biosboot || c == Content::prepboot; }
+
 struct Partition {
-    std::string mountpoint;    // "/", "/boot", "/boot/efi", "/home"; empty for swap and biosboot
-    std::string fstype;        // ext4, ext3, ext2, xfs, btrfs, vfat, swap, biosboot
+    std::string mountpoint;    // "/", "/boot", "/boot/efi", "/home"; empty for swap, biosboot and prepboot
+    std::string fstype;        // ext4, ext3, ext2, xfs, btrfs, vfat, swap, biosboot, prepboot
     Content content = Content::filesystem;
     std::string label;         // --label, as given (empty: none)
     std::string fsoptions;     // --fsoptions: the fstab options (empty: the type's defaults)
@@ -128,6 +133,7 @@ struct Layout {
     std::vector<Disk> disks;  // the disk holding / first, then in the order the kickstart names them
     std::vector<BtrfsVolume> volumes;
     bool autopart = false;    // laid out by autopart: its sizes follow the disk's
+    std::vector<std::string> notes;  // where the plan reads the lines as anaconda does and a reader might not
 
     // The partition mounted at `mountpoint` itself (not a btrfs volume's), or null.
     const Partition* find(const std::string& mountpoint) const {
@@ -208,6 +214,7 @@ inline std::uint64_t minimum_size_mib(const std::string& fstype) {
     if (fstype == "vfat") return 1;
     if (fstype == "swap") return 1;
     if (fstype == "biosboot") return 1;
+    if (fstype == "prepboot") return 4;
     return 8;  // ext*
 }
 
@@ -285,6 +292,7 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     }
     if (mp == "swap") fstype = "swap";
     if (mp == "biosboot") fstype = "biosboot";
+    if (mp == "prepboot") fstype = "prepboot";
     if (fstype.empty()) fstype = "ext4";
     if (fstype == "efi") {
         r.content = Content::esp;
@@ -293,18 +301,23 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
         r.content = Content::swap;
     } else if (fstype == "biosboot") {
         r.content = Content::biosboot;
+    } else if (fstype == "prepboot") {
+        r.content = Content::prepboot;
     } else if (fstype == "vfat" && mp == "/boot/efi") {
         r.content = Content::esp;
     }
-    static const char* known[] = {"ext4", "ext3", "ext2", "xfs", "btrfs", "vfat", "swap", "biosboot"};
+    static const char* known[] = {"ext4", "ext3", "ext2", "xfs", "btrfs", "vfat", "swap", "biosboot", "prepboot"};
     if (std::find(std::begin(known), std::end(known), fstype) == std::end(known))
         refuse(p.origin, line + " --fstype=" + fstype + ": a disk image makes ext4, ext3, ext2, xfs, btrfs, vfat, efi, "
-                                "swap and biosboot partitions");
+                                "swap, biosboot and prepboot partitions");
     if (r.content == Content::swap && p.fstype == "swap" && mp != "swap")
         refuse(p.origin, line + " --fstype=swap: swap is not mounted; write 'part swap'");
     if (r.content == Content::biosboot && mp != "biosboot" && !mp.empty())
         refuse(p.origin, line + " --fstype=biosboot: a biosboot partition has no mount point; write 'part biosboot "
                                 "--fstype=biosboot --size=1'");
+    if (r.content == Content::prepboot && mp != "prepboot" && !mp.empty())
+        refuse(p.origin, line + " --fstype=prepboot: a PReP boot partition has no mount point; write 'part prepboot "
+                                "--fstype=prepboot --size=4'");
     if ((r.content == Content::filesystem || r.content == Content::esp) && !member && (mp.empty() || mp.front() != '/'))
         refuse(p.origin, "part " + mp + ": the mount point of a filesystem starts with /");
     r.fstype = fstype;
@@ -315,12 +328,16 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     if (p.size) r.base_mib = static_cast<std::uint64_t>(*p.size);
     else if (p.recommended && r.content == Content::swap) r.base_mib = recommended_swap_mib(options.memory_mib);
     else if (r.content == Content::biosboot) r.base_mib = 1;
+    else if (r.content == Content::prepboot) r.base_mib = 4;
     else r.base_mib = 500;  // blivet's default partition size
     r.grow = p.grow;
     r.max_mib = p.grow ? static_cast<std::uint64_t>(p.maxsize) : 0;
     if (r.max_mib && r.max_mib < r.base_mib)
         refuse(p.origin, line + ": --maxsize=" + std::to_string(r.max_mib) + " is smaller than --size=" +
                              std::to_string(r.base_mib));
+    if (r.content == Content::prepboot && r.base_mib > 10)
+        refuse(p.origin, line + ": " + std::to_string(r.base_mib) + " MiB is more than the 10 MiB a PReP boot partition "
+                                "may have: give --size=4");
     const auto minimum = minimum_size_mib(fstype);
     if (r.base_mib < minimum)
         refuse(p.origin, line + ": " + std::to_string(r.base_mib) + " MiB is too small for " + fstype + ", which needs at least " +
@@ -621,6 +638,7 @@ inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const 
 inline std::string describe(const Partition& p) {
     if (p.content == Content::swap) return "swap";
     if (p.content == Content::biosboot) return "biosboot";
+    if (p.content == Content::prepboot) return "prepboot";
     return p.mountpoint;
 }
 
@@ -639,12 +657,8 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
     const LabelType label = label_type(ks);
 
     std::vector<Partition> requests;
-    std::vector<std::string> disk_order;
-    auto note_disk = [&](const std::string& name) {
-        if (std::find(disk_order.begin(), disk_order.end(), name) == disk_order.end()) disk_order.push_back(name);
-    };
-    std::map<std::string, std::string> disk_of;  // mount point (or "swap#n") -> disk
-    std::vector<std::string> disk_names;
+    std::vector<std::string> disk_names;  // each request's disk
+    std::vector<std::string> notes;
     for (const auto& p : ks.partitions) {
         Partition r = request_from(p, options);
         for (const auto& q : requests)
@@ -653,11 +667,26 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
         if (r.content == Content::biosboot && label == LabelType::dos)
             refuse(p.origin, "part biosboot: a biosboot partition is for GPT disks; this disk is msdos (clearpart "
                              "--disklabel=msdos), where GRUB lives in the gap after the MBR: drop the line");
-        const std::string disk = p.ondisk.empty() ? options.default_disk : p.ondisk;
-        note_disk(disk);
-        disk_names.push_back(disk);
+        // A later part line for a mount point replaces the earlier, as anaconda (and livecd-creator, reading
+        // the root's size) takes them: a spin's kickstart resizes the / its base kickstart gave.
+        if (!r.mountpoint.empty())
+            for (std::size_t i = 0; i < requests.size(); ++i)
+                if (requests[i].mountpoint == r.mountpoint) {
+                    notes.push_back(p.origin.file + ":" + std::to_string(p.origin.line) + ": part " + r.mountpoint +
+                                    " replaces the part " + r.mountpoint + " of line " + std::to_string(requests[i].origin.line));
+                    requests.erase(requests.begin() + static_cast<std::ptrdiff_t>(i));
+                    disk_names.erase(disk_names.begin() + static_cast<std::ptrdiff_t>(i));
+                    break;
+                }
+        if (r.content == Content::prepboot)
+            notes.push_back(p.origin.file + ":" + std::to_string(p.origin.line) + ": part prepboot is made empty, as anaconda "
+                            "makes it: PowerPC firmware reads a PReP boot partition, x86_64 firmware never does");
+        disk_names.push_back(p.ondisk.empty() ? options.default_disk : p.ondisk);
         requests.push_back(std::move(r));
     }
+    std::vector<std::string> disk_order;  // in the order the kickstart first names them
+    for (const auto& name : disk_names)
+        if (std::find(disk_order.begin(), disk_order.end(), name) == disk_order.end()) disk_order.push_back(name);
     auto volumes = plan_volumes(ks, requests);
     refuse_twice_mounted(requests, volumes);
     // The partition holding /: its own, or its btrfs volume's member.
@@ -694,6 +723,7 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
 
     Layout layout;
     layout.volumes = std::move(volumes);
+    layout.notes = std::move(notes);
     for (const auto& name : order) {
         Disk disk;
         disk.name = name;

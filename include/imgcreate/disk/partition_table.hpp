@@ -25,12 +25,14 @@ inline constexpr const char* gpt_linux_data = "0FC63DAF-8483-4772-8E79-3D69D8477
 inline constexpr const char* gpt_linux_swap = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F";
 inline constexpr const char* gpt_esp = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 inline constexpr const char* gpt_bios_boot = "21686148-6449-6E6F-744E-656564454649";
+inline constexpr const char* gpt_prep_boot = "9E1A2D38-C612-4316-AA26-8B49521E5A8B";
 
 inline std::string gpt_type(const Partition& p) {
     switch (p.content) {
         case Content::esp: return gpt_esp;
         case Content::swap: return gpt_linux_swap;
         case Content::biosboot: return gpt_bios_boot;
+        case Content::prepboot: return gpt_prep_boot;
         default: return gpt_linux_data;
     }
 }
@@ -39,6 +41,7 @@ inline std::string mbr_type(const Partition& p) {
     switch (p.content) {
         case Content::esp: return "ef";
         case Content::swap: return "82";
+        case Content::prepboot: return "41";
         default: return "83";
     }
 }
@@ -67,7 +70,7 @@ inline void assign_identities(Layout& layout, const std::string& seed) {
             p.partuuid = d.label == LabelType::gpt ? upper(mount::derived_uuid(key + "/partition")) : "";
             p.uuid = mount::derived_uuid(key + "/filesystem");
             if (p.fstype == "vfat") p.uuid = vfat_volume_id(p.uuid);
-            if (p.content == Content::biosboot) p.uuid.clear();
+            if (holds_no_filesystem(p.content)) p.uuid.clear();
         }
     }
 }

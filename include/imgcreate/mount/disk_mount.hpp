@@ -48,6 +48,7 @@ public:
 
     void check(const BuildContext& ctx) const {
         const auto layout = disk::plan_build_layout(ctx);
+        for (const auto& note : layout.notes) log::info(note);
         const bool subvolumes = std::any_of(layout.volumes.begin(), layout.volumes.end(),
                                             [](const disk::BtrfsVolume& v) { return !v.subvolumes.empty(); });
         if (subvolumes && !find_program("mkfs.btrfs").empty() && !disk::mkfs_btrfs_makes_subvolumes())
@@ -62,7 +63,7 @@ public:
         for (const auto& d : disk::plan_build_layout(ctx).disks)
             for (const auto& p : d.partitions) types.insert(p.fstype);
         for (const auto& t : types) {
-            if (t == "biosboot") continue;
+            if (t == "biosboot" || t == "prepboot") continue;
             if (t == "swap") programs.push_back({"mkswap", "util-linux"});
             else if (t == "vfat") programs.insert(programs.end(), {{"mkfs.fat", "dosfstools"}, {"mcopy", "mtools"}});
             else programs.push_back({"mkfs." + t, mount::package_providing_mkfs(t)});

@@ -6,8 +6,14 @@
 #include <imgcreate/disk/partition_table.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "support/skip.hpp"
 
 using namespace imgcreate;
 using Catch::Matchers::Contains;
@@ -163,7 +169,12 @@ TEST_CASE("what a disk image cannot hold is refused before any work, naming the 
     CHECK_THAT(refusal("part / --size=200 --fstype=xfs\n"), Contains("200 MiB is too small for xfs, which needs at least 300 MiB"));
     CHECK_THAT(refusal("part / --size=1000 --grow --maxsize=500\n"), Contains("--maxsize=500 is smaller than --size=1000"));
     CHECK_THAT(refusal("part /boot --size=500\n"), Contains("no 'part /' line"));
-    CHECK_THAT(refusal("part / --size=500\npart / --size=600\n"), Contains("disk.ks:2: part / is given twice"));
+    CHECK_THAT(refusal("part / --size=500\nbtrfs none --label=x btrfs.1\npart btrfs.1 --size=600\nbtrfs / --subvol --name=root x\n"),
+               Contains("disk.ks:4: btrfs / is given twice (the first on line 1)"));
+    CHECK_THAT(refusal("part prepboot --fstype=prepboot --size=20\npart / --size=500\n"),
+               Contains("disk.ks:1: part prepboot: 20 MiB is more than the 10 MiB a PReP boot partition may have"));
+    CHECK_THAT(refusal("part /boot/prep --fstype=prepboot --size=4\npart / --size=500\n"),
+               Contains("a PReP boot partition has no mount point"));
     CHECK_THAT(refusal("clearpart --disklabel=msdos\npart biosboot --fstype=biosboot --size=1\npart / --size=500\n"),
                Contains("a biosboot partition is for GPT disks"));
     CHECK_THAT(refusal("part / --size=500\nbtrfs / --subvol --name=root LABEL=x\n"),
@@ -350,4 +361,114 @@ TEST_CASE("Fedora Cloud's kickstart plans as its image is laid out: /boot, then 
     CHECK(layout.mounted("/").subvolume->name == "root");
     CHECK(layout.mounted("/home").subvolume->name == "home");
     CHECK(layout.locate("/boot").second == "/");
+}
+
+namespace {
+
+// The storage a flattened kickstart plans, in a line: each disk's label and partitions, then each
+// btrfs volume's subvolumes; or "refused: " and the message.
+std::string planned(const kickstart::Kickstart& ks, const disk::LayoutOptions& options) {
+    std::string out;
+    try {
+        const auto layout = disk::plan_layout(ks, options);
+        for (const auto& d : layout.disks) {
+            out += d.name + (d.label == disk::LabelType::gpt ? " gpt:" : " msdos:");
+            for (const auto& p : d.partitions)
+                out += " " + (p.volume.empty() ? disk::detail::describe(p) : p.volume) + "=" + p.fstype + "/" +
+                       std::to_string(p.size_mib);
+            out += ";";
+        }
+        for (const auto& v : layout.volumes) {
+            out += " " + v.label + ":";
+            for (const auto& sub : v.subvolumes) out += " " + sub.name + "@" + sub.mountpoint;
+        }
+    } catch (const Error& e) {
+        out = std::string("refused: ") + e.what();
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a later part line for a mount point replaces the earlier, as anaconda reads them, and says so") {
+    const auto layout = plan("part / --size=5120\npart /home --size=600 --ondisk=sdb\npart / --size=9000 --fstype=xfs\n"
+                             "part /home --size=700\n");
+    REQUIRE(layout.disks.size() == 1);  // sdb held only the /home that was replaced
+    CHECK(names(layout.disks[0]) == std::vector<std::string>{"/", "/home"});
+    CHECK(layout.find("/")->size_mib == 9000);
+    CHECK(layout.find("/")->fstype == "xfs");
+    CHECK(layout.find("/home")->size_mib == 700);
+    REQUIRE(layout.notes.size() == 2);
+    CHECK(layout.notes[0] == "disk.ks:3: part / replaces the part / of line 1");
+}
+
+TEST_CASE("part prepboot is an empty PReP partition: its type in GPT and msdos, no filesystem, not in the fstab") {
+    auto gpt = plan("part prepboot --fstype=prepboot --size=4\npart / --size=500\n");
+    disk::assign_identities(gpt, "seed");
+    const auto& prep = gpt.disks[0].partitions[1];
+    REQUIRE(disk::detail::describe(prep) == "prepboot");
+    CHECK(prep.size_mib == 4);
+    CHECK(prep.uuid.empty());
+    CHECK(disk::holds_no_filesystem(prep.content));
+    CHECK(disk::gpt_type(prep) == "9E1A2D38-C612-4316-AA26-8B49521E5A8B");
+    CHECK_THAT(disk::fstab(gpt), !Contains("prep"));
+    CHECK(disk::fstab(gpt).find("UUID=") == disk::fstab(gpt).rfind("UUID="));  // only /
+    CHECK_THAT(gpt.notes.at(0), Contains("disk.ks:1: part prepboot is made empty"));
+    const auto dos = plan("clearpart --disklabel=msdos\npart prepboot --fstype=prepboot\npart / --size=500\n");
+    CHECK(disk::mbr_type(dos.disks[0].partitions[1]) == "41");
+    CHECK(dos.disks[0].partitions[1].size_mib == 4);
+}
+
+TEST_CASE("Fedora's own kickstarts plan the disks anaconda makes of them, or are refused naming the line") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(IMGCREATE_SHARED_DIR) / "kickstarts/fedora/flattened";
+    if (!fs::is_directory(dir)) IMGCREATE_SKIP("needs " + dir.string() + " (the real kickstarts are optional)");
+    std::map<std::string, std::string> plans;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const auto ks = kickstart::parse_file(e.path().string());
+        const bool storage = !ks.partitions.empty() || ks.autopart || ks.reqpart || !ks.btrfs.empty() || !ks.volgroups.empty();
+        if (!storage) continue;
+        // a disk of 20 GiB for those that grow, on the disk their lines name
+        disk::LayoutOptions options;
+        options.disk_size_mib[ks.partitions.empty() || ks.partitions.front().ondisk.empty() ? "sda"
+                                                                                             : ks.partitions.front().ondisk] = 20 * 1024;
+        plans[e.path().filename().string()] = planned(ks, options);
+    }
+    REQUIRE(plans.size() >= 40);
+    std::size_t made = 0;
+    for (const auto& [name, plan] : plans) {
+        INFO(name << " => " << plan);
+        if (plan.rfind("refused: ", 0) == 0) {
+            // only LVM is refused, with the line and what to write instead
+            CHECK((name == "fedora-disk-server.ks" || name == "fedora-server-vm-full.ks"));
+            CHECK_THAT(plan, Contains(name + ":") && Contains("LVM needs device-mapper") && Contains("use part lines"));
+            continue;
+        }
+        ++made;
+        if (name.find("cloud-base") != std::string::npos || name.find("-vagrant") != std::string::npos) {
+            // anaconda's layout of the cloud images: the PReP partition is made (empty) on x86_64 too
+            // (anaconda on a BIOS machine puts the ESP after /boot; this platform boots both ways, and
+            // the boot loader's partitions come first)
+            CHECK(plan == "sda gpt: /boot/efi=vfat/100 biosboot=biosboot/1 /boot=ext4/1000 prepboot=prepboot/4 "
+                          "btrfs.007=btrfs/19373; fedora: home@/home root@/");
+        } else if (name.rfind("fedora-disk-", 0) == 0) {
+            // autopart --type=btrfs on msdos: no biosboot (GRUB goes after the MBR), the ESP, /boot, the volume
+            CHECK(plan == "sda msdos: /boot/efi=vfat/600 /boot=ext4/1024 btrfs.autopart=btrfs/18855; fedora: root@/ home@/home");
+        } else if (name.find("container") != std::string::npos) {
+            CHECK(plan == "sda gpt: biosboot=biosboot/1 /boot/efi=vfat/600 /=ext4/19877;");
+        } else if (name == "fedora-eln-guest.ks") {
+            CHECK(plan == "vda gpt: biosboot=biosboot/1 /boot/efi=vfat/600 /=xfs/8000;");
+        } else if (name == "fedora-modular-disk-minimal.ks") {
+            CHECK(plan == "sda msdos: /boot/efi=vfat/600 /boot=ext4/1024 /=ext4/18855;");
+        } else {
+            // the live kickstarts: a spin's part / replaces its base's 5120 MiB one, the last line winning
+            const auto ks = kickstart::parse_file((dir / name).string());
+            std::optional<long long> last;
+            for (const auto& p : ks.partitions)
+                if (p.mountpoint == "/") last = p.size;
+            REQUIRE(last);
+            CHECK(plan == "sda gpt: /=ext4/" + std::to_string(*last) + ";");
+        }
+    }
+    CHECK(made >= 35);
 }
