@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,24 +41,37 @@ inline std::string filesystem_label(const std::string& fstype, const std::string
     return ("_" + fslabel).substr(0, label_limit(fstype));
 }
 
-// The `part /` line of the kickstart, or null.
-inline const kickstart::PartitionData* root_partition(const BuildContext& ctx) {
-    if (!ctx.kickstart) return nullptr;
-    for (const auto& p : ctx.kickstart->partitions)
-        if (p.mountpoint == "/") return &p;
-    return nullptr;
+// What the kickstart's `part /` lines say of the root, read as livecd-creator reads them: a spin's
+// kickstart often repeats `part /` after its base's to resize it (Fedora's live spins: 5120 MiB,
+// then the spin's size), so the size is the last line's that gives one, the type and label the
+// first line's that gives them.
+struct RootPartitionLines {
+    std::optional<long long> size;
+    std::string fstype, label;
+};
+
+inline RootPartitionLines root_partition_lines(const BuildContext& ctx) {
+    RootPartitionLines out;
+    if (!ctx.kickstart) return out;
+    for (const auto& p : ctx.kickstart->partitions) {
+        if (p.mountpoint != "/") continue;
+        if (p.size) out.size = p.size;
+        if (out.fstype.empty()) out.fstype = p.fstype;
+        if (out.label.empty()) out.label = p.label;
+    }
+    return out;
 }
 
 // The root filesystem this build makes, checked: an unsupported type or a size too small to
 // hold a filesystem is refused before anything is created.
 inline FilesystemSpec root_filesystem(const BuildContext& ctx) {
     FilesystemSpec spec;
-    const auto* part = root_partition(ctx);
-    if (part && !part->fstype.empty()) spec.fstype = part->fstype;
-    if (part && part->size) {
-        if (*part->size <= 0)
-            throw MountError("part / --size " + std::to_string(*part->size) + " is not a size: give the image size in MiB");
-        spec.size_mib = static_cast<std::uint64_t>(*part->size);
+    const auto part = root_partition_lines(ctx);
+    if (!part.fstype.empty()) spec.fstype = part.fstype;
+    if (part.size) {
+        if (*part.size <= 0)
+            throw MountError("part / --size " + std::to_string(*part.size) + " is not a size: give the image size in MiB");
+        spec.size_mib = static_cast<std::uint64_t>(*part.size);
     }
     if (!is_ext(spec.fstype) && spec.fstype != "xfs" && spec.fstype != "btrfs")
         throw MountError("part / --fstype " + spec.fstype + " is not supported for a loop image: use ext4 (the default), "
@@ -66,8 +80,8 @@ inline FilesystemSpec root_filesystem(const BuildContext& ctx) {
     if (spec.size_mib < minimum)
         throw MountError("part / --size " + std::to_string(spec.size_mib) + " is too small for " + spec.fstype +
                          ": it needs at least " + std::to_string(minimum) + " MiB");
-    spec.label = part && !part->label.empty() ? part->label.substr(0, label_limit(spec.fstype))
-                                              : filesystem_label(spec.fstype, image_label(ctx.options));
+    spec.label = !part.label.empty() ? part.label.substr(0, label_limit(spec.fstype))
+                                : filesystem_label(spec.fstype, image_label(ctx.options));
     return spec;
 }
 

@@ -271,6 +271,27 @@ TEST_CASE("the filesystem label follows livecd-tools: an underscore, then the la
     CHECK_THROWS_WITH(mount::root_filesystem(ctx), "part / --size 100 is too small for xfs: it needs at least 300 MiB");
 }
 
+TEST_CASE("a spin's part / after its base's sizes the root, as livecd-creator reads the lines: the last size, the first type and label") {
+    BuildContext ctx;
+    ctx.options.name = "spin";
+    auto with = [&](const std::string& text) {
+        ctx.kickstart = std::make_shared<kickstart::Kickstart>(kickstart::parse_string(text, "spin.ks"));
+        return mount::root_filesystem(ctx);
+    };
+    auto spec = with("part / --fstype=\"ext4\" --size=5120\npart / --size=9000\n");  // Fedora's KDE live spin
+    CHECK(spec.size_mib == 9000);
+    CHECK(spec.fstype == "ext4");
+    spec = with("part / --fstype=xfs --size=5120 --label=base\npart / --size=7000 --fstype=btrfs --label=spin\npart / --fstype=ext4\n");
+    CHECK(spec.size_mib == 7000);
+    CHECK(spec.fstype == "xfs");
+    CHECK(spec.label == "base");
+    const auto kde = fs::path(IMGCREATE_SHARED_DIR) / "kickstarts/fedora/flattened/fedora-live-kde.ks";
+    if (fs::exists(kde)) {
+        ctx.kickstart = std::make_shared<kickstart::Kickstart>(kickstart::parse_file(kde.string()));
+        CHECK(mount::root_filesystem(ctx).size_mib == 9000);
+    }
+}
+
 namespace {
 
 void set_xattr(const fs::path& p, const std::string& name, const std::string& value) {
