@@ -73,6 +73,9 @@ public:
             root.mkdirs("proc");
             // rpm calls back chrooted in the root: the mount goes on the directory an fd names.
             auto dir = std::make_shared<UniqueFd>(root.open("proc", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0));
+            // A build stopped before that package (Ctrl-C in the transaction) lets go of the
+            // directory before the root it is in is unmounted.
+            tokens_.push_back(ctx.cleanup.push("close " + (ctx.install_root / "proc").string(), [dir] { dir->reset(); }));
             ctx.mount_proc = [this, &ctx, dir] {
                 if (!*dir) return;
                 const auto target = ctx.install_root / "proc";
