@@ -147,6 +147,34 @@ TEST_CASE("the testdistro disk image is sparse, has its checksum, and its fstab 
     CHECK_THAT(fstab, Contains(" /home xfs defaults 0 0"));
 }
 
+TEST_CASE("the testdistro disk's initramfs is what the image's dracut made, in gzip from the host's pigz, as root and as a user") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("pigz");
+    if (!fs::exists(raw)) IMGCREATE_SKIP(raw.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    // the user's build kept its initramfs in a new cache: its dracut ran, and compressed with the host's pigz
+    const auto user_log = imgcreate::run({"cat", (out_dir / "user-disk.log").string()}).output;
+    CHECK_THAT(user_log, Contains("the image's dracut compressed 1 initramfs with the host's pigz on "));
+    // root's raw disk, the one the BIOS boot test boots: /boot's initramfs, read from the partition
+    const auto* boot = kickstart_layout().find("/boot");
+    REQUIRE(boot);
+    const auto part = out_dir / "disk-boot.img";
+    const auto image = out_dir / "disk-initramfs.img";
+    imgcreate::run({"dd", "if=" + raw.string(), "of=" + part.string(), "bs=1M", "skip=" + std::to_string(boot->start_mib),
+                    "count=" + std::to_string(boot->size_mib), "conv=sparse", "status=none"});
+    const auto listing = imgcreate::run({"debugfs", "-R", "ls -p /", part.string()}).output;
+    const auto at = listing.find("/initramfs-");
+    REQUIRE(at != std::string::npos);
+    const auto name = listing.substr(at + 1, listing.find('/', at + 1) - at - 1);
+    imgcreate::run({"debugfs", "-R", "dump /" + name + " " + image.string(), part.string()});
+    fs::remove(part);
+    CHECK(imgcreate::run({"od", "-An", "-tx1", "-N2", image.string()}).output == " 1f 8b\n");
+    // dracut's cpio with systemd in it; pigz -9 -n -T -R of it gives the same bytes (the image's gzip would not)
+    CHECK_THAT(imgcreate::run({"sh", "-c", "gzip -dc '" + image.string() + "' | cpio -t --quiet"}).output, Contains("usr/lib/systemd/systemd"));
+    CHECK(imgcreate::run({"sh", "-c", "gzip -dc '" + image.string() + "' | pigz -9 -n -T -R | cmp - '" + image.string() + "'"})
+              .exit_status == 0);
+    fs::remove(image);
+}
+
 TEST_CASE("the testdistro btrfs disk built by a user boots with BIOS: / is subvolume root, /home subvolume home") {
     IMGCREATE_REQUIRE_ROOT();
     IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");

@@ -3,8 +3,9 @@
 //
 //   before_install   a dracut config that makes the initramfs generic (not host-only) with the
 //                    disk controllers and filesystems a VM's disk needs, so the kernel package's
-//                    own scripts build one that boots on any machine; with --cache, an image an
-//                    earlier build of the same packages made is reused (boot/initramfs_cache.hpp)
+//                    own scripts build one that boots on any machine; its gzip made by the host's
+//                    pigz on every core, and with --cache, an image an earlier build of the same
+//                    packages made reused (boot/initramfs_cache.hpp)
 //   configure_boot   /boot/grub2/grub.cfg: an entry for every installed kernel (bootloader
 //                    --default's package first, newest first), root=UUID= of the layout's / (and
 //                    rootflags=subvol= when / is a btrfs subvolume; GRUB then reads /boot as
@@ -167,7 +168,7 @@ public:
         root.mkdirs(boot::disk_dracut_conf_path.parent_path());
         root.write_file(boot::disk_dracut_conf_path, boot::disk_dracut_conf());
         wrote_conf_ = true;
-        boot::keep_initramfs_images(ctx);
+        boot::stand_in_for_dracut(ctx);
     }
 
     void configure_boot(BuildContext& ctx) {

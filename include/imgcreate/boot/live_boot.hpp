@@ -116,7 +116,7 @@ public:
         if (root.exists(boot::live_dracut_conf_path)) saved_conf_ = root.read_file(boot::live_dracut_conf_path);
         root.write_file(boot::live_dracut_conf_path, boot::live_dracut_conf(compressor(ctx), ctx.options.dracut_conf_args));
         wrote_conf_ = true;
-        boot::keep_initramfs_images(ctx);
+        boot::stand_in_for_dracut(ctx);
     }
 
     void configure_boot(BuildContext& ctx) {

@@ -22,6 +22,7 @@
 namespace fs = std::filesystem;
 using namespace imgcreate;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -255,6 +256,55 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     REQUIRE(r.exit_status == 0);
     CHECK_THAT(r.output, !Contains("initramfs image"));
     CHECK(root_file(s.path / "out/fourth-sda.raw", s.path, initramfs) != image);
+}
+
+// A file of the disk's root filesystem, byte for byte, copied to `to` (debugfs dump); false when
+// the filesystem has no such file.
+bool dump_root_file(const fs::path& raw, const fs::path& scratch, const std::string& path, const fs::path& to) {
+    const auto root = scratch / "root.img";
+    run({"dd", "if=" + raw.string(), "of=" + root.string(), "bs=1M", "skip=502", "count=64", "conv=sparse", "status=none"});
+    fs::remove(to);
+    Command dump;
+    dump.argv = {"debugfs", "-R", "dump " + path + " " + to.string(), root.string()};
+    dump.log_output = false;
+    dump.check = false;
+    run(dump);
+    fs::remove(root);
+    return fs::exists(to) && fs::file_size(to) > 0;
+}
+
+TEST_CASE("the image's dracut compresses with the host's pigz when it would use gzip, and not at all in an image without gzip") {
+    require_tools();
+    IMGCREATE_REQUIRE_PROGRAM("pigz");
+    Scratch s;
+    const std::string initramfs = "/boot/initramfs-6.5.6-300.fc39.x86_64.img";
+    auto r = appliance({"-c", dracut_kickstart(s.path, "gzip-busybox\n").string(), "-n", "pigz", "-t", s.path.string(), "-o",
+                        (s.path / "out").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    CHECK_THAT(r.output, Contains("the image's dracut compressed 1 initramfs with the host's pigz on "));
+    const auto image = s.path / "initramfs.img";
+    REQUIRE(dump_root_file(s.path / "out/pigz-sda.raw", s.path, initramfs, image));
+    CHECK(output_of({"od", "-An", "-tx1", "-N2", image.string()}) == " 1f 8b\n");
+    CHECK_THAT(output_of({"sh", "-c", "gzip -dc '" + image.string() + "'"}), Contains("initramfs "));
+    // made by the host's pigz as dracut runs pigz (the image's busybox gzip makes other bytes):
+    // compressing what it holds again gives the same file
+    CHECK(run({"sh", "-c", "gzip -dc '" + image.string() + "' | pigz -9 -n -T -R | cmp - '" + image.string() + "'"}).exit_status == 0);
+    Command ls;
+    ls.argv = {"sh", "-c", "dd if='" + (s.path / "out/pigz-sda.raw").string() + "' of='" + (s.path / "r.img").string() +
+                               "' bs=1M skip=502 count=64 status=none && debugfs -R 'ls -l /' '" + (s.path / "r.img").string() + "'"};
+    ls.log_output = false;
+    CHECK_THAT(run(ls).output, !Contains("imgcreate"));  // the host's pigz left with the transaction
+    fs::remove(s.path / "r.img");
+
+    // no gzip in the image: dracut would write its image uncompressed, and does
+    auto plain = appliance({"-c", dracut_kickstart(s.path).string(), "-n", "plain", "-t", s.path.string(), "-o",
+                            (s.path / "out").string()});
+    INFO(plain.output);
+    REQUIRE(plain.exit_status == 0);
+    CHECK_THAT(plain.output, !Contains("host's pigz"));
+    REQUIRE(dump_root_file(s.path / "out/plain-sda.raw", s.path, initramfs, image));
+    CHECK_THAT(output_of({"cat", image.string()}), StartsWith("initramfs "));
 }
 
 TEST_CASE("a layout appliance-creator cannot make is refused before any work, with the line and what to write instead") {

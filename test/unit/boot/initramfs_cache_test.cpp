@@ -1,11 +1,18 @@
-// Which argument of a dracut call is the image it writes, and which calls are never answered
-// from the initramfs cache (boot/initramfs_cache.hpp).
+// Which argument of a dracut call is the image it writes, which calls are never answered from the
+// initramfs cache, and the host's pigz the image's dracut gets (boot/initramfs_cache.hpp).
 #include <imgcreate/boot/initramfs_cache.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/skip.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using imgcreate::boot::dracut_image_argument;
@@ -36,4 +43,32 @@ TEST_CASE("dracut calls that depend on the build host, write no image or are not
     CHECK(dracut_image_argument(Args{"--kver"}) == std::nullopt);
     CHECK(dracut_image_argument(Args{"--force=yes", "out.img"}) == std::nullopt);
     CHECK(dracut_image_argument(Args{"--some-new-option", "out.img"}) == std::nullopt);
+}
+
+TEST_CASE("the host's pigz, copied with the loader and libraries ldd names, runs from the copy alone") {
+    namespace fs = std::filesystem;
+    IMGCREATE_REQUIRE_PROGRAM("pigz");
+    const auto pigz = imgcreate::boot::detail::host_pigz();
+    REQUIRE(pigz);
+    const fs::path dir = fs::temp_directory_path() / ("imgcreate-host-pigz-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    const auto digest = imgcreate::boot::detail::install_host_pigz(dir, *pigz);
+    CHECK(digest.size() == 64);
+    CHECK(imgcreate::boot::detail::install_host_pigz(dir, *pigz) == digest);  // the same files, the same digest
+    std::vector<std::string> argv = {(dir / "host/pigz.bin").string(), "-V"};
+    if (!pigz->loader.empty()) {
+        argv.insert(argv.begin(), {(dir / "host/ld.so").string(), "--library-path", (dir / "host/lib").string()});
+        bool has_libc = false;
+        for (const auto& [name, file] : pigz->libraries) has_libc = has_libc || name.rfind("libc.so", 0) == 0;
+        CHECK(has_libc);
+    }
+    imgcreate::Command version;
+    version.argv = argv;
+    version.env = std::map<std::string, std::string>{{"PATH", "/nonexistent"}};  // nothing of the host's but the copy
+    const auto r = imgcreate::run(version);
+    CHECK_THAT(r.output, Catch::Matchers::Contains("pigz"));
+    const auto script = imgcreate::boot::detail::read_all(dir / "host/pigz");
+    CHECK_THAT(script, Catch::Matchers::Contains(" -p " + std::to_string(std::max(1u, std::thread::hardware_concurrency()))));
+    CHECK_THAT(script, Catch::Matchers::Contains("set -- -9 -n -T -R"));  // dracut's own pigz options when it names none
+    fs::remove_all(dir);
 }
