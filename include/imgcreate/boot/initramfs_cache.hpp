@@ -536,7 +536,17 @@ inline void stand_in_for_dracut(BuildContext& ctx) {
         detail::write_cache_file(dir / "bin/dracut", initramfs_stand_in_script());
         fs::permissions(dir / "bin/dracut", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                                 fs::perms::others_read | fs::perms::others_exec);
-        const std::string compressor = pigz ? detail::install_host_pigz(dir, *pigz) : std::string("none");
+        std::string compressor = "none";
+        if (pigz) {
+            try {
+                compressor = detail::install_host_pigz(dir, *pigz);
+            } catch (const std::exception& e) {  // std::filesystem's errors too: the image's gzip then
+                log::warning("the image's dracut compresses alone: the host's pigz could not be copied into the root: ",
+                             e.what());
+                std::error_code ec;
+                fs::remove_all(dir / "host", ec);
+            }
+        }
         if (before) {
             utsname host{};
             ::uname(&host);
