@@ -286,9 +286,10 @@ TEST_CASE("an xfs loop image a user built without root holds root's files, owner
     std::map<std::string, std::string> roots, users;
     std::string fstab;
     {
-        ReadOnlyMount a(image, out_dir / "compare-root");
+        // a mount point of this test's own: the test beside it under ctest -j mounts the same image
+        ReadOnlyMount a(image, out_dir / "compare-root-for-xfs");
         ReadOnlyMount b(xfs_image, out_dir / "compare-xfs");
-        roots = imgcreate::test::describe_tree(out_dir / "compare-root");
+        roots = imgcreate::test::describe_tree(out_dir / "compare-root-for-xfs");
         users = imgcreate::test::describe_tree(out_dir / "compare-xfs");
         fstab = read_text(out_dir / "compare-xfs/etc/fstab");
     }
@@ -321,9 +322,9 @@ TEST_CASE("the loop image and the tree a user built without root hold root's fil
 
     std::map<std::string, std::string> roots, users;
     {
-        ReadOnlyMount a(image, out_dir / "compare-root");
+        ReadOnlyMount a(image, out_dir / "compare-root-for-user");
         ReadOnlyMount b(user_image, out_dir / "compare-user");
-        roots = imgcreate::test::describe_tree(out_dir / "compare-root");
+        roots = imgcreate::test::describe_tree(out_dir / "compare-root-for-user");
         users = imgcreate::test::describe_tree(out_dir / "compare-user");
     }
     REQUIRE(roots.size() > 5000);
