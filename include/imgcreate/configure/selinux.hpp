@@ -9,7 +9,12 @@
 #include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/build_dir.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <exception>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace imgcreate::configure {
@@ -61,12 +66,107 @@ inline std::vector<std::string> mounts_inside(const RootDir& root) {
 }  // namespace detail
 
 inline std::vector<std::string> setfiles_arguments(const std::filesystem::path& policy, const std::string& type,
-                                                   const std::vector<std::string>& excluded) {
+                                                   const std::vector<std::string>& excluded,
+                                                   const std::vector<std::string>& paths = {"/"}) {
     std::vector<std::string> args{"-F", "-p", "-e", "/proc", "-e", "/sys", "-e", "/dev"};
     for (const auto& e : excluded)
         if (e != "/proc" && e != "/sys" && e != "/dev") args.insert(args.end(), {"-e", e});
-    args.insert(args.end(), {"-c", policy.string(), "/etc/selinux/" + type + "/contexts/files/file_contexts", "/"});
+    args.insert(args.end(), {"-c", policy.string(), "/etc/selinux/" + type + "/contexts/files/file_contexts"});
+    args.insert(args.end(), paths.begin(), paths.end());
     return args;
+}
+
+// One setfiles run of a relabel split in parts: it walks `paths` and leaves `excluded` (paths
+// inside the root) to the other parts.
+struct RelabelPart {
+    std::vector<std::string> paths;
+    std::vector<std::string> excluded;
+};
+
+namespace detail {
+
+// A directory of the tree as far down as a relabel may split it: its entries, itself and all
+// below it (`size`), itself and its entries that are not directories (`own`).
+struct TreeNode {
+    std::string path;  // inside the root: "/", "/usr", "/usr/share"
+    std::size_t size = 1;
+    std::size_t own = 1;
+    std::vector<TreeNode> children;
+};
+
+inline TreeNode count_tree(const std::filesystem::path& root, const std::string& path, int depth,
+                           const std::set<std::string>& excluded) {
+    namespace fs = std::filesystem;
+    constexpr int deepest = 8;  // deeper subtrees are not split further
+    TreeNode node;
+    node.path = path;
+    std::error_code ec;
+    const auto dir = path == "/" ? root : root / fs::path(path).relative_path();
+    for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const std::string child = (path == "/" ? "/" : path + "/") + it->path().filename().string();
+        if (excluded.count(child)) continue;
+        std::error_code sec;
+        if (!fs::is_directory(it->symlink_status(sec)) || sec) {
+            ++node.size, ++node.own;
+            continue;
+        }
+        auto sub = count_tree(root, child, depth + 1, excluded);
+        node.size += sub.size;
+        if (depth + 1 < deepest) node.children.push_back(std::move(sub));
+        else node.own += sub.size;  // counted, not split: it goes with this directory
+    }
+    return node;
+}
+
+}  // namespace detail
+
+// The relabel of `root` split in at most `parts` setfiles runs of about as many files each,
+// since setfiles matches every path against the policy's expressions on one processor and that
+// is nearly all its time (2 s for 12,000 files, half a minute for a desktop's 150,000). The
+// first part walks "/" without the subtrees the others walk; together they label every file
+// once. A tree of fewer than `least` files a part stays one run (each run first loads the
+// policy, a fifth of a second). `excluded`: mount points, left out of every part.
+inline std::vector<RelabelPart> split_relabel(const std::filesystem::path& root, const std::vector<std::string>& excluded,
+                                              unsigned parts, std::size_t least = 2000) {
+    const std::set<std::string> left_out(excluded.begin(), excluded.end());
+    std::vector<RelabelPart> whole{{{"/"}, {}}};
+    if (parts <= 1) return whole;
+    const auto tree = detail::count_tree(root, "/", 0, left_out);
+    parts = static_cast<unsigned>(std::min<std::size_t>(parts, tree.size / std::max<std::size_t>(least, 1)));
+    if (parts <= 1) return whole;
+    const std::size_t share = tree.size / parts;
+
+    // The subtrees that are parts' pieces: none larger than half a share, unless it cannot be
+    // split; the directories split open (and their files) stay with the first part.
+    std::vector<const detail::TreeNode*> pieces;
+    std::size_t first = 0;
+    auto open = [&](auto&& self, const detail::TreeNode& node) -> void {
+        first += node.own;
+        for (const auto& child : node.children) {
+            if (child.size > share / 2 && !child.children.empty()) self(self, child);
+            else pieces.push_back(&child);
+        }
+    };
+    open(open, tree);
+    std::stable_sort(pieces.begin(), pieces.end(), [](auto* a, auto* b) { return a->size > b->size; });
+    std::vector<std::size_t> load(parts, 0);
+    load[0] = first;
+    std::vector<std::vector<std::string>> taken(parts);
+    for (const auto* piece : pieces) {
+        const auto least_loaded = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        load[least_loaded] += piece->size;
+        taken[least_loaded].push_back(piece->path);
+    }
+    std::vector<RelabelPart> out{{{"/"}, {}}};
+    for (unsigned p = 1; p < parts; ++p) {
+        if (taken[p].empty()) continue;
+        std::sort(taken[p].begin(), taken[p].end());
+        out[0].excluded.insert(out[0].excluded.end(), taken[p].begin(), taken[p].end());
+        out.push_back({taken[p], {}});
+    }
+    std::sort(out[0].excluded.begin(), out[0].excluded.end());
+    return out;
 }
 
 // Writes SELINUX=<mode> into the root's /etc/selinux/config. Returns the policy type when
@@ -91,20 +191,51 @@ inline void relabel(const kickstart::Kickstart& ks, const RootDir& root, const s
     auto policy = detail::binary_policy(root, type);
     if (policy.empty())
         return skipped("selinux relabel", "no binary policy in /etc/selinux/" + type + "/policy in the image");
-    auto args = setfiles_arguments(policy, type, detail::mounts_inside(root));
-    std::vector<std::string> argv{tool.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    log::info("selinux: labelling the files of the install root with the ", type, " policy");
-    try {
-        run_in_root(root.path(), argv);
-    } catch (const InterruptedError&) {
-        throw;
-    } catch (const CommandError& e) {
-        if (ks.selinux == kickstart::SELinuxMode::enforcing)
-            throw ConfigError(std::string("selinux: relabelling the install root failed: the image would not boot enforcing\n") +
-                                  e.what(),
-                              "selinux");
-        log::error("selinux: relabelling the install root failed: ", e.what());
+    const auto mounts = detail::mounts_inside(root);
+    std::vector<std::string> left_out{"/proc", "/sys", "/dev"};
+    left_out.insert(left_out.end(), mounts.begin(), mounts.end());
+    const auto parts = split_relabel(root.path(), left_out, std::max(1u, std::thread::hardware_concurrency()));
+    log::info("selinux: labelling the files of the install root with the ", type, " policy",
+              parts.size() > 1 ? " (" + std::to_string(parts.size()) + " setfiles runs at once, one per processor)" : "");
+    std::vector<std::exception_ptr> failures(parts.size());
+    {
+        std::vector<std::jthread> runs;
+        for (std::size_t i = 0; i < parts.size(); ++i)
+            runs.emplace_back([&, i] {
+                try {
+                    auto excluded = mounts;
+                    excluded.insert(excluded.end(), parts[i].excluded.begin(), parts[i].excluded.end());
+                    std::vector<std::string> argv{tool.string()};
+                    auto args = setfiles_arguments(policy, type, excluded, parts[i].paths);
+                    argv.insert(argv.end(), args.begin(), args.end());
+                    run_in_root(root.path(), argv);
+                } catch (...) {
+                    failures[i] = std::current_exception();
+                }
+            });
+    }
+    // An interruption first, then the first part's failure, as one run would have said it.
+    for (const auto& failure : failures) {
+        if (!failure) continue;
+        try {
+            std::rethrow_exception(failure);
+        } catch (const InterruptedError&) {
+            throw;
+        } catch (...) {
+        }
+    }
+    for (const auto& failure : failures) {
+        if (!failure) continue;
+        try {
+            std::rethrow_exception(failure);
+        } catch (const CommandError& e) {
+            if (ks.selinux == kickstart::SELinuxMode::enforcing)
+                throw ConfigError(std::string("selinux: relabelling the install root failed: the image would not boot enforcing\n") +
+                                      e.what(),
+                                  "selinux");
+            log::error("selinux: relabelling the install root failed: ", e.what());
+            return;
+        }
     }
 }
 

@@ -4,6 +4,10 @@
 
 #include <imgcreate/configure/appliers.hpp>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include <unistd.h>
 
 using namespace imgcreate;
@@ -312,6 +316,63 @@ TEST_CASE("selinux finds the newest binary policy and names it to setfiles with 
     cfg::apply_selinux(ks("selinux --enforcing\n"), r.dir_handle());  // no setfiles in this root
     CHECK(log.has("selinux: /etc/selinux/config: SELINUX=enforcing"));
     CHECK(log.has("selinux relabel: skipped: setfiles is not in the image"));
+}
+
+namespace {
+
+// Every entry of the tree below `root`, as setfiles would walk it from `from` (not following
+// symbolic links, skipping what `excluded` names and everything below it), added to `seen`.
+void walk_as_setfiles(const fs::path& root, const std::string& from, const std::set<std::string>& excluded,
+                      std::map<std::string, int>& seen) {
+    if (excluded.count(from)) return;
+    ++seen[from];
+    const auto dir = from == "/" ? root : root / fs::path(from).relative_path();
+    if (!fs::is_directory(fs::symlink_status(dir))) return;
+    for (const auto& e : fs::directory_iterator(dir))
+        walk_as_setfiles(root, (from == "/" ? "/" : from + "/") + e.path().filename().string(), excluded, seen);
+}
+
+}  // namespace
+
+TEST_CASE("the relabel is split in setfiles runs of about as many files that together label every file once") {
+    FakeRoot r;
+    for (int i = 0; i < 300; ++i) r.file("usr/share/doc/pkg" + std::to_string(i) + "/README", "x");
+    for (int i = 0; i < 250; ++i) r.file("usr/lib/modules/6.1/kernel/m" + std::to_string(i) + ".ko", "x");
+    for (int i = 0; i < 120; ++i) r.file("usr/bin/tool" + std::to_string(i), "x");
+    for (int i = 0; i < 90; ++i) r.file("etc/conf" + std::to_string(i), "x");
+    for (int i = 0; i < 40; ++i) r.file("proc/" + std::to_string(i), "x");            // API filesystem: never
+    for (int i = 0; i < 40; ++i) r.file("var/cache/dnf/p" + std::to_string(i), "x");  // a bound cache: never
+    fs::create_directory_symlink("usr/lib", r.path / "lib");
+    const std::vector<std::string> mounts{"/proc", "/sys", "/dev", "/var/cache/dnf"};
+    const std::set<std::string> never(mounts.begin(), mounts.end());
+
+    std::map<std::string, int> whole;
+    walk_as_setfiles(r.path, "/", never, whole);
+    REQUIRE(whole.size() > 1000);
+    for (unsigned processors : {2u, 3u, 4u}) {
+        INFO(processors << " processors");
+        const auto parts = cfg::split_relabel(r.path, mounts, processors, 100);
+        REQUIRE(parts.size() == processors);
+        CHECK(parts[0].paths == std::vector<std::string>{"/"});
+        std::map<std::string, int> seen;
+        std::vector<std::size_t> sizes;
+        for (const auto& part : parts) {
+            std::set<std::string> excluded = never;
+            excluded.insert(part.excluded.begin(), part.excluded.end());
+            std::map<std::string, int> mine;
+            for (const auto& path : part.paths) walk_as_setfiles(r.path, path, excluded, mine);
+            for (const auto& [path, n] : mine) seen[path] += n;
+            sizes.push_back(mine.size());
+        }
+        CHECK(seen == whole);  // every file, each once: no part walks into another's subtree
+        const auto largest = *std::max_element(sizes.begin(), sizes.end());
+        CHECK(largest < whole.size() / processors * 3 / 2);
+    }
+    // Too few files to be worth a second policy load: one run over "/".
+    const auto one = cfg::split_relabel(r.path, mounts, 4, 2000);
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].paths == std::vector<std::string>{"/"});
+    CHECK(one[0].excluded.empty());
 }
 
 TEST_CASE("selinux without a policy in the image skips with a log line") {
