@@ -3,7 +3,8 @@
 // (mount/tree_filesystem.hpp; the subtrees of the filesystems mounted below it left out; a btrfs
 // volume with its subvolumes, disk/btrfs_volume.hpp), then
 // copied into the disk image at its partition's offset, holes kept; the partition table is
-// written with sfdisk on the image file. The images are sparse.
+// written with sfdisk on the image file. The images are sparse. The filesystems are made side
+// by side, one per processor.
 #pragma once
 
 #include <imgcreate/disk/btrfs_volume.hpp>
@@ -12,17 +13,24 @@
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/tree_filesystem.hpp>
 #include <imgcreate/support/error.hpp>
+#include <imgcreate/support/interrupt.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/root_path.hpp>
 #include <imgcreate/support/unique_fd.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <functional>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -98,22 +106,98 @@ inline std::filesystem::path disk_image_path(const std::filesystem::path& dir, c
     return dir / (name + "-" + disk.name + ".raw");
 }
 
+namespace detail {
+
+// Makes partition `p`'s filesystem from `subtree` (without `excluded`, relative to it) in `image`
+// at the partition's offset: written there (ext*), or made in `piece` and copied in, holes kept.
+inline void write_partition(const Layout& layout, const Partition& p, const std::filesystem::path& subtree,
+                            const std::vector<std::filesystem::path>& excluded, const std::filesystem::path& piece,
+                            const std::filesystem::path& image, std::optional<long long> epoch) {
+    const auto spec = filesystem_spec(p);
+    const bool in_place = mount::writes_at_offset(spec, epoch.has_value());
+    try {
+        if (in_place)
+            mount::make_filesystem_from_tree(spec, subtree, image, epoch, excluded, p.start_mib << 20);
+        else
+            mount::make_filesystem_from_tree(spec, subtree, piece, epoch, excluded);
+    } catch (const MountError& e) {
+        // autopart's partitions have no --size to raise: they grow with the disk.
+        const std::string full = "the image is full: raise part ", said = e.what();
+        if (!layout.autopart || said.rfind(full, 0) != 0 || said.find(" (") == std::string::npos) throw;
+        throw MountError("the image is full: autopart's " + p.mountpoint + " grows with the disk; give a larger "
+                         "--disk-size" + said.substr(said.find(" (")), e.resource());
+    }
+    if (in_place) return;
+    copy_sparse(piece, image, p.start_mib << 20);
+    std::filesystem::remove(piece);
+}
+
+// Runs `jobs` on up to `workers` threads, the first ones first; once one fails no other starts.
+// Rethrows an interruption if there was one, else the failure of the earliest job.
+inline void run_side_by_side(const std::vector<std::function<void()>>& jobs, unsigned workers) {
+    std::vector<std::exception_ptr> failures(jobs.size());
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> failed{false};
+    {
+        auto work = [&] {
+            for (std::size_t i; !failed.load() && (i = next.fetch_add(1)) < jobs.size();) {
+                try {
+                    jobs[i]();
+                } catch (...) {
+                    failures[i] = std::current_exception();
+                    failed = true;
+                }
+            }
+        };
+        std::vector<std::jthread> threads;
+        for (unsigned t = 1; t < std::min<std::size_t>(workers, jobs.size()); ++t) threads.emplace_back(work);
+        work();
+    }
+    for (const auto& failure : failures) {
+        if (!failure) continue;
+        try {
+            std::rethrow_exception(failure);
+        } catch (const InterruptedError&) {
+            throw;
+        } catch (...) {
+        }
+    }
+    for (const auto& failure : failures)
+        if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace detail
+
 // Writes every disk of `layout` (its identities assigned) into `dir` from `tree`, the installed
 // root; returns the image files, the boot disk's first. `work` holds each filesystem while it is
 // made. Every mount point gets its directory in the tree (an empty /home, say) first.
+//
+// The filesystems are made side by side, one per processor: the subtree of every mount point but
+// / waits beside the tree meanwhile (a rename: nothing is copied), so that each filesystem is
+// made from a tree of its own that holds none of the others'. A btrfs volume, made from the
+// whole tree with its subvolumes, is made first, alone.
 inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, const std::filesystem::path& tree,
                                                          const std::filesystem::path& dir, const std::filesystem::path& work,
-                                                         const std::string& name, std::optional<long long> epoch) {
+                                                         const std::string& name, std::optional<long long> epoch,
+                                                         unsigned workers = 0) {
     namespace fs = std::filesystem;
     RootDir root(tree);
     for (const auto& m : layout.mountpoints())
         if (m != "/") root.mkdirs(fs::path(m).relative_path());
     fs::create_directories(work);
+    if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+
+    struct Piece {
+        const Partition* partition;
+        fs::path image, piece;
+    };
     std::vector<fs::path> images;
+    std::vector<Piece> pieces;
     for (const auto& d : layout.disks) {
         const auto image = disk_image_path(dir, name, d);
         mount::detail::make_sparse_file(image, d.size_mib << 20);
         write_partition_table(d, image);
+        images.push_back(image);
         for (const auto& p : d.partitions) {
             if (holds_no_filesystem(p.content)) continue;  // left zeroed (and sparse)
             const auto piece = work / (d.name + "-" + std::to_string(p.number) + ".img");
@@ -124,24 +208,44 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
                 fs::remove(piece);
                 continue;
             }
-            const bool whole = p.mountpoint.empty() || p.mountpoint == "/";  // swap takes nothing from it
-            const auto subtree = whole ? tree : root.host_path(fs::path(p.mountpoint).relative_path());
-            try {
-                mount::make_filesystem_from_tree(filesystem_spec(p), subtree, piece, epoch,
-                                                 p.mountpoint.empty() ? std::vector<fs::path>{} : nested_mountpoints(layout, p.mountpoint));
-            } catch (const MountError& e) {
-                // autopart's partitions have no --size to raise: they grow with the disk.
-                const std::string full = "the image is full: raise part ", said = e.what();
-                if (!layout.autopart || said.rfind(full, 0) != 0 || said.find(" (") == std::string::npos) throw;
-                throw MountError("the image is full: autopart's " + p.mountpoint + " grows with the disk; give a larger "
-                                 "--disk-size" + said.substr(said.find(" (")), e.resource());
-            }
-            copy_sparse(piece, image, p.start_mib << 20);
-            fs::remove(piece);
+            pieces.push_back({&p, image, piece});
         }
-        log::info("wrote disk ", d.name, " (", d.size_mib, " MiB, ", d.partitions.size(), " partitions) to ", image.string());
-        images.push_back(image);
     }
+
+    // Every mount point but /, the deepest first: each subtree moved aside holds no other.
+    std::vector<fs::path> mountpoints;
+    for (const auto& m : layout.mountpoints())
+        if (m != "/") mountpoints.push_back(fs::path(m).relative_path());
+    std::stable_sort(mountpoints.begin(), mountpoints.end(), [](const fs::path& a, const fs::path& b) {
+        return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
+    });
+    {
+        mount::detail::ExcludedSubtrees apart(tree, mountpoints);
+        std::vector<std::function<void()>> jobs;
+        bool alone = false;  // a mount point that is no directory (a link): made the old way, one at a time
+        // The largest first: the others fit in beside it.
+        std::stable_sort(pieces.begin(), pieces.end(),
+                         [](const Piece& a, const Piece& b) { return a.partition->size_mib > b.partition->size_mib; });
+        for (const auto& piece : pieces) {
+            const auto& p = *piece.partition;
+            const bool whole = p.mountpoint.empty() || p.mountpoint == "/";  // swap takes nothing from it
+            auto subtree = whole ? tree : apart.aside(tree, fs::path(p.mountpoint).relative_path());
+            std::vector<fs::path> excluded;
+            if (subtree.empty()) {
+                alone = true;
+                subtree = root.host_path(fs::path(p.mountpoint).relative_path());
+                excluded = nested_mountpoints(layout, p.mountpoint);
+            }
+            jobs.push_back([&layout, &p, subtree, excluded, piece, epoch] {
+                check_interrupted();
+                detail::write_partition(layout, p, subtree, excluded, piece.piece, piece.image, epoch);
+            });
+        }
+        detail::run_side_by_side(jobs, alone ? 1 : workers);
+    }
+    for (const auto& d : layout.disks)
+        log::info("wrote disk ", d.name, " (", d.size_mib, " MiB, ", d.partitions.size(), " partitions) to ",
+                  disk_image_path(dir, name, d).string());
     return images;
 }
 

@@ -193,6 +193,14 @@ public:
     ExcludedSubtrees& operator=(const ExcludedSubtrees&) = delete;
     ~ExcludedSubtrees() { put_back(); }
 
+    // Where the subtree at `tree`/`rel` waits meanwhile, or empty when it was not moved (no
+    // directory there). Listed deepest first, a subtree moved aside holds none of the others.
+    std::filesystem::path aside(const std::filesystem::path& tree, const std::filesystem::path& rel) const {
+        for (const auto& [inside, where] : moved_)
+            if (inside == tree / rel) return where;
+        return {};
+    }
+
 private:
     void move_aside(const std::filesystem::path& tree, const std::vector<std::filesystem::path>& excluded) {
         namespace fs = std::filesystem;
@@ -638,13 +646,28 @@ inline void make_swap(const FilesystemSpec& spec, const std::filesystem::path& i
 
 }  // namespace detail
 
+// Whether make_filesystem_from_tree can write `spec`'s filesystem straight into a disk image at
+// an offset: ext* not made reproducibly (mke2fs -E offset=), unless the kickstart's
+// --mkfsoptions give extended options of their own (mke2fs keeps only the last -E).
+inline bool writes_at_offset(const FilesystemSpec& spec, bool reproducible) {
+    if (!is_ext(spec.fstype) || reproducible) return false;
+    for (const auto& o : spec.mkfs_options)
+        if (o.rfind("-E", 0) == 0 || o.rfind("-R", 0) == 0) return false;
+    return true;
+}
+
 // Makes `image`, a sparse file of spec.size_mib MiB, holding `tree`'s files in a new `spec`
 // filesystem, without the subtrees named in `excluded` (relative to the tree; their directories
 // stay, empty). With an epoch an ext* image is reproducible (see above). A tree that does not fit
 // is an error that says by how much. A swap "filesystem" takes nothing from the tree.
+// `offset` (only where writes_at_offset): `image` is a disk image that exists, and the filesystem
+// is written into it there, at spec.size_mib MiB, with nothing to copy afterwards.
 inline void make_filesystem_from_tree(const FilesystemSpec& spec, const std::filesystem::path& tree,
                                       const std::filesystem::path& image, std::optional<long long> epoch = std::nullopt,
-                                      const std::vector<std::filesystem::path>& excluded = {}) {
+                                      const std::vector<std::filesystem::path>& excluded = {},
+                                      std::optional<std::uint64_t> offset = std::nullopt) {
+    if (offset && !writes_at_offset(spec, epoch.has_value()))
+        throw MountError("a " + spec.fstype + " filesystem cannot be written into a disk image at an offset", image.string());
     const std::uint64_t bytes = spec.size_mib << 20;
     if (spec.fstype == "swap") {
         detail::make_swap(spec, image);
@@ -663,9 +686,14 @@ inline void make_filesystem_from_tree(const FilesystemSpec& spec, const std::fil
             detail::make_xfs_from_tree(spec, tree, image);
         } else {
             if (epoch) log::warning(spec.fstype, " images made from a tree are not byte-reproducible: only ext* is");
-            detail::make_sparse_file(image, bytes);
             auto argv = mkfs_from_tree_command(spec, tree, image);
             argv.front() = require_program(argv.front(), package_providing_mkfs(spec.fstype)).string();
+            if (offset) {
+                argv.insert(argv.end() - 1, {"-E", "offset=" + std::to_string(*offset)});
+                argv.push_back(std::to_string(spec.size_mib) + "M");
+            } else {
+                detail::make_sparse_file(image, bytes);
+            }
             run(argv);
         }
     } catch (const CommandError&) {
@@ -680,8 +708,10 @@ inline void make_filesystem_from_tree(const FilesystemSpec& spec, const std::fil
         }
         throw;
     }
+    // The mount point says which part of the tree it holds (the tree may be that part moved aside).
     log::info("made a ", spec.size_mib, " MiB ", spec.fstype, " image", spec.label.empty() ? "" : " labelled '" + spec.label + "'",
-              " from ", tree.string());
+              spec.mountpoint.empty() ? " from " + tree.string() : " for " + spec.mountpoint,
+              offset ? " in " + image.filename().string() + " at " + std::to_string(*offset >> 20) + " MiB" : "");
 }
 
 }  // namespace imgcreate::mount
