@@ -270,14 +270,19 @@ TEST_CASE("a partition too small for its part of the tree is an error naming the
     make_tree(tree);
     write(tree / "home/alice/big", std::string(12 << 20, 'b'));
     auto layout = planned("part / --size=64\npart /home --size=8\n");
+    // made in place (no epoch) or on its own and copied in (an epoch): the same error
+    const auto epoch = GENERATE(values<std::optional<long long>>({std::nullopt, 1700000000LL}));
+    INFO((epoch ? "SOURCE_DATE_EPOCH" : "no epoch"));
     try {
-        disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "full", 1700000000);
+        disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "full", epoch);
         FAIL("the build went on");
     } catch (const MountError& e) {
         CHECK_THAT(e.what(), Contains("raise part /home --size"));
         CHECK_THAT(e.what(), Contains("the ext4 image is 8 MiB"));
     }
-    CHECK(fs::exists(tree / "home/alice/big"));
+    CHECK(fs::exists(tree / "home/alice/big"));  // the tree is whole again
+    CHECK(fs::exists(tree / "etc"));
+    CHECK_FALSE(fs::exists(scratch.path / "tree.excluded-0"));
 }
 
 TEST_CASE("the same tree and epoch give the same disk image, byte for byte") {
