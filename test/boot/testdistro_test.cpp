@@ -278,14 +278,8 @@ TEST_CASE("the testdistro loop image is a clean ext4 file system with the accoun
         ::umount2((root / "proc").c_str(), 0);
         INFO(checked.output);
         CHECK(checked.exit_status == 0);
-        // The package cache's mount point is the one directory a relabel cannot reach while it is
-        // mounted there.
-        std::istringstream lines(checked.output);
-        std::size_t mislabelled = 0;
-        for (std::string line; std::getline(lines, line);)
-            if (line.find("Would relabel") != std::string::npos && line.find(" /var/cache/dnf ") == std::string::npos)
-                ++mislabelled;
-        CHECK(mislabelled == 0);
+        // the package cache's mount point included: setfiles saw the directory under it
+        CHECK(checked.output.find("Would relabel") == std::string::npos);
     }
     SECTION("the kernel and the initramfs its %posttrans built with the image's dracut") {
         bool found = false;

@@ -1,7 +1,9 @@
 // imgcreate — `selinux`: the SELINUX= line of the root's /etc/selinux/config, then (unless
 // disabled) every file labelled with the root's own setfiles and policy. The relabel runs
-// last, after %post, so files the scripts made are labelled too; every mount point below
-// the root (API filesystems, a bound package cache) is excluded so no host file is touched.
+// last, after %post, so files the scripts made are labelled too. No host file is touched: the
+// API filesystems are left out, and the other mounts below the root (the bound package cache)
+// are detached in setfiles' own mount namespace, so it labels the directory under them that the
+// image keeps.
 // A failed relabel stops an enforcing build and is an error line otherwise, as in livecd-tools.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -191,9 +194,20 @@ inline void relabel(const kickstart::Kickstart& ks, const RootDir& root, const s
     auto policy = detail::binary_policy(root, type);
     if (policy.empty())
         return skipped("selinux relabel", "no binary policy in /etc/selinux/" + type + "/policy in the image");
-    const auto mounts = detail::mounts_inside(root);
+    // The API filesystems stay, left out; the other mounts (the package cache) are detached for
+    // setfiles, so that the directories they cover, which the image keeps, are labelled too.
+    std::vector<std::string> mounts;
+    std::vector<std::filesystem::path> detached;
+    for (const auto& m : detail::mounts_inside(root)) {
+        bool api = false;
+        for (const std::string top : {"/proc", "/sys", "/dev"})
+            if (m == top || m.rfind(top + "/", 0) == 0) api = true;
+        if (api) mounts.push_back(m);
+        else detached.push_back(root.path() / std::filesystem::path(m).relative_path());
+    }
+    std::sort(detached.begin(), detached.end(), std::greater<>());  // a nested mount before its parent
     std::vector<std::string> left_out{"/proc", "/sys", "/dev"};
-    left_out.insert(left_out.end(), mounts.begin(), mounts.end());
+    for (const auto& m : detail::mounts_inside(root)) left_out.push_back(m);
     const auto parts = split_relabel(root.path(), left_out, std::max(1u, std::thread::hardware_concurrency()));
     log::info("selinux: labelling the files of the install root with the ", type, " policy",
               parts.size() > 1 ? " (" + std::to_string(parts.size()) + " setfiles runs at once, one per processor)" : "");
@@ -205,10 +219,14 @@ inline void relabel(const kickstart::Kickstart& ks, const RootDir& root, const s
                 try {
                     auto excluded = mounts;
                     excluded.insert(excluded.end(), parts[i].excluded.begin(), parts[i].excluded.end());
-                    std::vector<std::string> argv{tool.string()};
+                    Command setfiles;
+                    setfiles.argv = {tool.string()};
                     auto args = setfiles_arguments(policy, type, excluded, parts[i].paths);
-                    argv.insert(argv.end(), args.begin(), args.end());
-                    run_in_root(root.path(), argv);
+                    setfiles.argv.insert(setfiles.argv.end(), args.begin(), args.end());
+                    setfiles.chroot = root.path();
+                    setfiles.env = clean_environment();
+                    setfiles.detach_mounts = detached;
+                    run(setfiles);
                 } catch (...) {
                     failures[i] = std::current_exception();
                 }

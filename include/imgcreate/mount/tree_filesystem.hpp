@@ -22,8 +22,10 @@
 #include <imgcreate/support/process.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -215,6 +217,11 @@ private:
             fs::create_directory(inside);
             if (::lchown(inside.c_str(), st.st_uid, st.st_gid) != 0 || ::chmod(inside.c_str(), st.st_mode & 07777) != 0)
                 throw MountError("cannot give the mount point " + inside.string() + " its owner and mode", inside.string());
+            // Its SELinux label too: the mount point is labelled in the filesystem that holds it.
+            char label[256];
+            const ssize_t length = ::lgetxattr(aside.c_str(), "security.selinux", label, sizeof label);
+            if (length > 0 && ::lsetxattr(inside.c_str(), "security.selinux", label, static_cast<std::size_t>(length), 0) != 0)
+                log::warning("the mount point ", inside.string(), " keeps no SELinux label: ", std::strerror(errno));
             const struct timespec times[2] = {st.st_atim, st.st_mtim};
             ::utimensat(AT_FDCWD, inside.c_str(), times, AT_SYMLINK_NOFOLLOW);
         }

@@ -27,6 +27,9 @@ struct Command {
     std::optional<std::map<std::string, std::string>> env;
     std::filesystem::path cwd;        // empty: the caller's
     std::filesystem::path chroot;     // non-empty: chroot() into it and chdir("/") before exec
+    // Non-empty: the command runs in a mount namespace of its own where these mounts (host paths,
+    // the deepest first) are detached, the directories under them in view; the caller's stay.
+    std::vector<std::filesystem::path> detach_mounts;
     std::chrono::milliseconds timeout{0};  // 0: wait as long as it takes
     std::optional<std::string> input;      // fed to stdin (else stdin is /dev/null)
     bool check = true;                // throw CommandError on a non-zero exit

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <poll.h>
+#include <sys/mount.h>
 #include <pty.h>
 #include <sys/wait.h>
 
@@ -230,6 +231,28 @@ TEST_CASE("firewall-offline-cmd and setfiles run chrooted in the image with the 
           "-F -p -e /proc -e /sys -e /dev -c /etc/selinux/targeted/policy/policy.33 "
           "/etc/selinux/targeted/contexts/files/file_contexts /\nin-the-root\n");
     CHECK(r.read("etc/selinux/config") == "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
+}
+
+TEST_CASE("setfiles labels the directory under the bound package cache, never the host's cache, which stays bound") {
+    require_tools();
+    Root r;
+    write_host_file(r.path / "usr/sbin/setfiles",
+                    "#!/bin/sh\necho \"$@\" > /tmp/setfiles.argv\nls /var/cache/dnf > /tmp/setfiles.seen\n", fs::perms(0755));
+    write_host_file(r.path / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
+    write_host_file(r.path / "etc/selinux/targeted/policy/policy.33", "");
+    write_host_file(r.path / "var/cache/dnf/the-image-s", "");
+    TempDir host_cache;
+    write_host_file(host_cache.path / "the-host-s", "");
+    run({"mount", "--bind", host_cache.path.string(), (r.path / "var/cache/dnf").string()});
+    struct Unbind {
+        fs::path at;
+        ~Unbind() { ::umount2(at.c_str(), MNT_DETACH); }
+    } unbind{r.path / "var/cache/dnf"};
+
+    cfg::apply_selinux(ks("selinux --enforcing\n"), RootDir(r.path));
+    CHECK(r.read("tmp/setfiles.seen") == "the-image-s\n");  // what the image keeps there
+    CHECK(r.read("tmp/setfiles.argv").find("/var/cache/dnf") == std::string::npos);
+    CHECK(fs::exists(r.path / "var/cache/dnf/the-host-s"));  // still bound for the build
 }
 
 TEST_CASE("a failed relabel stops an enforcing build and is only an error line for a permissive one") {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 using namespace imgcreate;
 using Catch::Matchers::Contains;
@@ -132,6 +133,10 @@ TEST_CASE("a GPT disk with biosboot, ESP, /boot, /, xfs /home and swap is assemb
     test::ScratchDir scratch;
     const auto tree = scratch.path / "tree";
     make_tree(tree);
+    // labelled as a relabel leaves them: the mount points keep their labels in the filesystem that holds them
+    const std::string boot_label = "system_u:object_r:boot_t:s0", home_label = "system_u:object_r:home_root_t:s0";
+    REQUIRE(::lsetxattr((tree / "boot").c_str(), "security.selinux", boot_label.c_str(), boot_label.size() + 1, 0) == 0);
+    REQUIRE(::lsetxattr((tree / "home").c_str(), "security.selinux", home_label.c_str(), home_label.size() + 1, 0) == 0);
     auto layout = planned("reqpart --add-boot\n"
                           "part / --size=64 --label=root\n"
                           "part /home --fstype=xfs --size=300\n"
@@ -192,6 +197,8 @@ TEST_CASE("a GPT disk with biosboot, ESP, /boot, /, xfs /home and swap is assemb
         CHECK_THAT(output_of({"debugfs", "-R", "ls /boot", root.string()}), !Contains("vmlinuz"));
         CHECK_THAT(output_of({"debugfs", "-R", "ls /home", root.string()}), !Contains("alice"));
         CHECK_THAT(output_of({"debugfs", "-R", "stat /bin", root.string()}), Contains("Type: symlink"));
+        CHECK_THAT(output_of({"debugfs", "-R", "ea_list /boot", root.string()}), Contains(boot_label));
+        CHECK_THAT(output_of({"debugfs", "-R", "ea_list /home", root.string()}), Contains(home_label));
 
         const auto boot = extract(image, partition(d, "/boot"), work);
         run({"e2fsck", "-fn", boot.string()});

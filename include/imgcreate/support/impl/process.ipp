@@ -26,6 +26,8 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,12 +73,13 @@ struct ChildSetup {
     char* const* envp = nullptr;
     const char* cwd = nullptr;     // null: the caller's
     const char* chroot = nullptr;  // null: no chroot
+    char* const* detach = nullptr; // null: the caller's mount namespace; else mounts to detach in one of its own
     int stdin_fd = -1;             // -1: inherit stdin, stdout and stderr
     int output_fd = -1;            // stdout and stderr both go here
     bool own_process_group = false;
 };
 
-enum class LaunchStep : int { cwd, chroot, exec };
+enum class LaunchStep : int { cwd, chroot, exec, detach };
 
 [[noreturn]] inline void report_launch_failure(int error_pipe, LaunchStep step) {
     const int report[2] = {errno, static_cast<int>(step)};
@@ -109,6 +112,14 @@ inline void enter_own_process_group() {
         ::dup2(output, STDERR_FILENO);
         ::close(input);
         ::close(output);
+    }
+    if (setup.detach) {
+        // A mount namespace of its own, private first so that nothing detached here is detached
+        // for the caller too.
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            report_launch_failure(error_pipe, LaunchStep::detach);
+        for (char* const* m = setup.detach; *m; ++m)
+            if (::umount2(*m, MNT_DETACH) != 0) report_launch_failure(error_pipe, LaunchStep::detach);
     }
     if (setup.cwd && ::chdir(setup.cwd) != 0) report_launch_failure(error_pipe, LaunchStep::cwd);
     if (setup.chroot && (::chroot(setup.chroot) != 0 || ::chdir("/") != 0))
@@ -185,7 +196,8 @@ public:
         ::close(report[0]);
         if (n == sizeof failure) {
             wait();
-            static const char* const steps[] = {"chdir into ", "chroot into ", "execve failed"};
+            static const char* const steps[] = {"chdir into ", "chroot into ", "execve failed",
+                                                "detaching mounts in a mount namespace of its own failed"};
             const auto step = static_cast<LaunchStep>(failure[1]);
             std::string what = steps[failure[1]];
             if (step == LaunchStep::cwd) what += std::string(setup.cwd) + " failed";
@@ -301,8 +313,11 @@ inline void write_all(int fd, const std::string& data) {
 
 IMGCREATE_DECL CommandResult run(const Command& cmd) {
     if (cmd.argv.empty()) throw Error("cannot run an empty command", "command");
+    std::string detached_text;
+    for (const auto& m : cmd.detach_mounts) detached_text += " " + m.string();
     log::debug("running: ", detail::argv_string(cmd.argv),
-               cmd.chroot.empty() ? std::string() : "  (chrooted in " + cmd.chroot.string() + ")");
+               cmd.chroot.empty() ? std::string() : "  (chrooted in " + cmd.chroot.string() + ")",
+               detached_text.empty() ? std::string() : "  (in a mount namespace without" + detached_text + ")");
 
     std::filesystem::path exe = cmd.argv.front();
     if (cmd.chroot.empty() && exe.string().find('/') == std::string::npos) {
@@ -324,6 +339,10 @@ IMGCREATE_DECL CommandResult run(const Command& cmd) {
     setup.envp = envp.get();
     setup.cwd = cwd.c_str();
     setup.chroot = chroot.empty() ? nullptr : chroot.c_str();
+    std::vector<std::string> detached;
+    for (const auto& m : cmd.detach_mounts) detached.push_back(m.string());
+    const detail::CStrings detach(detached);
+    setup.detach = detached.empty() ? nullptr : detach.get();
     setup.stdin_fd = in.read_end();
     setup.output_fd = out.write_end();
     setup.own_process_group = true;
