@@ -13,6 +13,7 @@
 #include <imgcreate/support/process.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/relabel_check.hpp>
 #include <support/skip.hpp>
 
 #include <filesystem>
@@ -158,27 +159,14 @@ TEST_CASE("the testdistro disk's / has every file labelled as the image's policy
     const auto at = out_dir / "disk-root-labels";
     fs::create_directories(at);
     imgcreate::run({"mount", "-o", "ro,loop,offset=" + std::to_string(root->start_mib << 20), raw.string(), at.string()});
-    std::string policy;
-    for (const auto& e : fs::directory_iterator(at / "etc/selinux/default/policy"))
-        policy = "/etc/selinux/default/policy/" + e.path().filename().string();
-    imgcreate::run({"mount", "-t", "proc", "proc", (at / "proc").string()});
-    // The image's own setfiles, in a dry run (-n), lists every file whose label is not the policy's.
-    imgcreate::Command check;
-    check.argv = {"chroot", at.string(), "/usr/sbin/setfiles", "-n", "-v", "-F", "-e", "/proc", "-e", "/sys", "-e", "/dev",
-                  "-c", policy, "/etc/selinux/default/contexts/files/file_contexts", "/"};
-    check.check = false;
-    const auto checked = imgcreate::run(check);
-    ::umount2((at / "proc").c_str(), 0);
+    const auto mislabelled = imgcreate::test::mislabelled_files(at);
     ::umount2(at.c_str(), 0);
-    INFO(checked.output);
-    CHECK(checked.exit_status == 0);
-    CHECK_FALSE(policy.empty());
     // mke2fs makes lost+found itself, unlabelled: it is the one exception
-    std::istringstream lines(checked.output);
-    std::size_t mislabelled = 0;
-    for (std::string line; std::getline(lines, line);)
-        if (line.rfind("Would relabel ", 0) == 0 && line.rfind("Would relabel /lost+found ", 0) != 0) ++mislabelled;
-    CHECK(mislabelled == 0);
+    std::vector<std::string> others;
+    for (const auto& line : mislabelled)
+        if (line.rfind("/lost+found ", 0) != 0) others.push_back(line);
+    INFO(others.size() << " mislabelled, the first: " << (others.empty() ? "" : others.front()));
+    CHECK(others.empty());
 }
 
 TEST_CASE("the testdistro disk's initramfs is what the image's dracut made, in gzip from the host's pigz, as root and as a user") {

@@ -10,10 +10,10 @@
 #include <imgcreate/configure/in_root.hpp>
 #include <imgcreate/kickstart/document.hpp>
 #include <imgcreate/support/build_dir.hpp>
+#include <imgcreate/support/side_by_side.hpp>
 
 #include <algorithm>
 #include <cstddef>
-#include <exception>
 #include <functional>
 #include <set>
 #include <string>
@@ -198,7 +198,8 @@ inline void relabel(const kickstart::Kickstart& ks, const RootDir& root, const s
     // setfiles, so that the directories they cover, which the image keeps, are labelled too.
     std::vector<std::string> mounts;
     std::vector<std::filesystem::path> detached;
-    for (const auto& m : detail::mounts_inside(root)) {
+    const auto inside = detail::mounts_inside(root);
+    for (const auto& m : inside) {
         bool api = false;
         for (const std::string top : {"/proc", "/sys", "/dev"})
             if (m == top || m.rfind(top + "/", 0) == 0) api = true;
@@ -207,53 +208,32 @@ inline void relabel(const kickstart::Kickstart& ks, const RootDir& root, const s
     }
     std::sort(detached.begin(), detached.end(), std::greater<>());  // a nested mount before its parent
     std::vector<std::string> left_out{"/proc", "/sys", "/dev"};
-    for (const auto& m : detail::mounts_inside(root)) left_out.push_back(m);
+    left_out.insert(left_out.end(), inside.begin(), inside.end());
     const auto parts = split_relabel(root.path(), left_out, std::max(1u, std::thread::hardware_concurrency()));
     log::info("selinux: labelling the files of the install root with the ", type, " policy",
               parts.size() > 1 ? " (" + std::to_string(parts.size()) + " setfiles runs at once, one per processor)" : "");
-    std::vector<std::exception_ptr> failures(parts.size());
-    {
-        std::vector<std::jthread> runs;
-        for (std::size_t i = 0; i < parts.size(); ++i)
-            runs.emplace_back([&, i] {
-                try {
-                    auto excluded = mounts;
-                    excluded.insert(excluded.end(), parts[i].excluded.begin(), parts[i].excluded.end());
-                    Command setfiles;
-                    setfiles.argv = {tool.string()};
-                    auto args = setfiles_arguments(policy, type, excluded, parts[i].paths);
-                    setfiles.argv.insert(setfiles.argv.end(), args.begin(), args.end());
-                    setfiles.chroot = root.path();
-                    setfiles.env = clean_environment();
-                    setfiles.detach_mounts = detached;
-                    run(setfiles);
-                } catch (...) {
-                    failures[i] = std::current_exception();
-                }
-            });
-    }
-    // An interruption first, then the first part's failure, as one run would have said it.
-    for (const auto& failure : failures) {
-        if (!failure) continue;
-        try {
-            std::rethrow_exception(failure);
-        } catch (const InterruptedError&) {
-            throw;
-        } catch (...) {
-        }
-    }
-    for (const auto& failure : failures) {
-        if (!failure) continue;
-        try {
-            std::rethrow_exception(failure);
-        } catch (const CommandError& e) {
-            if (ks.selinux == kickstart::SELinuxMode::enforcing)
-                throw ConfigError(std::string("selinux: relabelling the install root failed: the image would not boot enforcing\n") +
-                                      e.what(),
-                                  "selinux");
-            log::error("selinux: relabelling the install root failed: ", e.what());
-            return;
-        }
+    std::vector<std::function<void()>> runs;
+    for (const auto& part : parts)
+        runs.push_back([&, part] {
+            auto excluded = mounts;
+            excluded.insert(excluded.end(), part.excluded.begin(), part.excluded.end());
+            Command setfiles;
+            setfiles.argv = {tool.string()};
+            auto args = setfiles_arguments(policy, type, excluded, part.paths);
+            setfiles.argv.insert(setfiles.argv.end(), args.begin(), args.end());
+            setfiles.chroot = root.path();
+            setfiles.env = clean_environment();
+            setfiles.detach_mounts = detached;
+            run(setfiles);
+        });
+    try {
+        run_side_by_side(runs);  // an interruption first, then the first part's failure, as one run would say it
+    } catch (const CommandError& e) {
+        if (ks.selinux == kickstart::SELinuxMode::enforcing)
+            throw ConfigError(std::string("selinux: relabelling the install root failed: the image would not boot enforcing\n") +
+                                  e.what(),
+                              "selinux");
+        log::error("selinux: relabelling the install root failed: ", e.what());
     }
 }
 

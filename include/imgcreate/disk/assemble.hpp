@@ -16,14 +16,13 @@
 #include <imgcreate/support/interrupt.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/root_path.hpp>
+#include <imgcreate/support/side_by_side.hpp>
 #include <imgcreate/support/unique_fd.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <functional>
 #include <iterator>
@@ -132,40 +131,6 @@ inline void write_partition(const Layout& layout, const Partition& p, const std:
     std::filesystem::remove(piece);
 }
 
-// Runs `jobs` on up to `workers` threads, the first ones first; once one fails no other starts.
-// Rethrows an interruption if there was one, else the failure of the earliest job.
-inline void run_side_by_side(const std::vector<std::function<void()>>& jobs, unsigned workers) {
-    std::vector<std::exception_ptr> failures(jobs.size());
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> failed{false};
-    {
-        auto work = [&] {
-            for (std::size_t i; !failed.load() && (i = next.fetch_add(1)) < jobs.size();) {
-                try {
-                    jobs[i]();
-                } catch (...) {
-                    failures[i] = std::current_exception();
-                    failed = true;
-                }
-            }
-        };
-        std::vector<std::jthread> threads;
-        for (unsigned t = 1; t < std::min<std::size_t>(workers, jobs.size()); ++t) threads.emplace_back(work);
-        work();
-    }
-    for (const auto& failure : failures) {
-        if (!failure) continue;
-        try {
-            std::rethrow_exception(failure);
-        } catch (const InterruptedError&) {
-            throw;
-        } catch (...) {
-        }
-    }
-    for (const auto& failure : failures)
-        if (failure) std::rethrow_exception(failure);
-}
-
 }  // namespace detail
 
 // Writes every disk of `layout` (its identities assigned) into `dir` from `tree`, the installed
@@ -241,7 +206,7 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
                 detail::write_partition(layout, p, subtree, excluded, piece.piece, piece.image, epoch);
             });
         }
-        detail::run_side_by_side(jobs, alone ? 1 : workers);
+        run_side_by_side(jobs, alone ? 1 : workers);
     }
     for (const auto& d : layout.disks)
         log::info("wrote disk ", d.name, " (", d.size_mib, " MiB, ", d.partitions.size(), " partitions) to ",
