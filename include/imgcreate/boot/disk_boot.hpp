@@ -18,6 +18,10 @@
 //                    image's own shim and GRUB (else a GRUB made from the host's modules) as
 //                    /boot/efi/EFI/BOOT/BOOTX64.EFI, with a grub.cfg that finds /boot by UUID;
 //                    the ESP is then made from /boot/efi like any filesystem
+//                    With bootloader --disabled, as anaconda: no boot loader at all (no grub.cfg, no
+//                    GRUB in the disk or the ESP), and no kernel needed (a container's disk).
+//                    bootloader --location=none still gets GRUB, as livecd-creator reads it: the
+//                    live spins ask for it, and a disk made from one is meant to boot.
 //   before_unmount   the dracut config is taken out again
 #pragma once
 
@@ -172,6 +176,11 @@ public:
     }
 
     void configure_boot(BuildContext& ctx) {
+        if (disabled(ctx)) {
+            log::info("boot loader: none (bootloader --disabled): the disk gets no GRUB and no grub.cfg, and boots "
+                      "only with a kernel given from outside");
+            return;
+        }
         const auto layout = disk::build_layout(ctx);
         menu_ = menu_for(ctx, layout);
         RootDir root(ctx.install_root);
@@ -191,9 +200,14 @@ public:
 
     const boot::DiskMenu& menu() const noexcept { return menu_; }
 
-    RequiredPrograms required_programs(const BuildContext&) const { return {{"grub-mkimage", "grub-common"}}; }
+    RequiredPrograms required_programs(const BuildContext& ctx) const {
+        if (disabled(ctx)) return {};
+        return {{"grub-mkimage", "grub-common"}};
+    }
 
 private:
+    static bool disabled(const BuildContext& ctx) { return ctx.kickstart && ctx.kickstart->bootloader && ctx.kickstart->bootloader->disabled; }
+
     static boot::DiskMenu menu_for(const BuildContext& ctx, const disk::Layout& layout) {
         boot::DiskMenu menu;
         if (!ctx.options.product.empty()) menu.title = ctx.options.product;

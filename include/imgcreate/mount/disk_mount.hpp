@@ -11,10 +11,12 @@
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/tree_in_memory.hpp>
+#include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +31,7 @@ public:
         // then goes with one unmount, where removing it file by file from a disk mounted with
         // discard takes longer than the whole build.
         if (!memory_.hold_with_siblings(ctx, std::max<std::uint64_t>(total_mib(), 64))) DirectoryMount{}.mount(ctx);
+        make_lost_and_found(ctx);
         for (const auto& d : layout_.disks)
             log::info("disk ", d.name, ": ", d.size_mib, " MiB, ", d.label == disk::LabelType::gpt ? "GPT" : "msdos", ", ",
                       d.partitions.size(), " partitions; the filesystems are made from ", ctx.install_root.string(),
@@ -73,6 +76,23 @@ public:
     }
 
 private:
+    // Every ext* filesystem has /lost+found from mkfs on, and anaconda installs into the mounted
+    // filesystems, so the image's packages and %post see it and the relabel labels it. Made in
+    // the tree now, as anaconda's mkfs would, it gets its label the same way, and mkfs.ext4 -d
+    // gives its own lost+found the tree's mode and label.
+    void make_lost_and_found(const BuildContext& ctx) const {
+        namespace fs = std::filesystem;
+        for (const auto& d : layout_.disks)
+            for (const auto& p : d.partitions) {
+                if (p.content != disk::Content::filesystem || !mount::is_ext(p.fstype) || p.mountpoint.empty()) continue;
+                const auto dir = ctx.install_root / fs::path(p.mountpoint).relative_path() / "lost+found";
+                std::error_code ec;
+                fs::create_directories(dir, ec);
+                if (!ec) fs::permissions(dir, fs::perms::owner_all, ec);
+                if (ec) throw MountError("cannot make " + dir.string() + ": " + ec.message(), dir.string());
+            }
+    }
+
     std::uint64_t total_mib() const {
         std::uint64_t mib = 0;
         for (const auto& d : layout_.disks)

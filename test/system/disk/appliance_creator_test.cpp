@@ -205,6 +205,37 @@ std::string root_file(const fs::path& raw, const fs::path& scratch, const std::s
     return out;
 }
 
+TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere, and needs no kernel") {
+    require_tools();
+    Scratch s;
+    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
+                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
+    const auto ks = s.path / "container.ks";
+    // a container kickstart's way (Fedora's container kickstarts say bootloader --disabled), on a
+    // disk with reqpart's biosboot and ESP: no kernel is installed
+    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+                      << "selinux --disabled\nbootloader --disabled\nreqpart\npart / --size=64\n"
+                      << "%packages --nocore\nhello\napi-dirs\n%end\n";
+    auto r = appliance({"-c", ks.string(), "-n", "container", "-t", s.path.string(), "-o", (s.path / "out").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    CHECK_THAT(r.output, Contains("boot loader: none (bootloader --disabled)"));
+    const auto raw = s.path / "out/container-sda.raw";
+    // the MBR's boot code and the biosboot partition hold nothing
+    CHECK(output_of({"sh", "-c", "head -c 440 '" + raw.string() + "' | tr -d '\\000' | wc -c"}) == "0\n");
+    CHECK(output_of({"sh", "-c", "dd if='" + raw.string() + "' bs=1M skip=1 count=1 status=none | tr -d '\\000' | wc -c"}) == "0\n");
+    // the ESP is made, and empty of a boot loader
+    const std::string esp = raw.string() + "@@" + std::to_string(2 * 1048576);
+    Command mdir;
+    mdir.argv = {"mdir", "-b", "-i", esp, "::/"};
+    mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
+    mdir.check = false;
+    mdir.log_output = false;
+    CHECK_THAT(run(mdir).output, !Contains("EFI"));
+    CHECK_THAT(root_file(raw, s.path, "/boot/grub2/grub.cfg"), Contains("File not found"));
+    CHECK_THAT(root_file(raw, s.path, "/usr/bin/hello"), !Contains("File not found"));
+}
+
 TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracut made, other packages run dracut again") {
     require_tools();
     Scratch s;
