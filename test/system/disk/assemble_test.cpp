@@ -232,6 +232,40 @@ TEST_CASE("a GPT disk with biosboot, ESP, /boot, /, xfs /home and swap is assemb
     }
 }
 
+TEST_CASE("an ext4 part whose --mkfsoptions give their own -E is made on its own and copied in, with those options") {
+    require_tools();
+    // mke2fs keeps only the last -E, so writing at an offset (-E offset=) would drop the user's
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    auto layout = planned("part / --size=64 --mkfsoptions=\"-E stride=16,stripe_width=32\"\n"
+                          "part /boot --size=32\n");
+    Logger::instance().open_file((scratch.path / "log").string());
+    const auto images = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "appliance", std::nullopt);
+    Logger::instance().close_file();
+    std::ifstream log_file(scratch.path / "log");
+    const std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+    INFO(log);
+    CHECK(log.find("ext4 image for / in appliance-sda.raw at ") == std::string::npos);
+    CHECK(log.find("ext4 image for /boot in appliance-sda.raw at ") != std::string::npos);
+    REQUIRE(images.size() == 1);
+    const auto& d = layout.disks[0];
+    const auto work = scratch.path / "check";
+    fs::create_directories(work);
+    const auto root = extract(images[0], partition(d, "/"), work);
+    run({"e2fsck", "-fn", root.string()});
+    const auto super = output_of({"dumpe2fs", "-h", root.string()});
+    CHECK_THAT(super, Contains("RAID stride:              16"));
+    CHECK_THAT(super, Contains("RAID stripe width:        32"));
+    CHECK(probe(images[0], partition(d, "/"), "UUID") == partition(d, "/").uuid);
+    CHECK_THAT(output_of({"debugfs", "-R", "ls /usr/bin", root.string()}), Contains("tool"));
+    const auto boot = extract(images[0], partition(d, "/boot"), work);
+    run({"e2fsck", "-fn", boot.string()});
+    CHECK_THAT(output_of({"dumpe2fs", "-h", boot.string()}), !Contains("RAID stride"));
+    CHECK_THAT(output_of({"debugfs", "-R", "ls /", boot.string()}), Contains("vmlinuz-6.1"));
+    CHECK(fs::is_empty(scratch.path / "work"));
+}
+
 TEST_CASE("an msdos disk with a btrfs root and logical partitions is assembled and reads back") {
     require_tools();
     test::ScratchDir scratch;
