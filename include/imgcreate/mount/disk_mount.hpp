@@ -11,8 +11,8 @@
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/tree_in_memory.hpp>
-#include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
+#include <imgcreate/support/root_path.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -81,15 +81,14 @@ private:
     // the tree now, as anaconda's mkfs would, it gets its label the same way, and mkfs.ext4 -d
     // gives its own lost+found the tree's mode and label.
     void make_lost_and_found(const BuildContext& ctx) const {
-        namespace fs = std::filesystem;
+        RootDir root(ctx.install_root);
         for (const auto& d : layout_.disks)
             for (const auto& p : d.partitions) {
                 if (p.content != disk::Content::filesystem || !mount::is_ext(p.fstype) || p.mountpoint.empty()) continue;
-                const auto dir = ctx.install_root / fs::path(p.mountpoint).relative_path() / "lost+found";
-                std::error_code ec;
-                fs::create_directories(dir, ec);
-                if (!ec) fs::permissions(dir, fs::perms::owner_all, ec);
-                if (ec) throw MountError("cannot make " + dir.string() + ": " + ec.message(), dir.string());
+                const auto mountpoint = std::filesystem::path(p.mountpoint).relative_path();
+                if (!mountpoint.empty()) root.mkdirs(mountpoint);
+                root.mkdirs(mountpoint / "lost+found", 0700);
+                root.chmod(mountpoint / "lost+found", 0700);
             }
     }
 

@@ -205,7 +205,7 @@ std::string root_file(const fs::path& raw, const fs::path& scratch, const std::s
     return out;
 }
 
-TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere, and needs no kernel") {
+TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere and needs no kernel, and %post sees the ext4 root's lost+found") {
     require_tools();
     Scratch s;
     const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
@@ -215,7 +215,9 @@ TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere, and 
     // disk with reqpart's biosboot and ESP: no kernel is installed
     std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
                       << "selinux --disabled\nbootloader --disabled\nreqpart\npart / --size=64\n"
-                      << "%packages --nocore\nhello\napi-dirs\n%end\n";
+                      << "%packages --nocore\nhello\napi-dirs\n%end\n"
+                      // what %post (and the relabel after it) sees: / is ext4, so /lost+found is there
+                      << "%post --nochroot\nstat -c '%a %U' \"$INSTALL_ROOT/lost+found\" > \"$INSTALL_ROOT/seen-by-post\"\n%end\n";
     auto r = appliance({"-c", ks.string(), "-n", "container", "-t", s.path.string(), "-o", (s.path / "out").string()});
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
@@ -234,6 +236,7 @@ TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere, and 
     CHECK_THAT(run(mdir).output, !Contains("EFI"));
     CHECK_THAT(root_file(raw, s.path, "/boot/grub2/grub.cfg"), Contains("File not found"));
     CHECK_THAT(root_file(raw, s.path, "/usr/bin/hello"), !Contains("File not found"));
+    CHECK_THAT(root_file(raw, s.path, "/seen-by-post"), Contains("\n700 root\n"));
 }
 
 TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracut made, other packages run dracut again") {
