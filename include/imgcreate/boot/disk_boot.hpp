@@ -22,6 +22,7 @@
 //                    GRUB in the disk or the ESP), and no kernel needed (a container's disk).
 //                    bootloader --location=none still gets GRUB, as livecd-creator reads it: the
 //                    live spins ask for it, and a disk made from one is meant to boot.
+//                    /root/anaconda-ks.cfg: the kickstart, flattened, as appliance-creator writes it
 //   before_unmount   the dracut config is taken out again
 #pragma once
 
@@ -33,6 +34,7 @@
 #include <imgcreate/disk/build_layout.hpp>
 #include <imgcreate/install/kernel_versions.hpp>
 #include <imgcreate/kickstart/document.hpp>
+#include <imgcreate/kickstart/writer.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
@@ -176,6 +178,7 @@ public:
     }
 
     void configure_boot(BuildContext& ctx) {
+        write_kickstart(ctx);
         if (disabled(ctx)) {
             log::info("boot loader: none (bootloader --disabled): the disk gets no GRUB and no grub.cfg, and boots "
                       "only with a kernel given from outside");
@@ -206,6 +209,17 @@ public:
     }
 
 private:
+    // /root/anaconda-ks.cfg: the kickstart the image was built from, flattened, as appliance-creator
+    // and anaconda leave it; root's alone (0600), since it may hold passwords.
+    static void write_kickstart(const BuildContext& ctx) {
+        if (!ctx.kickstart) return;
+        RootDir root(ctx.install_root);
+        if (!root.is_directory("root")) root.mkdirs("root", 0700);
+        kickstart::WriteOptions options;
+        options.header = "# The kickstart this image was built from, written by imgcreate";
+        root.write_file("root/anaconda-ks.cfg", kickstart::to_string(*ctx.kickstart, options), 0600);
+    }
+
     static bool disabled(const BuildContext& ctx) { return ctx.kickstart && ctx.kickstart->bootloader && ctx.kickstart->bootloader->disabled; }
 
     static boot::DiskMenu menu_for(const BuildContext& ctx, const disk::Layout& layout) {

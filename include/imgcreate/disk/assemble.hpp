@@ -29,7 +29,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -150,7 +149,6 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
     for (const auto& m : layout.mountpoints())
         if (m != "/") root.mkdirs(fs::path(m).relative_path());
     fs::create_directories(work);
-    if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
 
     struct Piece {
         const Partition* partition;

@@ -174,6 +174,13 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
         CHECK_THAT(grub, Contains("linux /boot/vmlinuz-6.5.6-300.fc39.x86_64 root=UUID=" + uuid.substr(0, 36) + " ro console=ttyS0"));
         CHECK_THAT(grub, Contains("terminal_output console serial"));
         CHECK_THAT(output_of({"debugfs", "-R", "ls /etc/dracut.conf.d", root.string()}), !Contains("imgcreate-disk"));
+        // the kickstart, as ksflatten writes it, is left for root as appliance-creator leaves it
+        auto in_image = output_of({"debugfs", "-R", "cat /root/anaconda-ks.cfg", root.string()});
+        in_image = in_image.substr(in_image.find('\n') + 1);  // debugfs's banner
+        CHECK_THAT(in_image, StartsWith("# The kickstart this image was built from, written by imgcreate\n"));
+        const auto flat = output_of({(fs::path(IMGCREATE_BINARY_DIR) / "examples/ksflatten").string(), "-c", ks.string()});
+        CHECK(in_image.substr(in_image.find('\n')) == flat.substr(flat.find('\n')));
+        CHECK_THAT(output_of({"debugfs", "-R", "stat /root/anaconda-ks.cfg", root.string()}), Contains("Mode:  0600"));
     }
 }
 
