@@ -21,6 +21,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/stat.h>
@@ -116,6 +117,22 @@ disk::Layout planned(const std::string& ks) {
     return layout;
 }
 
+// assemble_disks (the disk named "appliance", pieces in <scratch>/work), with the log it wrote.
+std::pair<std::vector<fs::path>, std::string> assemble_logged(const disk::Layout& layout, const fs::path& tree,
+                                                              const fs::path& scratch, std::optional<long long> epoch) {
+    Logger::instance().open_file((scratch / "log").string());
+    std::vector<fs::path> images;
+    try {
+        images = disk::assemble_disks(layout, tree, scratch, scratch / "work", "appliance", epoch);
+    } catch (...) {
+        Logger::instance().close_file();
+        throw;
+    }
+    Logger::instance().close_file();
+    std::ifstream in(scratch / "log");
+    return {images, std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
+}
+
 void require_tools() {
     for (const char* t : {"sfdisk", "blkid", "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs", "mkfs.fat", "mcopy", "mkswap", "xfs_db",
                           "e2fsck", "xfs_repair", "fsck.vfat", "btrfs", "debugfs", "dd"})
@@ -141,12 +158,8 @@ TEST_CASE("a GPT disk with biosboot, ESP, /boot, /, xfs /home and swap is assemb
                           "part / --size=64 --label=root\n"
                           "part /home --fstype=xfs --size=300\n"
                           "part swap --size=16\n");
-    Logger::instance().open_file((scratch.path / "log").string());
-    const auto images = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "appliance", epoch);
-    Logger::instance().close_file();
+    const auto [images, log] = assemble_logged(layout, tree, scratch.path, epoch);
     // where each ext4 filesystem was written
-    std::ifstream log_file(scratch.path / "log");
-    const std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
     CHECK((log.find("image labelled 'root' for / in appliance-sda.raw at ") != std::string::npos) == !epoch);
     CHECK(fs::is_empty(scratch.path / "work"));  // no piece left
     REQUIRE(images.size() == 1);
@@ -240,11 +253,7 @@ TEST_CASE("an ext4 part whose --mkfsoptions give their own -E is made on its own
     make_tree(tree);
     auto layout = planned("part / --size=64 --mkfsoptions=\"-E stride=16,stripe_width=32\"\n"
                           "part /boot --size=32\n");
-    Logger::instance().open_file((scratch.path / "log").string());
-    const auto images = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "appliance", std::nullopt);
-    Logger::instance().close_file();
-    std::ifstream log_file(scratch.path / "log");
-    const std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+    const auto [images, log] = assemble_logged(layout, tree, scratch.path, std::nullopt);
     INFO(log);
     CHECK(log.find("ext4 image for / in appliance-sda.raw at ") == std::string::npos);
     CHECK(log.find("ext4 image for /boot in appliance-sda.raw at ") != std::string::npos);
