@@ -29,13 +29,21 @@ public:
         layout_ = disk::build_layout(ctx);
         // The tree in memory when the disks' filesystems fit in half of the available memory: it
         // then goes with one unmount, where removing it file by file from a disk mounted with
-        // discard takes longer than the whole build.
-        if (!memory_.hold_with_siblings(ctx, std::max<std::uint64_t>(total_mib(), 64))) DirectoryMount{}.mount(ctx);
+        // discard takes longer than the whole build. autopart without --disk-size makes its disk
+        // as large as the tree at the end (disk::build_layout_for_tree): its tree may take all of
+        // that half, not only the smallest layout planned now.
+        sized_by_tree_ = layout_.autopart && !layout_.disks.empty() &&
+                         !ctx.options.disk_size_mib.count(layout_.disks.front().name);
+        memory_limit_mib_ = std::max<std::uint64_t>(total_mib(), 64);
+        if (sized_by_tree_)
+            if (const auto available = mount::available_memory_bytes())
+                memory_limit_mib_ = std::max(memory_limit_mib_, (*available / 2) >> 20);
+        if (!memory_.hold_with_siblings(ctx, memory_limit_mib_)) DirectoryMount{}.mount(ctx);
         make_lost_and_found(ctx);
         for (const auto& d : layout_.disks)
             log::info("disk ", d.name, ": ", d.size_mib, " MiB, ", d.label == disk::LabelType::gpt ? "GPT" : "msdos", ", ",
                       d.partitions.size(), " partitions; the filesystems are made from ", ctx.install_root.string(),
-                      memory_.held() ? " (in memory)" : "", " at the end");
+                      memory_.held() ? " (in memory, up to " + std::to_string(memory_limit_mib_) + " MiB)" : "", " at the end");
     }
     void unmount(BuildContext&) {}
 
@@ -46,6 +54,12 @@ public:
     // After a failed install or configure step: a tree in memory that filled its tmpfs (the
     // size of every filesystem of the layout) is a layout too small for it.
     std::optional<std::string> full_root_message(const BuildContext& ctx) const {
+        if (sized_by_tree_) {
+            if (!memory_.full_message(ctx, "", "")) return std::nullopt;
+            return "the tree outgrew the " + std::to_string(memory_limit_mib_) + " MiB of memory it was installed in (half "
+                   "of what was available; autopart without --disk-size makes the disk as large as the tree): build "
+                   "with --tree-on-disk";
+        }
         return memory_.full_message(ctx, "the part sizes", "the layout's partitions hold " + std::to_string(total_mib()) + " MiB");
     }
 
@@ -101,6 +115,8 @@ private:
 
     disk::Layout layout_;
     mount::TreeInMemory memory_;
+    bool sized_by_tree_ = false;
+    std::uint64_t memory_limit_mib_ = 0;
 };
 
 }  // namespace imgcreate
