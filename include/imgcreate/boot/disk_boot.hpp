@@ -17,7 +17,9 @@
 //                    own GRUB modules, else the host's. UEFI, when the layout has an ESP: the
 //                    image's own shim and GRUB (else a GRUB made from the host's modules) as
 //                    /boot/efi/EFI/BOOT/BOOTX64.EFI, with a grub.cfg that finds /boot by UUID;
-//                    the ESP is then made from /boot/efi like any filesystem
+//                    the ESP is then made from /boot/efi like any filesystem. A GPT disk with an
+//                    ESP and no biosboot partition boots with UEFI alone; one that could boot
+//                    neither way is refused before any work (check)
 //                    With bootloader --disabled, as anaconda: no boot loader at all (no grub.cfg, no
 //                    GRUB in the disk or the ESP), and no kernel needed (a container's disk).
 //                    bootloader --location=none still gets GRUB, as livecd-creator reads it: the
@@ -162,6 +164,14 @@ inline void make_disk_grub_image(Firmware firmware, const std::filesystem::path&
     std::filesystem::remove(early);
 }
 
+// Whether GRUB has a place on the disk for BIOS booting: the gap after an msdos disk's MBR, or a
+// GPT disk's biosboot partition.
+inline bool bios_bootable(const disk::Disk& disk) {
+    return disk.label == disk::LabelType::dos ||
+           std::any_of(disk.partitions.begin(), disk.partitions.end(),
+                       [](const disk::Partition& p) { return p.content == disk::Content::biosboot; });
+}
+
 // Where DiskBoot leaves boot.img and core.img for DiskStage.
 inline std::filesystem::path disk_bios_boot_dir(const BuildContext& ctx) { return ctx.build_dir / "bios-boot"; }
 
@@ -190,7 +200,12 @@ public:
         root.mkdirs("boot/grub2");
         root.write_file("boot/grub2/grub.cfg", boot::disk_grub_config(menu_));
         log::info("GRUB menu: ", menu_.kernels.size(), " kernel(s), root=UUID=", menu_.root_uuid);
-        prepare_bios(ctx);
+        if (boot::bios_bootable(layout.disks.front())) {
+            prepare_bios(ctx);
+        } else {
+            log::info("BIOS boot: none (GPT disk ", layout.disks.front().name, " has no biosboot partition; 'reqpart' or "
+                      "'part biosboot --fstype=biosboot --size=1' adds one)");
+        }
         if (layout.find("/boot/efi")) prepare_efi(ctx);
         else log::info("UEFI boot: none (the layout has no /boot/efi)");
     }
@@ -202,6 +217,17 @@ public:
     }
 
     const boot::DiskMenu& menu() const noexcept { return menu_; }
+
+    // A disk that could boot neither way is refused before any work.
+    void check(const BuildContext& ctx) const {
+        if (disabled(ctx)) return;
+        const auto layout = disk::plan_build_layout(ctx);
+        if (layout.disks.empty() || boot::bios_bootable(layout.disks.front()) || layout.find("/boot/efi")) return;
+        throw ConfigError("disk " + layout.disks.front().name + " would boot neither with BIOS nor with UEFI: it is GPT with "
+                          "no biosboot partition, and the layout has no /boot/efi. Add 'reqpart' (both), or 'part biosboot "
+                          "--fstype=biosboot --size=1' (BIOS), or 'part /boot/efi --fstype=efi --size=600' (UEFI); or "
+                          "'bootloader --disabled' for a disk with no boot loader");
+    }
 
     RequiredPrograms required_programs(const BuildContext& ctx) const {
         if (disabled(ctx)) return {};

@@ -247,6 +247,39 @@ TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere and n
     CHECK_THAT(root_file(raw, s.path, "/seen-by-post"), Contains("\n700 root\n"));
 }
 
+TEST_CASE("a GPT disk with an ESP and no biosboot boots with UEFI alone, one with neither is refused before any work") {
+    require_tools();
+    Scratch s;
+    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
+                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
+    const auto ks = s.path / "uefi.ks";
+    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+                      << "selinux --disabled\nbootloader --timeout=1\n"
+                      << "part /boot/efi --fstype=efi --size=100\npart / --size=64\n"
+                      << "%packages --nocore\nhello\nkernel-core\napi-dirs\n%end\n"
+                      << "%pre-install\nmkdir -p \"$INSTALL_ROOT/boot\"\n"
+                      << "echo initramfs > \"$INSTALL_ROOT/boot/initramfs-6.5.6-300.fc39.x86_64.img\"\n%end\n";
+    auto r = appliance({"-c", ks.string(), "-n", "uefi", "-t", s.path.string(), "-o", (s.path / "out").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    CHECK_THAT(r.output, Contains("BIOS boot: none (GPT disk sda has no biosboot partition"));
+    const auto raw = s.path / "out/uefi-sda.raw";
+    CHECK(output_of({"sh", "-c", "head -c 440 '" + raw.string() + "' | tr -d '\\000' | wc -c"}) == "0\n");
+    Command mdir;
+    mdir.argv = {"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(1048576), "::/EFI/BOOT"};
+    mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
+    CHECK_THAT(run(mdir).output, Contains("BOOTX64.EFI"));
+
+    // neither a biosboot partition nor an ESP: said before the repository is even read
+    const auto none = s.path / "none.ks";
+    std::ofstream(none) << "repo --name=gone --baseurl=file:///nonexistent/repo\npart / --size=64\n%packages\nhello\n%end\n";
+    auto refused = appliance({"-c", none.string(), "-n", "none", "-t", s.path.string(), "-o", (s.path / "out2").string()});
+    CHECK(refused.exit_status == 1);
+    CHECK_THAT(refused.output, Contains("error: disk sda would boot neither with BIOS nor with UEFI: it is GPT with no "
+                                        "biosboot partition, and the layout has no /boot/efi. Add 'reqpart'"));
+    CHECK_FALSE(fs::exists(s.path / "out2"));
+}
+
 TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracut made, other packages run dracut again") {
     require_tools();
     Scratch s;
