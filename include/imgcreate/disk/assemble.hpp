@@ -32,6 +32,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace imgcreate::disk {
@@ -81,24 +82,6 @@ inline mount::FilesystemSpec filesystem_spec(const Partition& p) {
     return spec;
 }
 
-// The mount points of the layout below `mountpoint`, relative to it, the top-most only
-// (/boot/efi is inside /boot's subtree when / leaves /boot out).
-inline std::vector<std::filesystem::path> nested_mountpoints(const Layout& layout, const std::string& mountpoint) {
-    std::vector<std::string> below;
-    const std::string prefix = mountpoint == "/" ? "/" : mountpoint + "/";
-    for (const auto& m : layout.mountpoints())
-        if (m != mountpoint && m.rfind(prefix, 0) == 0) below.push_back(m);
-    std::vector<std::filesystem::path> out;
-    for (const auto& m : below) {
-        bool inside_another = false;
-        for (const auto& other : below)
-            if (other != m && m.rfind(other + "/", 0) == 0) inside_another = true;
-        if (!inside_another) out.push_back(std::filesystem::path(m.substr(prefix.size())));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 // The image file of a disk: <name>-<disk>.raw, as appliance-creator names it.
 inline std::filesystem::path disk_image_path(const std::filesystem::path& dir, const std::string& name, const Disk& disk) {
     return dir / (name + "-" + disk.name + ".raw");
@@ -106,18 +89,18 @@ inline std::filesystem::path disk_image_path(const std::filesystem::path& dir, c
 
 namespace detail {
 
-// Makes partition `p`'s filesystem from `subtree` (without `excluded`, relative to it) in `image`
-// at the partition's offset: written there (ext*), or made in `piece` and copied in, holes kept.
+// Makes partition `p`'s filesystem from `subtree` in `image` at the partition's offset: written
+// there (ext*), or made in `piece` and copied in, holes kept.
 inline void write_partition(const Layout& layout, const Partition& p, const std::filesystem::path& subtree,
-                            const std::vector<std::filesystem::path>& excluded, const std::filesystem::path& piece,
-                            const std::filesystem::path& image, std::optional<long long> epoch) {
+                            const std::filesystem::path& piece, const std::filesystem::path& image,
+                            std::optional<long long> epoch) {
     const auto spec = filesystem_spec(p);
     const bool in_place = mount::writes_at_offset(spec, epoch.has_value());
     try {
         if (in_place)
-            mount::make_filesystem_from_tree(spec, subtree, image, epoch, excluded, p.start_mib << 20);
+            mount::make_filesystem_from_tree(spec, subtree, image, epoch, {}, p.start_mib << 20);
         else
-            mount::make_filesystem_from_tree(spec, subtree, piece, epoch, excluded);
+            mount::make_filesystem_from_tree(spec, subtree, piece, epoch);
     } catch (const MountError& e) {
         // autopart's partitions have no --size to raise: they grow with the disk.
         const std::string full = "the image is full: raise part ", said = e.what();
@@ -128,6 +111,30 @@ inline void write_partition(const Layout& layout, const Partition& p, const std:
     if (in_place) return;
     copy_sparse(piece, image, p.start_mib << 20);
     std::filesystem::remove(piece);
+}
+
+// Each mount point must be a directory of the tree, reached through directories: its subtree is
+// moved aside (a rename of the host path), and a link on the way (a package's /opt -> /opt, say)
+// would lead out of the tree. Anaconda mounts every filesystem before the install, so a package
+// could not put a link there either.
+inline void refuse_linked_mountpoints(const Layout& layout, const std::filesystem::path& tree) {
+    namespace fs = std::filesystem;
+    for (const auto& m : layout.mountpoints()) {
+        fs::path at = tree;
+        for (const auto& part : fs::path(m).relative_path()) {
+            at /= part;
+            struct stat st {};
+            if (::lstat(at.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+            const auto in_image = "/" + at.lexically_relative(tree).string();
+            std::error_code ec;
+            const auto what = S_ISLNK(st.st_mode) ? "a symbolic link to " + fs::read_symlink(at, ec).string()
+                                                  : std::string("not a directory");
+            throw MountError("the mount point " + m + " cannot be made: " + in_image + " in the image is " + what +
+                                 ", and a filesystem is made from the directory it is mounted on. Mount it elsewhere, "
+                                 "or make " + in_image + " a directory in %post",
+                             at.string());
+        }
+    }
 }
 
 }  // namespace detail
@@ -145,6 +152,7 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
                                                          const std::string& name, std::optional<long long> epoch,
                                                          unsigned workers = 0) {
     namespace fs = std::filesystem;
+    detail::refuse_linked_mountpoints(layout, tree);
     RootDir root(tree);
     for (const auto& m : layout.mountpoints())
         if (m != "/") root.mkdirs(fs::path(m).relative_path());
@@ -185,26 +193,20 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
     {
         mount::detail::ExcludedSubtrees apart(tree, mountpoints);
         std::vector<std::function<void()>> jobs;
-        bool alone = false;  // a mount point that is no directory (a link): made the old way, one at a time
         // The largest first: the others fit in beside it.
         std::stable_sort(pieces.begin(), pieces.end(),
                          [](const Piece& a, const Piece& b) { return a.partition->size_mib > b.partition->size_mib; });
         for (const auto& piece : pieces) {
             const auto& p = *piece.partition;
             const bool whole = p.mountpoint.empty() || p.mountpoint == "/";  // swap takes nothing from it
-            auto subtree = whole ? tree : apart.aside(tree, fs::path(p.mountpoint).relative_path());
-            std::vector<fs::path> excluded;
-            if (subtree.empty()) {
-                alone = true;
-                subtree = root.host_path(fs::path(p.mountpoint).relative_path());
-                excluded = nested_mountpoints(layout, p.mountpoint);
-            }
-            jobs.push_back([&layout, &p, subtree, excluded, piece, epoch] {
+            const auto subtree = whole ? tree : apart.aside(tree, fs::path(p.mountpoint).relative_path());
+            if (subtree.empty()) throw MountError("the mount point " + p.mountpoint + " was not set aside", p.mountpoint);
+            jobs.push_back([&layout, &p, subtree, piece, epoch] {
                 check_interrupted();
-                detail::write_partition(layout, p, subtree, excluded, piece.piece, piece.image, epoch);
+                detail::write_partition(layout, p, subtree, piece.piece, piece.image, epoch);
             });
         }
-        run_side_by_side(jobs, alone ? 1 : workers);
+        run_side_by_side(jobs, workers);
     }
     for (const auto& d : layout.disks)
         log::info("wrote disk ", d.name, " (", d.size_mib, " MiB, ", d.partitions.size(), " partitions) to ",

@@ -624,6 +624,18 @@ inline void make_vfat_from_tree(const FilesystemSpec& spec, const std::filesyste
     mkfs.argv.push_back(image.string());
     run(mkfs);
 
+    // mcopy copies what a link names, on the host: a link in the image (to /etc/shadow, say) would
+    // bring the host's file in. vfat holds no links, and rpm cannot write one on a mounted ESP.
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(tree, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_symlink(ec))
+            throw MountError("the vfat filesystem for " + spec.mountpoint + " cannot hold the symbolic link " +
+                                 (fs::path(spec.mountpoint) / it->path().lexically_relative(tree)).string() + " -> " +
+                                 fs::read_symlink(it->path(), ec).string() +
+                                 ": vfat has no links (rpm could not write one on a real ESP either); replace it "
+                                 "with a copy, or remove it, in %post",
+                             it->path().string());
+    if (ec) throw MountError("cannot read " + tree.string() + ": " + ec.message(), tree.string());
     std::vector<std::string> entries;
     for (const auto& e : fs::directory_iterator(tree)) entries.push_back(e.path().string());
     if (entries.empty()) return;

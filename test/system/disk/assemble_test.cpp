@@ -275,6 +275,45 @@ TEST_CASE("an ext4 part whose --mkfsoptions give their own -E is made on its own
     CHECK(fs::is_empty(scratch.path / "work"));
 }
 
+TEST_CASE("a mount point reached through a link in the tree, or a link in a vfat tree, is refused and the host is untouched") {
+    require_tools();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    // a directory of the host that an absolute link in the image would name if followed outside the tree
+    const auto host = scratch.path / "host";
+    write(host / "data/keep", "the host's own file");
+    write(host / "secret", "the host's secret");
+
+    SECTION("a mount point below a link: its subtree would be the host's") {
+        fs::create_directory_symlink(host, tree / "opt");
+        auto layout = planned("part / --size=64\npart /opt/data --size=16\n");
+        try {
+            disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "appliance", std::nullopt);
+            FAIL("a mount point below a link was made");
+        } catch (const MountError& e) {
+            CHECK_THAT(std::string(e.what()), Contains("the mount point /opt/data cannot be made: /opt in the image is a "
+                                                       "symbolic link to " + host.string()));
+        }
+        CHECK_THAT(output_of({"cat", (host / "data/keep").string()}), Contains("the host's own file"));
+        CHECK_FALSE(fs::exists(scratch.path / "appliance-sda.raw"));
+    }
+    SECTION("a link in the ESP's tree: mtools would copy the host's file it names") {
+        fs::create_symlink(host / "secret", tree / "boot/efi/EFI/BOOT/grub.cfg");
+        auto layout = planned("part /boot/efi --fstype=efi --size=50\npart / --size=64\n");
+        try {
+            disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "appliance", std::nullopt);
+            FAIL("a vfat filesystem was made from a tree with a link");
+        } catch (const MountError& e) {
+            CHECK_THAT(std::string(e.what()), Contains("the vfat filesystem for /boot/efi cannot hold the symbolic link "
+                                                       "/boot/efi/EFI/BOOT/grub.cfg -> " + (host / "secret").string()));
+        }
+        CHECK(fs::is_symlink(tree / "boot/efi/EFI/BOOT/grub.cfg"));  // the tree is whole again
+        CHECK(fs::exists(tree / "boot/efi/EFI/BOOT/BOOTX64.EFI"));
+        for (const auto& e : fs::directory_iterator(scratch.path)) CHECK_THAT(e.path().filename().string(), !Contains("tree."));
+    }
+}
+
 TEST_CASE("an msdos disk with a btrfs root and logical partitions is assembled and reads back") {
     require_tools();
     test::ScratchDir scratch;
