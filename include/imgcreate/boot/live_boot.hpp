@@ -29,10 +29,16 @@
 #include <imgcreate/support/root_path.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace imgcreate {
 
@@ -47,9 +53,31 @@ inline void write_text(const fs::path& path, const std::string& text) {
     if (!out.flush()) throw BootError("cannot write " + path.string(), path.string());
 }
 
-inline void copy_into(const fs::path& from, const fs::path& to) {
+// Copies `from` to `to`. A file of the image (`from` below `root`) is read through the image's own
+// links: a link in it to /etc/shadow names the image's, not the build host's.
+inline void copy_into(const fs::path& from, const fs::path& to, const fs::path& root = {}) {
     fs::create_directories(to.parent_path());
-    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+    const auto rel = root.empty() ? fs::path() : from.lexically_relative(root);
+    if (rel.empty() || *rel.begin() == "..") {
+        fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+        return;
+    }
+    const auto in = RootDir(root).open(rel, O_RDONLY);
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw BootError("/" + rel.string() + " in the image is not a file", rel.string());
+    std::ofstream out(to, std::ios::binary | std::ios::trunc);
+    char buffer[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(in.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw BootError("cannot read /" + rel.string() + " in the image: " + std::strerror(errno), rel.string());
+        if (n == 0) break;
+        out.write(buffer, n);
+    }
+    if (!out.flush()) throw BootError("cannot write " + to.string(), to.string());
+    out.close();
+    fs::permissions(to, fs::perms(st.st_mode & 0777));
 }
 
 // Kernels in the order they go on the ISO: the default one (bootloader --default names its
@@ -91,16 +119,18 @@ inline bool root_has_program(const fs::path& root, const std::string& name) {
 // The image's own signed EFI loaders, as livecd-tools takes them: shim as BOOTX64.EFI and
 // the CD-capable grub (gcdx64) beside it.
 inline bool copy_image_efi_loaders(const fs::path& root, const fs::path& efi_dir) {
+    const RootDir image(root);
+    if (!image.is_directory("boot/efi/EFI")) return false;
     std::error_code ec;
-    for (const auto& vendor : fs::directory_iterator(root / "boot/efi/EFI", ec)) {
-        const auto shim = vendor.path() / "shimx64.efi";
+    for (const auto& vendor : fs::directory_iterator(image.host_path("boot/efi/EFI"), ec)) {
+        const auto dir = fs::path("boot/efi/EFI") / vendor.path().filename();
         fs::path grub;
         for (const char* g : {"gcdx64.efi", "grubx64.efi"})
-            if (fs::is_regular_file(vendor.path() / g)) { grub = vendor.path() / g; break; }
-        if (!fs::is_regular_file(shim) || grub.empty()) continue;
-        copy_into(shim, efi_dir / "BOOTX64.EFI");
-        copy_into(grub, efi_dir / "grubx64.efi");
-        log::info("EFI boot: the image's own shim and GRUB from ", vendor.path().string());
+            if (image.is_regular_file(dir / g)) { grub = dir / g; break; }
+        if (!image.is_regular_file(dir / "shimx64.efi") || grub.empty()) continue;
+        copy_into(root / dir / "shimx64.efi", efi_dir / "BOOTX64.EFI", root);
+        copy_into(root / grub, efi_dir / "grubx64.efi", root);
+        log::info("EFI boot: the image's own shim and GRUB from /", dir.string());
         return true;
     }
     return false;
@@ -171,9 +201,12 @@ private:
         menu.kernels = boot::detail::live_kernels(ctx);
         menu.check_media = boot::detail::root_has_program(ctx.install_root, "checkisomd5");
         std::error_code ec;
+        const RootDir image(ctx.install_root);
         for (const auto& e : fs::directory_iterator(ctx.install_root / "boot", ec))
-            if (e.path().filename().string().rfind("memtest86", 0) == 0 && e.is_regular_file()) {
-                boot::detail::copy_into(e.path(), boot::live_iso_dir(ctx) / "isolinux/memtest");
+            if (e.path().filename().string().rfind("memtest86", 0) == 0 &&
+                image.is_regular_file(fs::path("boot") / e.path().filename())) {
+                boot::detail::copy_into(ctx.install_root / "boot" / e.path().filename(),
+                                        boot::live_iso_dir(ctx) / "isolinux/memtest", ctx.install_root);
                 menu.memtest = true;
                 break;
             }
@@ -190,13 +223,13 @@ private:
             const auto& k = menu.kernels[i];
             const auto n = std::to_string(i);
             const auto vmlinuz = root / "boot" / ("vmlinuz-" + k.version);
-            if (!fs::is_regular_file(vmlinuz))
+            if (!RootDir(root).is_regular_file(vmlinuz.lexically_relative(root)))
                 throw BootError("kernel " + k.version + " of package " + k.package + " has no /boot/vmlinuz-" + k.version +
                                 " in the image", k.version);
-            boot::detail::copy_into(vmlinuz, images / ("vmlinuz" + n));
+            boot::detail::copy_into(vmlinuz, images / ("vmlinuz" + n), root);
             const auto initrd = images / ("initrd" + n + ".img");
             if (auto own = boot::installed_initramfs(root, k.version); !own.empty()) {
-                boot::detail::copy_into(own, initrd);
+                boot::detail::copy_into(own, initrd, root);
                 continue;
             }
             boot::HostInitramfs job;
@@ -213,7 +246,7 @@ private:
     void install_isolinux(const BuildContext& ctx, const boot::LiveMenu& menu) {
         const auto dir = boot::live_iso_dir(ctx) / "isolinux";
         for (const auto& f : boot::isolinux_files())
-            boot::detail::copy_into(boot::find_syslinux_file(ctx.install_root, f), dir / f);
+            boot::detail::copy_into(boot::find_syslinux_file(ctx.install_root, f), dir / f, ctx.install_root);
         boot::detail::write_text(dir / "isolinux.cfg", boot::isolinux_config(menu));
         log::info("BIOS boot: isolinux");
     }

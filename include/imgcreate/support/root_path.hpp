@@ -68,6 +68,15 @@ public:
         return false;
     }
 
+    bool is_regular_file(const std::filesystem::path& rel) const {
+        int fd = detail::openat2_in_root(fd_.get(), detail::relative_in_root(rel), O_PATH, 0);
+        if (fd < 0) return false;
+        struct stat st {};
+        const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        ::close(fd);
+        return regular;
+    }
+
     bool is_directory(const std::filesystem::path& rel) const {
         int fd = detail::openat2_in_root(fd_.get(), detail::relative_in_root(rel), O_PATH | O_DIRECTORY, 0);
         if (fd >= 0) { ::close(fd); return true; }

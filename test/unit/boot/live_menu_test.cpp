@@ -1,15 +1,20 @@
 // The live ISO's boot menus and tool command lines, as text: what GRUB, isolinux, dracut,
-// mksquashfs and xorriso are given.
+// mksquashfs and xorriso are given; and the image's EFI loaders it takes.
 #include <catch2/catch.hpp>
 
 #include <imgcreate/boot/dracut.hpp>
 #include <imgcreate/boot/grub.hpp>
 #include <imgcreate/boot/isolinux.hpp>
+#include <imgcreate/boot/live_boot.hpp>
 #include <imgcreate/boot/live_menu.hpp>
 #include <imgcreate/stage/squashfs.hpp>
 #include <imgcreate/stage/xorriso.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -224,4 +229,43 @@ TEST_CASE("the isolinux ISO layout uses isohdpfx and the EFI image inside the tr
     CHECK(contains(argv, "isolinux/isolinux.bin"));
     CHECK(contains(argv, "-isohybrid-gpt-basdat"));
     CHECK(contains(argv, "images/efiboot.img"));
+}
+
+TEST_CASE("a live ISO takes the image's shim and GRUB through the image's own links, never a file of the build host") {
+    namespace fs = std::filesystem;
+    char tmpl[] = "/tmp/imgcreate-efi-XXXXXX";
+    const fs::path dir = ::mkdtemp(tmpl);
+    struct Remove {
+        fs::path path;
+        ~Remove() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } remove{dir};
+    const auto root = dir / "root", iso = dir / "iso";
+    auto write = [](const fs::path& path, const std::string& text) {
+        fs::create_directories(path.parent_path());
+        std::ofstream(path) << text;
+    };
+    write(root / "usr/share/shim/shimx64.efi", "the image's shim");
+    write(root / "boot/efi/EFI/fedora/grubx64.efi", "the image's grub");
+    // an absolute link, as packages ship them: it names a file of the image
+    fs::create_symlink("/usr/share/shim/shimx64.efi", root / "boot/efi/EFI/fedora/shimx64.efi");
+    auto read = [](const fs::path& path) {
+        std::ifstream in(path);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+
+    SECTION("the link is followed inside the image") {
+        REQUIRE(boot::detail::copy_image_efi_loaders(root, iso));
+        CHECK(read(iso / "BOOTX64.EFI") == "the image's shim");
+        CHECK(read(iso / "grubx64.efi") == "the image's grub");
+    }
+    SECTION("a link to a file the image does not have is no loader, though the host has that file") {
+        write(dir / "host-grub.efi", "the build host's file");
+        fs::remove(root / "boot/efi/EFI/fedora/grubx64.efi");
+        fs::create_symlink(dir / "host-grub.efi", root / "boot/efi/EFI/fedora/grubx64.efi");
+        CHECK_FALSE(boot::detail::copy_image_efi_loaders(root, iso));
+        CHECK_FALSE(fs::exists(iso / "grubx64.efi"));
+    }
 }
