@@ -42,6 +42,8 @@
 #include <imgcreate/support/process.hpp>
 #include <imgcreate/support/root_path.hpp>
 
+#include <rpm/rpmver.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -96,7 +98,7 @@ inline std::string disk_grub_config(const DiskMenu& menu) {
         const std::string args = "root=UUID=" + menu.root_uuid + " ro" +
                                  (menu.root_subvolume.empty() ? "" : " rootflags=subvol=" + menu.root_subvolume) +
                                  (menu.append.empty() ? "" : " " + menu.append);
-        cfg += "menuentry '" + menu.title + " (" + k.version + ")' --class gnu-linux --class gnu --class os" +
+        cfg += "menuentry " + grub_quoted(menu.title + " (" + k.version + ")") + " --class gnu-linux --class gnu --class os" +
                (menu.password_hash.empty() ? "" : " --unrestricted") + " {\n";
         cfg += "\tlinux " + menu.boot_prefix + "/vmlinuz-" + k.version + " " + args + "\n";
         cfg += "\tinitrd " + menu.boot_prefix + "/initramfs-" + k.version + ".img\n";
@@ -132,14 +134,22 @@ inline std::string grub_password_hash(const std::string& password, bool iscrypte
     return out.substr(at, out.find_first_of(" \n", at) - at);
 }
 
-// The kernels with bootloader --default's package (or "kernel-" + it) first, newest first.
+// A debug kernel (kernel-debug's, version ...+debug): never the default unless asked for.
+inline bool debug_kernel(const DiskKernel& k) {
+    return k.package.find("-debug") != std::string::npos ||
+           (k.version.size() > 6 && k.version.compare(k.version.size() - 6, 6, "+debug") == 0);
+}
+
+// The kernels with bootloader --default's package (or "kernel-" + it) first, then the others but
+// debug kernels, then those; newest first within each, as rpm compares versions (6.10 after 6.9).
 inline void order_kernels(std::vector<DiskKernel>& kernels, const std::string& default_package) {
     auto preferred = [&](const DiskKernel& k) {
         return !default_package.empty() && (k.package == default_package || k.package == "kernel-" + default_package);
     };
     std::stable_sort(kernels.begin(), kernels.end(), [&](const DiskKernel& a, const DiskKernel& b) {
         if (preferred(a) != preferred(b)) return preferred(a);
-        return a.version > b.version;
+        if (debug_kernel(a) != debug_kernel(b)) return !debug_kernel(a);
+        return rpmvercmp(a.version.c_str(), b.version.c_str()) > 0;
     });
 }
 

@@ -17,13 +17,21 @@ namespace imgcreate::boot {
 
 enum class Firmware { bios, efi };
 
+// `text` as one word of grub.cfg, in single quotes: a ' in it (--product "Joe's OS") closes the
+// quotes, is given escaped, and opens them again.
+inline std::string grub_quoted(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
 namespace detail {
 
 inline std::string grub_entry(const LiveMenu& menu, std::size_t index, const std::string& title,
                               const std::string& extra_args, const std::string& indent) {
     const std::string i = std::to_string(index);
     std::string args = menu.kernel_args + (extra_args.empty() ? "" : " " + extra_args);
-    return indent + "menuentry '" + title + "' --class gnu-linux --class gnu --class os {\n" +
+    return indent + "menuentry " + grub_quoted(title) + " --class gnu-linux --class gnu --class os {\n" +
            indent + "\tlinux /" + menu.images_dir + "/vmlinuz" + i + " " + args + "\n" +
            indent + "\tinitrd /" + menu.images_dir + "/initrd" + i + ".img\n" +
            indent + "}\n";

@@ -118,11 +118,16 @@ public:
         subvolumes_[destination] = mountpoint;
     }
 
-    void undo() noexcept {
+    // Puts every entry back; false when one could not go back (it is then still where it was moved).
+    bool undo() noexcept {
+        bool whole = true;
         for (auto it = moved_.rbegin(); it != moved_.rend(); ++it) {
             std::error_code ec;
             std::filesystem::rename(it->second, it->first, ec);
-            if (ec) log::error("cannot put ", it->second.string(), " back at ", it->first.string(), ": ", ec.message());
+            if (ec) {
+                whole = false;
+                log::error("cannot put ", it->second.string(), " back at ", it->first.string(), ": ", ec.message());
+            }
         }
         moved_.clear();
         for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
@@ -132,6 +137,7 @@ public:
         made_.clear();
         parents_.clear();
         subvolumes_.clear();
+        return whole;
     }
 
 private:
@@ -237,12 +243,16 @@ inline void make_btrfs_volume(const Layout& layout, const BtrfsVolume& volume, c
         mount::detail::make_sparse_file(image, member->size_mib << 20);
         run(argv);
     } catch (...) {
-        moves.undo();
-        std::error_code ec;
-        fs::remove_all(staging, ec);
+        // what could not go back stays in the staging directory, for the user to take
+        if (moves.undo()) {
+            std::error_code ec;
+            fs::remove_all(staging, ec);
+        }
         throw;
     }
-    moves.undo();
+    if (!moves.undo())
+        throw MountError("files of the tree could not be put back from " + staging.string() + " (the log names them)",
+                         staging.string());
     fs::remove_all(staging);
     std::string names;
     for (const auto& s : volume.subvolumes) names += (names.empty() ? "" : ", ") + s.name;

@@ -5,6 +5,7 @@
 #include <imgcreate/boot/disk_boot.hpp>
 #include <imgcreate/disk/bios_boot.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
+#include <imgcreate/support/process.hpp>
 
 #include <string>
 #include <vector>
@@ -78,6 +79,35 @@ TEST_CASE("bootloader --default puts its kernel package first, newest first with
     CHECK(k[2].version == "6.5.0");
     boot::order_kernels(k, "");
     CHECK(k[0].version == "6.5.0");
+}
+
+TEST_CASE("the default kernel is the newest as rpm compares versions, and never a debug kernel unless asked for") {
+    std::vector<boot::DiskKernel> k = {{"kernel-core", "6.9.12-200.fc40.x86_64"},
+                                       {"kernel-debug-core", "6.10.3-200.fc40.x86_64+debug"},
+                                       {"kernel-core", "6.10.3-200.fc40.x86_64"}};
+    boot::order_kernels(k, "");
+    CHECK(k[0].version == "6.10.3-200.fc40.x86_64");
+    CHECK(k[1].version == "6.9.12-200.fc40.x86_64");
+    CHECK(k[2].package == "kernel-debug-core");
+    boot::order_kernels(k, "debug-core");
+    CHECK(k[0].package == "kernel-debug-core");
+}
+
+TEST_CASE("a title with a quote is one word of grub.cfg, and GRUB's own checker reads the menu") {
+    CHECK(boot::grub_quoted("Joe's OS") == "'Joe'\\''s OS'");
+    auto m = menu();
+    m.title = "Joe's OS";
+    const auto cfg = boot::disk_grub_config(m);
+    CHECK_THAT(cfg, Contains("menuentry 'Joe'\\''s OS (6.1.0-57-amd64)' --class"));
+    if (find_program("grub-script-check").empty()) return;
+    Command check;
+    check.argv = {"grub-script-check"};
+    check.input = cfg;
+    check.check = false;
+    check.log_output = false;
+    const auto r = run(check);
+    INFO(r.output);
+    CHECK(r.exit_status == 0);
 }
 
 TEST_CASE("GRUB's boot code is patched as grub-bios-setup patches it") {
