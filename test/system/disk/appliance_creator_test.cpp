@@ -97,14 +97,35 @@ void require_tools() {
     if (!fs::exists(appliance_creator)) IMGCREATE_SKIP(appliance_creator.string() + " is not built (--target appliance-creator)");
 }
 
+// The small test repository (built once), as a kickstart's repo line.
+std::string local_repo_line() {
+    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
+                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
+    return "repo --name=local --baseurl=file://" + repo.string() + "\n";
+}
+
+// How many of `count` bytes of `raw` from `offset` on are not zero.
+std::string nonzero_bytes(const fs::path& raw, std::uint64_t offset, std::uint64_t count) {
+    return output_of({"sh", "-c", "tail -c +" + std::to_string(offset + 1) + " '" + raw.string() + "' | head -c " +
+                                      std::to_string(count) + " | tr -d '\\000' | wc -c"});
+}
+
+// mdir -b of `dir` in the vfat filesystem `offset_mib` MiB into `raw`, or its complaint.
+std::string vfat_listing(const fs::path& raw, std::uint64_t offset_mib, const std::string& dir) {
+    Command mdir;
+    mdir.argv = {"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(offset_mib << 20), "::" + dir};
+    mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
+    mdir.check = false;
+    mdir.log_output = false;
+    return run(mdir).output;
+}
+
 }  // namespace
 
 // The small repository's system on a GPT disk with reqpart's partitions, /, an ext3 /var and swap.
 fs::path small_kickstart(const fs::path& dir) {
-    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
-                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
     const auto ks = dir / "small.ks";
-    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+    std::ofstream(ks) << local_repo_line()
                       << "selinux --disabled\nbootloader --timeout=3 --append=\"console=ttyS0\"\n"
                       << "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n"
                       // api-dirs owns /proc, /sys and /dev, as Fedora's filesystem package does
@@ -154,11 +175,7 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
         CHECK_THAT(output_of({"sh", "-c", "head -c 440 '" + raw.string() + "' | strings"}), Contains("GRUB"));
     }
     SECTION("the ESP holds a GRUB for UEFI and its grub.cfg finds /boot, here on /") {
-        const std::string esp = raw.string() + "@@" + std::to_string(2 * 1048576);
-        Command mdir;
-        mdir.argv = {"mdir", "-b", "-i", esp, "::/EFI/BOOT"};
-        mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
-        CHECK_THAT(run(mdir).output, Contains("BOOTX64.EFI"));
+        CHECK_THAT(vfat_listing(raw, 2, "/EFI/BOOT"), Contains("BOOTX64.EFI"));
     }
     SECTION("the root's fstab and grub.cfg name the UUIDs blkid finds") {
         const auto root = s.path / "root.img";
@@ -187,12 +204,10 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
 
 // The small repository's system with a dracut stand-in whose every run writes a different image.
 fs::path dracut_kickstart(const fs::path& dir, const std::string& extra_packages = {}) {
-    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
-                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
     const auto standin = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "system/disk/specs",
                                           fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/standin-repo");
     const auto ks = dir / ("dracut" + std::to_string(extra_packages.size()) + ".ks");
-    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+    std::ofstream(ks) << local_repo_line()
                       << "repo --name=standin --baseurl=file://" << standin.string() << "\n"
                       << "selinux --disabled\nbootloader --timeout=3\nreqpart\npart / --size=64\n"
                       << "%packages --nocore\nbusybox-sh\nkernel-core\napi-dirs\ndracut-standin\n" << extra_packages
@@ -216,12 +231,10 @@ std::string root_file(const fs::path& raw, const fs::path& scratch, const std::s
 TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere and needs no kernel, and %post sees the ext4 root's lost+found") {
     require_tools();
     Scratch s;
-    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
-                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
     const auto ks = s.path / "container.ks";
     // a container kickstart's way (Fedora's container kickstarts say bootloader --disabled), on a
     // disk with reqpart's biosboot and ESP: no kernel is installed
-    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+    std::ofstream(ks) << local_repo_line()
                       << "selinux --disabled\nbootloader --disabled\nreqpart\npart / --size=64\n"
                       << "%packages --nocore\nhello\napi-dirs\n%end\n"
                       // what %post (and the relabel after it) sees: / is ext4, so /lost+found is there
@@ -232,16 +245,12 @@ TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere and n
     CHECK_THAT(r.output, Contains("boot loader: none (bootloader --disabled)"));
     const auto raw = s.path / "out/container-sda.raw";
     // the MBR's boot code and the biosboot partition hold nothing
-    CHECK(output_of({"sh", "-c", "head -c 440 '" + raw.string() + "' | tr -d '\\000' | wc -c"}) == "0\n");
-    CHECK(output_of({"sh", "-c", "dd if='" + raw.string() + "' bs=1M skip=1 count=1 status=none | tr -d '\\000' | wc -c"}) == "0\n");
+    CHECK(nonzero_bytes(raw, 0, 440) == "0\n");
+    CHECK(nonzero_bytes(raw, 1 << 20, 1 << 20) == "0\n");
     // the ESP is made, and empty of a boot loader
-    const std::string esp = raw.string() + "@@" + std::to_string(2 * 1048576);
-    Command mdir;
-    mdir.argv = {"mdir", "-b", "-i", esp, "::/"};
-    mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
-    mdir.check = false;
-    mdir.log_output = false;
-    CHECK_THAT(run(mdir).output, !Contains("EFI"));
+    const auto esp = vfat_listing(raw, 2, "/");
+    CHECK_THAT(esp, !Contains("EFI"));
+    CHECK_THAT(esp, !Contains("Cannot initialize"));
     CHECK_THAT(root_file(raw, s.path, "/boot/grub2/grub.cfg"), Contains("File not found"));
     CHECK_THAT(root_file(raw, s.path, "/usr/bin/hello"), !Contains("File not found"));
     CHECK_THAT(root_file(raw, s.path, "/seen-by-post"), Contains("\n700 root\n"));
@@ -250,10 +259,8 @@ TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere and n
 TEST_CASE("a GPT disk with an ESP and no biosboot boots with UEFI alone, one with neither is refused before any work") {
     require_tools();
     Scratch s;
-    const auto repo = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "data/repos/install",
-                                       fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/repo");
     const auto ks = s.path / "uefi.ks";
-    std::ofstream(ks) << "repo --name=local --baseurl=file://" << repo.string() << "\n"
+    std::ofstream(ks) << local_repo_line()
                       << "selinux --disabled\nbootloader --timeout=1\n"
                       << "part /boot/efi --fstype=efi --size=100\npart / --size=64\n"
                       << "%packages --nocore\nhello\nkernel-core\napi-dirs\n%end\n"
@@ -264,11 +271,8 @@ TEST_CASE("a GPT disk with an ESP and no biosboot boots with UEFI alone, one wit
     REQUIRE(r.exit_status == 0);
     CHECK_THAT(r.output, Contains("BIOS boot: none (GPT disk sda has no biosboot partition"));
     const auto raw = s.path / "out/uefi-sda.raw";
-    CHECK(output_of({"sh", "-c", "head -c 440 '" + raw.string() + "' | tr -d '\\000' | wc -c"}) == "0\n");
-    Command mdir;
-    mdir.argv = {"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(1048576), "::/EFI/BOOT"};
-    mdir.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
-    CHECK_THAT(run(mdir).output, Contains("BOOTX64.EFI"));
+    CHECK(nonzero_bytes(raw, 0, 440) == "0\n");
+    CHECK_THAT(vfat_listing(raw, 1, "/EFI/BOOT"), Contains("BOOTX64.EFI"));
 
     // neither a biosboot partition nor an ESP: said before the repository is even read
     const auto none = s.path / "none.ks";
