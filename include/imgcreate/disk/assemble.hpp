@@ -102,11 +102,8 @@ inline void write_partition(const Layout& layout, const Partition& p, const std:
         else
             mount::make_filesystem_from_tree(spec, subtree, piece, epoch);
     } catch (const MountError& e) {
-        // autopart's partitions have no --size to raise: they grow with the disk.
-        const std::string full = "the image is full: raise part ", said = e.what();
-        if (!layout.autopart || said.rfind(full, 0) != 0 || said.find(" (") == std::string::npos) throw;
-        throw MountError("the image is full: autopart's " + p.mountpoint + " grows with the disk; give a larger "
-                         "--disk-size" + said.substr(said.find(" (")), e.resource());
+        if (const auto message = autopart_full_message(layout, p, e.what())) throw MountError(*message, e.resource());
+        throw;
     }
     if (in_place) return;
     copy_sparse(piece, image, p.start_mib << 20);

@@ -8,9 +8,10 @@
 //   part/partition   --size (MiB; 500 when not given, as blivet's default), --grow, --maxsize,
 //                    --fstype ext4 (the default) ext3 ext2 xfs btrfs vfat efi biosboot swap,
 //                    --label, --fsoptions, --mkfsoptions, --ondisk, --asprimary, --recommended
-//                    (swap: anaconda's suggestion for the guest's memory)
+//                    and --hibernation (swap: anaconda's suggestion for the guest's memory)
 //   reqpart          the platform's partitions the boot loader needs (x86_64, booting both ways:
-//                    biosboot 1 MiB on GPT, and /boot/efi 500-600 MiB); --add-boot a 1 GiB /boot
+//                    biosboot 1 MiB on GPT, and /boot/efi 500-600 MiB); --add-boot a 1 GiB /boot;
+//                    on the boot disk (bootloader --boot-drive, else the disk of /), which is first
 //   clearpart        --disklabel gpt (the default) or msdos; the disks are new, so what it clears
 //                    is empty anyway, as with zerombr
 //   btrfs            a volume on one part btrfs.NN member (btrfs none --label=fedora btrfs.01, or a
@@ -218,12 +219,16 @@ inline std::uint64_t minimum_size_mib(const std::string& fstype) {
     return 8;  // ext*
 }
 
-// anaconda's suggested swap for a machine with `memory_mib` of memory.
-inline std::uint64_t recommended_swap_mib(std::uint64_t memory_mib) {
-    if (memory_mib < 2048) return 2 * memory_mib;
-    if (memory_mib < 8192) return memory_mib;
-    if (memory_mib < 65536) return memory_mib / 2;
-    return 4096;
+// anaconda's suggested swap for a machine with `memory_mib` of memory: twice the memory below
+// 2 GiB, as much below 8 GiB, half below 64 GiB, else 4 GiB. For hibernation the memory itself is
+// added (up to 64 GiB of memory; above, hibernation is not sized for). Otherwise the swap is at
+// most a tenth of the disk space, when that is known (`disk_mib`, 0: not known).
+inline std::uint64_t recommended_swap_mib(std::uint64_t memory_mib, bool hibernation = false, std::uint64_t disk_mib = 0) {
+    std::uint64_t swap = memory_mib < 2048 ? 2 * memory_mib : memory_mib < 8192 ? memory_mib
+                                                            : memory_mib < 65536 ? memory_mib / 2 : 4096;
+    if (hibernation && memory_mib <= 65536) swap += memory_mib;
+    if (!hibernation && disk_mib && swap > disk_mib / 10) swap = disk_mib / 10;
+    return swap;
 }
 
 namespace detail {
@@ -325,13 +330,18 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
 
     if (p.size && *p.size <= 0) refuse(p.origin, line + " --size=" + std::to_string(*p.size) + ": give the size in MiB");
     if (p.maxsize < 0) refuse(p.origin, line + " --maxsize=" + std::to_string(p.maxsize) + ": give the size in MiB");
-    if (p.size) r.base_mib = static_cast<std::uint64_t>(*p.size);
-    else if (p.recommended && r.content == Content::swap) r.base_mib = recommended_swap_mib(options.memory_mib);
+    // anaconda sizes a --recommended or --hibernation swap itself: its --size and --grow are not read.
+    const bool suggested = r.content == Content::swap && (p.recommended || p.hibernation);
+    if (suggested) {
+        std::uint64_t disks_mib = 0;
+        for (const auto& [name, size] : options.disk_size_mib) disks_mib += size;
+        r.base_mib = std::max<std::uint64_t>(1, recommended_swap_mib(options.memory_mib, p.hibernation, disks_mib));
+    } else if (p.size) r.base_mib = static_cast<std::uint64_t>(*p.size);
     else if (r.content == Content::biosboot) r.base_mib = 1;
     else if (r.content == Content::prepboot) r.base_mib = 4;
     else r.base_mib = 500;  // blivet's default partition size
-    r.grow = p.grow;
-    r.max_mib = p.grow ? static_cast<std::uint64_t>(p.maxsize) : 0;
+    r.grow = p.grow && !suggested;
+    r.max_mib = r.grow ? static_cast<std::uint64_t>(p.maxsize) : 0;
     if (r.max_mib && r.max_mib < r.base_mib)
         refuse(p.origin, line + ": --maxsize=" + std::to_string(r.max_mib) + " is smaller than --size=" +
                              std::to_string(r.base_mib));
@@ -437,6 +447,14 @@ inline void grow_requests(std::vector<Partition>& parts, std::uint64_t free_mib)
     }
 }
 
+inline std::string describe(const Partition& p) {
+    if (p.content == Content::swap) return "swap";
+    if (p.content == Content::biosboot) return "biosboot";
+    if (p.content == Content::prepboot) return "prepboot";
+    if (p.mountpoint.empty() && !p.volume.empty()) return p.volume;
+    return p.mountpoint;
+}
+
 inline std::string mib(std::uint64_t v) { return std::to_string(v) + " MiB"; }
 
 // Table numbers, logical partitions and offsets, for partitions already sized and ordered.
@@ -444,14 +462,25 @@ inline void place(Disk& disk) {
     auto& parts = disk.partitions;
     const bool extended = disk.label == LabelType::dos && parts.size() > 4;
     if (extended) {
-        // The first three are primary (--asprimary ones were sorted to the front).
-        for (std::size_t i = 3; i < parts.size(); ++i) {
-            if (parts[i].asprimary)
-                refuse(parts[i].origin, "part " + parts[i].mountpoint + " --asprimary: an msdos disk has four primary "
-                                        "partitions, and with more than four partitions one of them is the extended "
-                                        "partition: at most three may be --asprimary");
-            parts[i].logical = true;
+        // Three primary partitions: every --asprimary one, and the first others in order; the rest are
+        // logical, after them in the extended partition. (The boot loader's and /boot sort before
+        // --asprimary ones, and give way to them here.)
+        const auto asked = static_cast<std::size_t>(std::count_if(parts.begin(), parts.end(), [](const Partition& p) { return p.asprimary; }));
+        if (asked > 3) {
+            const auto fourth = std::find_if(parts.begin(), parts.end(), [n = 0](const Partition& p) mutable {
+                return p.asprimary && ++n == 4;
+            });
+            refuse(fourth->origin, "part " + describe(*fourth) + " --asprimary: an msdos disk has four primary "
+                                   "partitions, and with more than four partitions one of them is the extended "
+                                   "partition: at most three may be --asprimary");
         }
+        std::size_t others = 3 - asked;
+        for (auto& p : parts) {
+            if (p.asprimary) continue;
+            if (others > 0) --others;
+            else p.logical = true;
+        }
+        std::stable_partition(parts.begin(), parts.end(), [](const Partition& p) { return !p.logical; });
     }
     std::uint64_t at = 1;  // the table, and the first MiB boundary
     int number = 1;
@@ -635,11 +664,19 @@ inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const 
     return out;
 }
 
-inline std::string describe(const Partition& p) {
-    if (p.content == Content::swap) return "swap";
-    if (p.content == Content::biosboot) return "biosboot";
-    if (p.content == Content::prepboot) return "prepboot";
-    return p.mountpoint;
+// What to say when a partition autopart laid out is full (`said`: "the image is full: raise part
+// /boot --size (the tree holds ...)"): autopart has no --size to raise. A growing partition grows
+// with the disk; the others are as large as anaconda makes them. Empty for anything else.
+inline std::optional<std::string> autopart_full_message(const Layout& layout, const Partition& p, const std::string& said) {
+    const std::string full = "the image is full: raise part ";
+    const auto numbers = said.find(" (");
+    if (!layout.autopart || said.rfind(full, 0) != 0 || numbers == std::string::npos) return std::nullopt;
+    const bool grows = p.grow && (p.max_mib == 0 || p.size_mib < p.max_mib);
+    return "the image is full: autopart's " + p.mountpoint +
+           (grows ? " grows with the disk; give a larger --disk-size"
+                  : " is " + mib(p.size_mib) + ", as large as anaconda makes it; lay the disk out with part lines "
+                    "instead of autopart, giving " + p.mountpoint + " a larger --size") +
+           said.substr(numbers);
 }
 
 }  // namespace detail
@@ -678,6 +715,11 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
                     disk_names.erase(disk_names.begin() + static_cast<std::ptrdiff_t>(i));
                     break;
                 }
+        if (r.content == Content::swap && (p.recommended || p.hibernation))
+            notes.push_back(p.origin.file + ":" + std::to_string(p.origin.line) + ": part swap --" +
+                            (p.hibernation ? "hibernation" : "recommended") + " is " + mib(r.base_mib) +
+                            ", as anaconda suggests for " + mib(options.memory_mib) + " of memory (--vmem)" +
+                            (p.size || p.grow ? "; its --size and --grow are not read" : ""));
         if (r.content == Content::prepboot)
             notes.push_back(p.origin.file + ":" + std::to_string(p.origin.line) + ": part prepboot is made empty, as anaconda "
                             "makes it: PowerPC firmware reads a PReP boot partition, x86_64 firmware never does");
@@ -704,7 +746,21 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
         throw ConfigError("the kickstart has no 'part /' line (nor a btrfs / volume or subvolume): a disk image needs a "
                           "root filesystem");
     }
-    const std::string boot_disk = disk_names[static_cast<std::size_t>(root - requests.begin())];
+    // The boot disk, where GRUB and reqpart's partitions go: bootloader --boot-drive's, else the disk of /.
+    std::string boot_disk = disk_names[static_cast<std::size_t>(root - requests.begin())];
+    if (ks.bootloader && !ks.bootloader->boot_drive.empty()) {
+        std::string drive = ks.bootloader->boot_drive;
+        if (drive.rfind("/dev/", 0) == 0) drive.erase(0, 5);
+        const bool named = std::find(disk_order.begin(), disk_order.end(), drive) != disk_order.end();
+        if (drive.empty() || drive.find('/') != std::string::npos || (!named && !ks.reqpart)) {
+            std::string disks;
+            for (const auto& d : disk_order) disks += (disks.empty() ? "" : ", ") + d;
+            refuse(ks.bootloader->origin, "bootloader --boot-drive=" + ks.bootloader->boot_drive + ": no part line is on " +
+                                              "that disk (the disks: " + disks + "); name one of them, as --ondisk names it" +
+                                              (ks.reqpart ? "" : ", or add reqpart to put the boot loader's partitions there"));
+        }
+        boot_disk = drive;
+    }
     if (ks.reqpart) {
         for (auto& r : platform_requests(*ks.reqpart, label, requests)) {
             r.origin = ks.reqpart->origin;

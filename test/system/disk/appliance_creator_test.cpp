@@ -553,6 +553,48 @@ TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its
     CHECK_THAT(output_of({"debugfs", "-R", "ls /var", root.string()}), !Contains("lib"));
 }
 
+TEST_CASE("bootloader --boot-drive=sdb puts reqpart's partitions and GRUB on sdb, the system disk of the description") {
+    require_tools();
+    Scratch s;
+    std::ifstream in(small_kickstart(s.path));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string old_lines = "bootloader --timeout=3 --append=\"console=ttyS0\"\nreqpart\npart / --size=64\n"
+                                  "part /var --size=16 --fstype=ext3\n";
+    REQUIRE(text.find(old_lines) != std::string::npos);
+    text.replace(text.find(old_lines), old_lines.size(),
+                 "bootloader --timeout=3 --boot-drive=sdb\nreqpart\npart / --size=64\n"
+                 "part /var --size=16 --fstype=ext3 --ondisk=sdb\n");
+    const auto ks = s.path / "boot-drive.ks";
+    std::ofstream(ks) << text;
+    const auto out = s.path / "out";
+    auto r = appliance({"-c", ks.string(), "-n", "bd", "-t", s.path.string(), "-o", out.string(), "--cache",
+                        (s.path / "cache").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    const auto sda = out / "bd-sda.raw", sdb = out / "bd-sdb.raw";
+    const auto xml = output_of({"cat", (out / "bd.xml").string()});
+    CHECK_THAT(xml, Contains("<disk file='bd-sdb.raw' use='system' format='raw'"));
+    CHECK_THAT(xml, Contains("<disk file='bd-sda.raw' use='user' format='raw'"));
+    CHECK(xml.find("bd-sdb.raw") < xml.find("bd-sda.raw"));
+
+    // sdb: biosboot, ESP, /var; sda: / and swap
+    const auto b = output_of({"sfdisk", "--dump", sdb.string()});
+    CHECK_THAT(b, Contains(sdb.string() + "1 : start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649"));
+    CHECK_THAT(b, Contains(sdb.string() + "2 : start=        4096, size=     1024000, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"));
+    CHECK_THAT(b, Contains(sdb.string() + "3 : "));
+    const auto a = output_of({"sfdisk", "--dump", sda.string()});
+    CHECK_THAT(a, Contains(sda.string() + "2 : "));
+    CHECK_THAT(a, !Contains(sda.string() + "3 : "));
+    CHECK_THAT(a, !Contains("type=21686148") && !Contains("type=C12A7328"));
+    // GRUB's boot code is in sdb's MBR and core.img in its biosboot partition; sda's MBR has no code
+    CHECK_THAT(output_of({"sh", "-c", "head -c 440 '" + sdb.string() + "' | strings"}), Contains("GRUB"));
+    CHECK(nonzero_bytes(sdb, 1 << 20, 512) != "0\n");
+    CHECK(nonzero_bytes(sda, 0, 440) == "0\n");
+    // GRUB on sdb finds /boot on sda's / by its UUID
+    CHECK_THAT(r.output, Contains("BIOS boot: GRUB's boot.img in the MBR of bd-sdb.raw"));
+    CHECK_THAT(vfat_listing(sdb, 2, "/EFI/BOOT"), Contains("BOOTX64.EFI"));
+}
+
 TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab by subvol=, GRUB reading /boot inside root") {
     require_tools();
     for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd", "mkfs.btrfs", "btrfs", "mount"})

@@ -442,7 +442,7 @@ TEST_CASE("a btrfs volume with subvolumes root and home is made from the tree, e
     std::vector<std::string> expected{"gpt " + d.id};
     for (const auto& p : d.partitions) expected.push_back(row(p.start_mib, p.size_mib, disk::gpt_type(p), p.partuuid));
     CHECK(table(image) == expected);
-    const auto& member = partition(d, "");
+    const auto& member = partition(d, "btrfs.01");
     CHECK(probe(image, member, "TYPE") == "btrfs");
     // the PReP partition: its type, and nothing in it
     const auto& prep = partition(d, "prepboot");
@@ -506,7 +506,7 @@ TEST_CASE("a btrfs volume mounted at / keeps a subvolume named as its mount poin
     const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "t", std::nullopt).at(0);
     const auto work = scratch.path / "check";
     fs::create_directories(work);
-    const auto volume = extract(image, partition(layout.disks[0], ""), work);
+    const auto volume = extract(image, partition(layout.disks[0], "btrfs.01"), work);
     {
         ReadOnlyMount top(volume, work / "top", "");
         CHECK(fs::exists(top.dir / "etc/os-release"));
@@ -540,7 +540,7 @@ TEST_CASE("nested subvolumes: root/var/lib inside subvolume root, data/srv insid
                           "btrfs / --subvol --name=root fedora\n"
                           "btrfs /srv --subvol --name=data/srv fedora\n");
     const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "n", std::nullopt).at(0);
-    const auto& member = partition(layout.disks[0], "");
+    const auto& member = partition(layout.disks[0], "btrfs.01");
     const auto fstab = disk::fstab(layout);
     CHECK_THAT(fstab, Contains("UUID=" + member.uuid + " /var/lib btrfs subvol=root/var/lib 0 0\n"));
     CHECK_THAT(fstab, Contains("UUID=" + member.uuid + " /srv btrfs subvol=data/srv 0 0\n"));

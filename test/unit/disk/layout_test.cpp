@@ -81,6 +81,36 @@ TEST_CASE("reqpart adds biosboot and the ESP, and partitions go in anaconda's or
     CHECK(d.size_mib == at + 1);
 }
 
+TEST_CASE("part swap --recommended and --hibernation are sized as anaconda suggests, whatever --size and --grow say") {
+    auto swap_of = [](const std::string& line, const disk::LayoutOptions& options) {
+        const auto layout = plan("part / --size=1000\n" + line + "\n", options);
+        for (const auto& p : layout.disks.at(0).partitions)
+            if (p.content == disk::Content::swap) return p;
+        FAIL("no swap partition");
+        return disk::Partition{};
+    };
+    // twice the memory below 2 GiB, as much below 8 GiB, half below 64 GiB, then 4 GiB
+    CHECK(swap_of("part swap --recommended", {.memory_mib = 1024}).size_mib == 2048);
+    CHECK(swap_of("part swap --recommended", {.memory_mib = 4096}).size_mib == 4096);
+    CHECK(swap_of("part swap --recommended", {.memory_mib = 16384}).size_mib == 8192);
+    CHECK(swap_of("part swap --recommended", {.memory_mib = 131072}).size_mib == 4096);
+    // hibernation adds the memory (below 64 GiB of it)
+    CHECK(swap_of("part swap --hibernation", {.memory_mib = 4096}).size_mib == 8192);
+    CHECK(swap_of("part swap --hibernation", {.memory_mib = 131072}).size_mib == 4096);
+    // --size and --grow are not read: the suggestion is the size
+    const auto fixed = swap_of("part swap --recommended --size=100 --grow", {.disk_size_mib = {{"sda", 30000}}, .memory_mib = 1024});
+    CHECK(fixed.size_mib == 2048);
+    CHECK_FALSE(fixed.grow);
+    // at most a tenth of a given disk, except for hibernation
+    CHECK(swap_of("part swap --recommended", {.disk_size_mib = {{"sda", 20000}}, .memory_mib = 4096}).size_mib == 2000);
+    CHECK(swap_of("part swap --hibernation", {.disk_size_mib = {{"sda", 20000}}, .memory_mib = 4096}).size_mib == 8192);
+
+    const auto notes = plan("part / --size=1000\npart swap --recommended --size=100\n", {.memory_mib = 1024}).notes;
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0] == "disk.ks:2: part swap --recommended is 2048 MiB, as anaconda suggests for 1024 MiB of memory "
+                      "(--vmem); its --size and --grow are not read");
+}
+
 TEST_CASE("part --grow partitions share a given disk size in proportion to their base, up to --maxsize") {
     const std::string ks = "part / --size=1000 --grow\n"
                            "part /var --size=500 --grow --maxsize=700\n"
@@ -130,6 +160,25 @@ TEST_CASE("part --ondisk puts partitions on several disks, the one holding / fir
           "a size is given for disk sdz, and no part line is on it (--ondisk=sdz)");
 }
 
+TEST_CASE("bootloader --boot-drive puts reqpart's partitions and GRUB on that disk, which comes first") {
+    auto layout = plan("bootloader --boot-drive=/dev/sdb\nreqpart\npart / --size=1000\npart /srv --size=100 --ondisk=sdb\n");
+    REQUIRE(layout.disks.size() == 2);
+    CHECK(layout.disks[0].name == "sdb");
+    CHECK(names(layout.disks[0]) == std::vector<std::string>{"biosboot", "/boot/efi", "/srv"});
+    CHECK(layout.disks[1].name == "sda");
+    CHECK(names(layout.disks[1]) == std::vector<std::string>{"/"});
+
+    // a disk of its own for the boot loader's partitions
+    auto own = plan("bootloader --boot-drive=sdc\nreqpart\npart / --size=1000\n");
+    REQUIRE(own.disks.size() == 2);
+    CHECK(own.disks[0].name == "sdc");
+    CHECK(names(own.disks[0]) == std::vector<std::string>{"biosboot", "/boot/efi"});
+
+    CHECK(refusal("bootloader --boot-drive=sdc\npart / --size=1000\npart /srv --size=100 --ondisk=sdb\n") ==
+          "disk.ks:1: bootloader --boot-drive=sdc: no part line is on that disk (the disks: sda, sdb); name one of them, "
+          "as --ondisk names it, or add reqpart to put the boot loader's partitions there");
+}
+
 TEST_CASE("an msdos disk with more than four partitions has three primary ones and the rest logical") {
     auto d = plan("clearpart --all --disklabel=msdos\nzerombr\n"
                   "part /boot --size=300\npart / --size=1000\npart swap --size=100\n"
@@ -150,6 +199,19 @@ TEST_CASE("an msdos disk with more than four partitions has three primary ones a
     CHECK_THAT(disk::sfdisk_script(d), Contains("start=2869248, size=188416, type=5\n"));
     CHECK_THAT(disk::sfdisk_script(d), Contains("start=2048, size=614400, type=83, bootable\n"));
 
+    SECTION("--asprimary partitions are primary even where the boot loader's and /boot sort before them") {
+        auto a = plan("clearpart --disklabel=msdos\nreqpart --add-boot\npart / --size=1000\n"
+                      "part /a --size=10 --asprimary\npart /b --size=20 --asprimary\npart /c --size=30\n").disks.at(0);
+        CHECK(names(a) == std::vector<std::string>{"/boot/efi", "/b", "/a", "/boot", "/", "/c"});
+        for (std::size_t i = 0; i < a.partitions.size(); ++i) {
+            CHECK(a.partitions[i].logical == (i >= 3));
+            CHECK(a.partitions[i].number == (i < 3 ? static_cast<int>(i) + 1 : static_cast<int>(i) + 2));
+        }
+        CHECK(a.extended_number == 4);
+        CHECK(a.extended_start_mib == a.partitions[2].start_mib + a.partitions[2].size_mib);
+        CHECK(a.partitions[3].start_mib == a.extended_start_mib + 1);
+        CHECK(a.size_mib == a.extended_start_mib + a.extended_size_mib);
+    }
     SECTION("--asprimary beyond what the extended partition leaves is refused") {
         CHECK_THAT(refusal("clearpart --disklabel=msdos\npart / --size=1000\npart /a --size=10 --asprimary\n"
                            "part /b --size=10 --asprimary\npart /c --size=10 --asprimary\npart /d --size=10 --asprimary\n"),
@@ -192,7 +254,7 @@ const std::string fedora_btrfs = "reqpart --add-boot\n"
 TEST_CASE("a btrfs volume on a part btrfs.NN member holds its subvolumes, mounted by the volume's UUID with subvol=") {
     auto layout = plan(fedora_btrfs, {.disk_size_mib = {{"sda", 4096}}});
     const auto& d = layout.disks.at(0);
-    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", ""});
+    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "btrfs.01"});
     const auto& member = d.partitions[3];
     CHECK(member.fstype == "btrfs");
     CHECK(member.volume == "btrfs.01");
@@ -268,7 +330,7 @@ TEST_CASE("btrfs volumes a disk image cannot make are refused before any work, n
 TEST_CASE("autopart --type=btrfs lays out reqpart's partitions, a 1 GiB ext4 /boot and a volume with root and home") {
     auto layout = plan("autopart --type=btrfs\n", {.disk_size_mib = {{"sda", 8192}}});
     const auto& d = layout.disks.at(0);
-    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", ""});
+    CHECK(names(d) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "btrfs.autopart"});
     CHECK(layout.find("/boot")->size_mib == 1024);
     CHECK(layout.find("/boot")->fstype == "ext4");
     CHECK(d.partitions[3].fstype == "btrfs");
@@ -281,7 +343,7 @@ TEST_CASE("autopart --type=btrfs lays out reqpart's partitions, a 1 GiB ext4 /bo
     CHECK(layout.mounted("/home").subvolume->name == "home");
 
     auto bare = plan("autopart --type=btrfs --nohome --noboot --noswap\nclearpart --disklabel=msdos\n");
-    CHECK(names(bare.disks.at(0)) == std::vector<std::string>{"/boot/efi", ""});
+    CHECK(names(bare.disks.at(0)) == std::vector<std::string>{"/boot/efi", "btrfs.autopart"});
     CHECK(bare.volumes.at(0).subvolumes.size() == 1);
     CHECK(bare.locate("/boot").second == "/root/boot");
 }
@@ -300,6 +362,23 @@ TEST_CASE("autopart --type=plain lays out /boot and a growing /, and /home only 
     auto nohome = plan("autopart --type=plain --nohome\n", {.disk_size_mib = {{"sda", 100 * 1024}}});
     CHECK(nohome.find("/home") == nullptr);
     CHECK(plan("autopart --type=plain\n").find("/")->size_mib == 1024);
+}
+
+TEST_CASE("a full autopart partition says whether a larger disk helps: / grows, /boot and a full-grown ESP do not") {
+    const auto layout = plan("autopart --type=plain --nohome\n", {.disk_size_mib = {{"sda", 40000}}});
+    const std::string said = "the image is full: raise part X --size (the tree holds 1100 MiB)";
+    auto message = [&](const std::string& mountpoint) {
+        return disk::detail::autopart_full_message(layout, *layout.find(mountpoint), said).value_or("(none)");
+    };
+    CHECK(message("/") == "the image is full: autopart's / grows with the disk; give a larger --disk-size "
+                          "(the tree holds 1100 MiB)");
+    CHECK(message("/boot") == "the image is full: autopart's /boot is 1024 MiB, as large as anaconda makes it; lay the "
+                              "disk out with part lines instead of autopart, giving /boot a larger --size "
+                              "(the tree holds 1100 MiB)");
+    CHECK_THAT(message("/boot/efi"), Contains("autopart's /boot/efi is 600 MiB, as large as anaconda makes it"));
+    // a kickstart's own part lines have sizes to raise: the message stands
+    const auto own = plan("part / --size=1000\n");
+    CHECK_FALSE(disk::detail::autopart_full_message(own, *own.find("/"), said));
 }
 
 TEST_CASE("autopart of LVM, thin LVM or encrypted is refused with what to write instead") {
@@ -354,7 +433,7 @@ TEST_CASE("sfdisk's input for a GPT disk gives every start, size, type and GUID"
 TEST_CASE("Fedora Cloud's kickstart plans as its image is laid out: /boot, then a btrfs volume with root and home") {
     const auto cloud = kickstart::parse_file(std::string(IMGCREATE_SOURCE_DIR) + "/examples/kickstarts/cloud-base.ks");
     auto layout = disk::plan_layout(cloud, {.disk_size_mib = {{"sda", 5 * 1024}}});
-    CHECK(names(layout.disks.at(0)) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", ""});
+    CHECK(names(layout.disks.at(0)) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "btrfs.007"});
     const auto& member = layout.disks[0].partitions[3];
     CHECK(member.volume == "btrfs.007");
     CHECK(member.start_mib + member.size_mib == 5 * 1024 - 1);
