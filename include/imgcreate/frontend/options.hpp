@@ -88,7 +88,7 @@ inline po::options_description disk_options(bool appliance) {
         disk.add_options()
             ("config,c", po::value<std::string>()->value_name("KICKSTART"), "kickstart file (path or URL) to build from; may also be given as the only argument")
             ("name,n", po::value<std::string>()->value_name("NAME"), "the appliance's name: its disks are NAME-<disk>.<format>, its description NAME.xml (default: <kickstart name>-<time>)")
-            ("version", po::value<std::string>()->value_name("VERSION"), "the appliance's version, recorded in NAME.xml")
+            ("version", po::value<std::string>()->value_name("VERSION"), "the appliance's version, recorded in NAME.xml; also what $releasever stands for in repository URLs")
             ("release", po::value<std::string>()->value_name("RELEASE"), "the appliance's release, recorded in NAME.xml")
             ("format,f", po::value<std::string>()->value_name("FORMAT"), "disk format: raw (default, sparse), qcow2, vmdk or vdi");
     else
@@ -97,7 +97,7 @@ inline po::options_description disk_options(bool appliance) {
     disk.add_options()
         ("vmem", po::value<unsigned>()->value_name("MiB"), "the machine's memory in NAME.xml (default 512); also what part swap --recommended sizes swap for")
         ("vcpu", po::value<unsigned>()->value_name("N"), "the machine's processors in NAME.xml (default 1)")
-        ("checksum", "write a sha256 of each disk beside it (<disk image>.sha256)")
+        ("checksum", "record each disk's sha1 and sha256 in NAME.xml, and write its sha256 beside it (<disk image>.sha256)")
         ("no-compress", "a qcow2 disk without compressed clusters")
         ("disk-size", po::value<std::vector<std::string>>()->value_name("[DISK=]MiB"), "a disk's size (sda unless named; G and M suffixes): --grow partitions share what their sizes leave free; default: what the partitions need (repeatable)");
     return disk;
@@ -328,6 +328,8 @@ inline Options parse_options(int argc, const char* const* argv, std::time_t now 
     detail::resolve_names(o, text(vm, appliance ? "name" : "fslabel"), now);
     detail::disk_settings(o, vm);
     c.releasever = text(vm, "releasever");
+    // appliance-creator's --version is also the release $releasever stands for, as appliance-tools takes it.
+    if (appliance && c.releasever.empty()) c.releasever = c.appliance_version;
     c.syslinux = vm.count("syslinux") > 0;
     c.nomacboot = vm.count("nomacboot") > 0;
     c.flat_squashfs = vm.count("flat-squashfs") > 0;

@@ -90,7 +90,7 @@ inline std::string substitute_variables(std::string_view text, const RepoVariabl
         }
         if (value->empty())
             throw ConfigError((where.empty() ? std::string() : where + ": ") + "$" + name + " is used in '" +
-                                  std::string(text) + "' but has no value: pass --releasever",
+                                  std::string(text) + "' but has no value: pass --releasever (appliance-creator: --version)",
                               where);
         out += *value;
         i = end + (braced ? 1 : 0);

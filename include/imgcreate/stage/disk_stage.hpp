@@ -20,6 +20,7 @@
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
+#include <imgcreate/support/side_by_side.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -36,24 +37,40 @@ inline std::string disk_output_name(const BuildContext& ctx, const disk::Disk& d
     return ctx.options.name + "-" + d.name + "." + disk_extension(ctx.options.disk_format);
 }
 
-// appliance-creator's <name>.xml: the machine and its disks in virt-image's format.
-inline std::string virt_image_xml(const BuildContext& ctx, const disk::Layout& layout) {
+// A disk's checksums for <name>.xml, as appliance-creator records them.
+struct DiskChecksums {
+    std::string sha1, sha256;
+};
+
+// appliance-creator's <name>.xml: the machine and its disks in virt-image's format, as
+// appliance-tools writes it: the version and release on <name>, one <interface/> per kickstart
+// network line, every disk use='system' (the boot disk first), and with --checksum each disk's
+// sha1 and sha256.
+inline std::string virt_image_xml(const BuildContext& ctx, const disk::Layout& layout,
+                                  const std::vector<DiskChecksums>& checksums = {}) {
     const auto& o = ctx.options;
-    std::string xml = "<image>\n  <name>" + o.name + "</name>\n  <domain>\n    <boot type='hvm'>\n"
+    std::string name_attributes;
+    if (!o.appliance_version.empty()) name_attributes += " version='" + o.appliance_version + "'";
+    if (!o.appliance_release.empty()) name_attributes += " release='" + o.appliance_release + "'";
+    std::string xml = "<image>\n  <name" + name_attributes + ">" + o.name + "</name>\n  <domain>\n    <boot type='hvm'>\n"
                       "      <guest>\n        <arch>x86_64</arch>\n      </guest>\n"
                       "      <os>\n        <loader dev='hd'/>\n      </os>\n";
     char target = 'a';
     for (const auto& d : layout.disks)
         xml += "      <drive disk='" + disk_output_name(ctx, d) + "' target='hd" + std::string(1, target++) + "'/>\n";
     xml += "    </boot>\n    <devices>\n      <vcpu>" + std::to_string(o.vcpu) + "</vcpu>\n      <memory>" +
-           std::to_string(static_cast<unsigned long long>(o.vmem_mib) * 1024) + "</memory>\n"
-           "      <interface/>\n      <graphics/>\n    </devices>\n  </domain>\n  <storage>\n";
-    for (const auto& d : layout.disks) {
-        xml += "    <disk file='" + disk_output_name(ctx, d) + "' use='" + (&d == &layout.disks.front() ? "system" : "user") +
-               "' format='" + o.disk_format + "'";
-        xml += o.appliance_version.empty() ? "" : " version='" + o.appliance_version + "'";
-        xml += o.appliance_release.empty() ? "" : " release='" + o.appliance_release + "'";
-        xml += "/>\n";
+           std::to_string(static_cast<unsigned long long>(o.vmem_mib) * 1024) + "</memory>\n";
+    if (ctx.kickstart)
+        for (std::size_t i = 0; i < ctx.kickstart->network.size(); ++i) xml += "      <interface/>\n";
+    xml += "      <graphics/>\n    </devices>\n  </domain>\n  <storage>\n";
+    for (std::size_t i = 0; i < layout.disks.size(); ++i) {
+        xml += "    <disk file='" + disk_output_name(ctx, layout.disks[i]) + "' use='system' format='" + o.disk_format + "'";
+        if (i >= checksums.size()) {
+            xml += "/>\n";
+            continue;
+        }
+        xml += ">\n      <checksum type='sha1'>" + checksums[i].sha1 + "</checksum>\n"
+               "      <checksum type='sha256'>" + checksums[i].sha256 + "</checksum>\n    </disk>\n";
     }
     xml += "  </storage>\n</image>\n";
     return xml;
@@ -75,13 +92,17 @@ public:
             disk::install_bios_boot(raws.front(), layout.disks.front(), bios / "boot.img", bios / "core.img");
 
         std::vector<fs::path> built;
+        std::vector<stage::DiskChecksums> checksums;
         for (std::size_t i = 0; i < raws.size(); ++i) {
             const auto out = work / stage::disk_output_name(ctx, layout.disks[i]);
             if (ctx.options.disk_format != "raw") convert(ctx, raws[i], out);
             built.push_back(out);
-            if (ctx.options.disk_checksum) built.push_back(write_checksum(out));
+            if (ctx.options.disk_checksum) {
+                checksums.push_back(write_checksums(out));
+                built.push_back(out.string() + ".sha256");
+            }
         }
-        std::ofstream(work / (ctx.options.name + ".xml")) << stage::virt_image_xml(ctx, layout);
+        std::ofstream(work / (ctx.options.name + ".xml")) << stage::virt_image_xml(ctx, layout, checksums);
         built.push_back(work / (ctx.options.name + ".xml"));
         return publish_all(built, ctx.options.outdir);
     }
@@ -106,7 +127,10 @@ public:
     RequiredPrograms required_programs(const BuildContext& ctx) const {
         RequiredPrograms programs{{"sfdisk", "fdisk"}};
         if (ctx.options.disk_format != "raw") programs.push_back({"qemu-img", "qemu-utils"});
-        if (ctx.options.disk_checksum) programs.push_back({"sha256sum", "coreutils"});
+        if (ctx.options.disk_checksum) {
+            programs.push_back({"sha256sum", "coreutils"});
+            programs.push_back({"sha1sum", "coreutils"});
+        }
         return programs;
     }
 
@@ -144,14 +168,20 @@ private:
         log::info("converted ", raw.filename().string(), " to ", out.filename().string());
     }
 
-    static std::filesystem::path write_checksum(const std::filesystem::path& image) {
-        Command sum;
-        sum.argv = {require_program("sha256sum", "coreutils").string(), image.filename().string()};
-        sum.cwd = image.parent_path();
-        sum.log_output = false;
-        const auto out = image.string() + ".sha256";
-        std::ofstream(out) << run(sum).output;
-        return out;
+    // <image>.sha256 beside the image (sha256sum's line), and its sha1 and sha256 for <name>.xml:
+    // both read the image at once.
+    static stage::DiskChecksums write_checksums(const std::filesystem::path& image) {
+        auto sum = [&](const char* program) {
+            Command c;
+            c.argv = {require_program(program, "coreutils").string(), image.filename().string()};
+            c.cwd = image.parent_path();
+            c.log_output = false;
+            return c;
+        };
+        std::string sha1, sha256;
+        run_side_by_side({[&] { sha1 = run(sum("sha1sum")).output; }, [&] { sha256 = run(sum("sha256sum")).output; }}, 2);
+        std::ofstream(image.string() + ".sha256") << sha256;
+        return {sha1.substr(0, sha1.find(' ')), sha256.substr(0, sha256.find(' '))};
     }
 };
 

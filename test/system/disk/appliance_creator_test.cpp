@@ -151,10 +151,16 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
     CHECK_THAT(output_of({"qemu-img", "info", qcow2.string()}), Contains("file format: qcow2"));
     CHECK(output_of({"sh", "-c", "cd '" + out.string() + "' && sha256sum -c small-sda.qcow2.sha256"}) == "small-sda.qcow2: OK\n");
     const auto xml = output_of({"cat", (out / "small.xml").string()});
-    CHECK_THAT(xml, Contains("<name>small</name>"));
+    CHECK_THAT(xml, Contains("<name version='1.0'>small</name>"));
     CHECK_THAT(xml, Contains("<vcpu>2</vcpu>"));
     CHECK_THAT(xml, Contains("<memory>786432</memory>"));
-    CHECK_THAT(xml, Contains("<disk file='small-sda.qcow2' use='system' format='qcow2' version='1.0'/>"));
+    CHECK_THAT(xml, !Contains("<interface/>"));  // the kickstart has no network line
+    // the disk's sha1 and sha256, as appliance-creator records them
+    const auto sha1 = output_of({"sha1sum", qcow2.string()}).substr(0, 40);
+    const auto sha256 = output_of({"sha256sum", qcow2.string()}).substr(0, 64);
+    CHECK_THAT(xml, Contains("    <disk file='small-sda.qcow2' use='system' format='qcow2'>\n"
+                             "      <checksum type='sha1'>" + sha1 + "</checksum>\n"
+                             "      <checksum type='sha256'>" + sha256 + "</checksum>\n    </disk>\n"));
     CHECK(fs::directory_iterator(s.path / "out") != fs::directory_iterator());
     // nothing of the build is left in the tmpdir but the cache and what the test put there
     for (const auto& e : fs::directory_iterator(s.path)) {
@@ -518,7 +524,7 @@ TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its
           "two-sda.raw: OK\ntwo-sdb.raw: OK\n");
     const auto xml = output_of({"cat", (out / "two.xml").string()});
     CHECK_THAT(xml, Contains("<disk file='two-sda.raw' use='system' format='raw'"));
-    CHECK_THAT(xml, Contains("<disk file='two-sdb.raw' use='user' format='raw'"));
+    CHECK_THAT(xml, Contains("<disk file='two-sdb.raw' use='system' format='raw'"));
     CHECK_THAT(xml, Contains("target='hda'"));
     CHECK_THAT(xml, Contains("target='hdb'"));
 
@@ -553,7 +559,7 @@ TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its
     CHECK_THAT(output_of({"debugfs", "-R", "ls /var", root.string()}), !Contains("lib"));
 }
 
-TEST_CASE("bootloader --boot-drive=sdb puts reqpart's partitions and GRUB on sdb, the system disk of the description") {
+TEST_CASE("bootloader --boot-drive=sdb puts reqpart's partitions and GRUB on sdb, the first disk of the description") {
     require_tools();
     Scratch s;
     std::ifstream in(small_kickstart(s.path));
@@ -563,7 +569,8 @@ TEST_CASE("bootloader --boot-drive=sdb puts reqpart's partitions and GRUB on sdb
     REQUIRE(text.find(old_lines) != std::string::npos);
     text.replace(text.find(old_lines), old_lines.size(),
                  "bootloader --timeout=3 --boot-drive=sdb\nreqpart\npart / --size=64\n"
-                 "part /var --size=16 --fstype=ext3 --ondisk=sdb\n");
+                 "part /var --size=16 --fstype=ext3 --ondisk=sdb\n"
+                 "network --bootproto=dhcp --device=eth0\nnetwork --hostname=bd\n");
     const auto ks = s.path / "boot-drive.ks";
     std::ofstream(ks) << text;
     const auto out = s.path / "out";
@@ -574,8 +581,10 @@ TEST_CASE("bootloader --boot-drive=sdb puts reqpart's partitions and GRUB on sdb
     const auto sda = out / "bd-sda.raw", sdb = out / "bd-sdb.raw";
     const auto xml = output_of({"cat", (out / "bd.xml").string()});
     CHECK_THAT(xml, Contains("<disk file='bd-sdb.raw' use='system' format='raw'"));
-    CHECK_THAT(xml, Contains("<disk file='bd-sda.raw' use='user' format='raw'"));
+    CHECK_THAT(xml, Contains("<disk file='bd-sda.raw' use='system' format='raw'"));
     CHECK(xml.find("bd-sdb.raw") < xml.find("bd-sda.raw"));
+    // an <interface/> for each network line, as appliance-creator writes them
+    CHECK_THAT(xml, Contains("<memory>524288</memory>\n      <interface/>\n      <interface/>\n      <graphics/>\n"));
 
     // sdb: biosboot, ESP, /var; sda: / and swap
     const auto b = output_of({"sfdisk", "--dump", sdb.string()});

@@ -332,6 +332,7 @@ TEST_CASE("appliance-creator takes appliance-creator's options: -n names, -f is 
     CHECK(o.creator.name == "web");
     CHECK(o.creator.appliance_version == "2.1");
     CHECK(o.creator.appliance_release == "3");
+    CHECK(o.creator.releasever == "2.1");  // appliance-tools takes --version for $releasever too
     CHECK(o.creator.disk_format == "qcow2");
     CHECK(o.creator.vmem_mib == 2048);
     CHECK(o.creator.vcpu == 4);
