@@ -14,6 +14,7 @@
 #include <imgcreate/mount/namespace.hpp>
 #include <imgcreate/support/interrupt.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -107,12 +108,15 @@ int build(const Options& o, std::shared_ptr<const kickstart::Kickstart> ks) {
     return 0;
 }
 
+// Throws UsageError when --logfile cannot be opened.
 inline void set_up_logging(const Options& o) {
     auto& logger = Logger::instance();
     if (o.debug) logger.set_console_level(LogLevel::debug);
     else if (o.quiet) logger.set_console_level(LogLevel::error);
     else logger.set_console_level(LogLevel::info);
-    if (!o.logfile.empty()) logger.open_file(o.logfile);
+    if (!o.logfile.empty() && !logger.open_file(o.logfile))
+        throw UsageError("cannot open the log file " + o.logfile + " for appending: " + std::strerror(errno) +
+                         "; give a file in a directory you can write to");
 }
 
 // The kickstart, read with its %includes; --repo replaces its repo lines as in livecd-tools.
@@ -141,6 +145,7 @@ inline int run_creator(int argc, const char* const* argv) {
     Options o;
     try {
         o = parse_options(argc, argv);
+        if (!o.help) detail::set_up_logging(o);
     } catch (const UsageError& e) {
         const std::string program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "livecd-creator";
         std::cerr << usage_line(program) << "\n" << program << ": error: " << e.what() << "\n"
@@ -151,7 +156,6 @@ inline int run_creator(int argc, const char* const* argv) {
         std::cout << help_text(o.program);
         return 0;
     }
-    detail::set_up_logging(o);
     if (o.plugins) log::warning("-p/--plugins is ignored: imgcreate installs with librpm and has no DNF plugins");
     // Root builds as livecd-tools does, in loop-mounted images (unless --no-loop); a user builds in
     // a user namespace of its own, the images made from a directory.

@@ -28,11 +28,13 @@ public:
     }
     LogLevel console_level() const { return console_level_; }
 
-    // Every message from now on is also appended to `path` (all levels).
-    void open_file(const std::string& path) {
+    // Every message from now on is also appended to `path` (all levels). False when it cannot be
+    // opened for appending.
+    bool open_file(const std::string& path) {
         std::lock_guard lock(mutex_);
         file_.close();
         file_.open(path, std::ios::app);
+        return file_.is_open();
     }
     void close_file() {
         std::lock_guard lock(mutex_);

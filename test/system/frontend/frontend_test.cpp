@@ -125,6 +125,20 @@ TEST_CASE("an unknown option exits 2 with the usage line") {
           "Try 'image-creator --help' for the options.\n");
 }
 
+TEST_CASE("a --logfile that cannot be opened is a usage mistake, said before any work") {
+    require_program_built("image-creator");
+    Scratch s;
+    const auto log = (s.path / "no-such-dir/build.log").string();
+    auto r = run_program("image-creator", {"--logfile", log, "-c", (s.path / "a.ks").string()}, s.path);
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err ==
+          "usage: image-creator [options] -c KICKSTART | image-creator [options] KICKSTART\n"
+          "image-creator: error: cannot open the log file " + log + " for appending: No such file or directory; give a "
+          "file in a directory you can write to\n"
+          "Try 'image-creator --help' for the options.\n");
+}
+
 TEST_CASE("a missing kickstart exits 1 and names the file") {
     require_program_built("image-creator");
     Scratch s;
