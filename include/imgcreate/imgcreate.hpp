@@ -13,9 +13,10 @@
 //                 stage:   TreeStage, CopyStage, IsoStage, DiskStage
 //   disks         disk::plan_layout (the layout from a kickstart), disk::assemble_disks (the image
 //                 files from a tree), disk::write_partition_table, disk::install_bios_boot,
-//                 disk::make_btrfs_volume (a btrfs volume with its subvolumes from a tree)
+//                 disk::make_btrfs_volume (a btrfs volume with its subvolumes from a tree),
+//                 disk::write_volume_group (an LVM volume group's label and metadata, no device-mapper)
 //                 (disk/layout.hpp, disk/assemble.hpp, disk/partition_table.hpp, disk/bios_boot.hpp,
-//                 disk/btrfs_volume.hpp)
+//                 disk/btrfs_volume.hpp, disk/lvm.hpp)
 //   for policy    BuildContext, KernelVersions, RequiredPrograms  (context.hpp, concepts.hpp)
 //   authors       MountPolicy, InstallPolicy, BootPolicy, StagePolicy and the optional hooks
 //                 (concepts.hpp, where each member's signature and moment is documented)

@@ -5,7 +5,9 @@
 // Offline: the image's fstab names the UUIDs blkid finds at the layout's offsets. The btrfs disk
 // (disk-btrfs.ks, built by a user without root) boots with BIOS from its root subvolume, GRUB
 // reading /boot inside it; the two-disk layout (disk-two.ks: a btrfs root on sda, /home and /srv
-// on sdb) boots with UEFI with both disks attached.
+// on sdb) boots with UEFI with both disks attached; the LVM layout (disk-lvm.ks, its volume group
+// written by appliance-creator without device-mapper) boots with BIOS, the image's own lvm
+// activating it.
 #include "serial_console.hpp"
 
 #include <imgcreate/disk/layout.hpp>
@@ -17,6 +19,7 @@
 #include <support/skip.hpp>
 
 #include <filesystem>
+#include <cstdint>
 #include <map>
 #include <sstream>
 #include <string>
@@ -35,6 +38,7 @@ const fs::path qcow2 = out_dir / "user/imgcreate-testdistro-disk-sda.qcow2";  //
 const fs::path btrfs_raw = out_dir / "user/imgcreate-testdistro-disk-btrfs-sda.raw";
 const fs::path two_sda = out_dir / "user/imgcreate-testdistro-disk-two-sda.qcow2";
 const fs::path two_sdb = out_dir / "user/imgcreate-testdistro-disk-two-sdb.qcow2";
+const fs::path lvm_raw = out_dir / "user/imgcreate-testdistro-disk-lvm-sda.raw";
 
 // The layout the kickstart asks for, as the build planned it.
 imgcreate::disk::Layout kickstart_layout() {
@@ -105,6 +109,13 @@ void check_disk_system(const DiskChecks& c, const std::string& firmware) {
     CHECK(c.efi.output == firmware);
     // bootloader --append of base.ks, after the root the layout gave
     CHECK_THAT(c.cmdline.output, Contains("ro console=ttyS0 security=selinux"));
+}
+
+std::string probe_type(const fs::path& image, const imgcreate::disk::Partition& p) {
+    auto out = imgcreate::run({"blkid", "-p", "-O", std::to_string(p.start_mib << 20), "-S", std::to_string(p.size_mib << 20),
+                               "-s", "TYPE", "-o", "value", image.string()})
+                   .output;
+    return out.substr(0, out.find('\n'));
 }
 
 std::string probe(const fs::path& image, const imgcreate::disk::Partition& p) {
@@ -295,4 +306,74 @@ TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btr
     CHECK(verify.status == 0);
     CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
     CHECK(efi.output == "uefi");
+}
+
+TEST_CASE("the testdistro LVM disk built by a user boots with BIOS: /, /home and swap are logical volumes the image's lvm finds") {
+    IMGCREATE_REQUIRE_ROOT();
+    IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
+    if (!fs::exists(lvm_raw)) IMGCREATE_SKIP(lvm_raw.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
+    auto layout = imgcreate::disk::plan_layout(imgcreate::kickstart::parse_file((out_dir / "disk-lvm.ks").string()));
+    REQUIRE(layout.groups.size() == 1);
+    const auto& group = layout.groups.front();
+    const auto* pv = layout.member_of(group);
+    REQUIRE(pv);
+    // Offline: blkid finds the physical volume's label (its checksum verified) at the partition's
+    // offset, and each logical volume's filesystem where the volume group's extents put it.
+    CHECK(probe_type(lvm_raw, *pv) == "LVM2_member");
+    for (const auto& lv : group.volumes) {
+        INFO(lv.logical_volume);
+        CHECK(probe_type(lvm_raw, lv) == (lv.content == imgcreate::disk::Content::swap ? "swap" : lv.fstype));
+    }
+    Guest guest;
+    guest.iso = lvm_raw;
+    guest.firmware = Firmware::bios;
+    guest.medium = Medium::disk;
+    guest.disk_format = "raw";
+    guest.serial_log = out_dir / "disk-lvm-bios-raw.serial.log";
+    bool logged_in = false;
+    SerialGuest::Reply state, mounts, swap, volumes, check, verify, cmdline;
+    std::string transcript;
+    {
+        GuestSlot slot;
+        SerialGuest vm(guest, out_dir / "disk-lvm-bios-raw");
+        logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
+        if (logged_in) {
+            state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
+            mounts = vm.run("for m in / /home /boot /boot/efi; do findmnt -n -o SOURCE,FSTYPE $m; done");
+            swap = vm.run("tail -n +2 /proc/swaps | cut -d' ' -f1; readlink -f /dev/mapper/testdistro-swap");
+            volumes = vm.run("echo imgcreate | sudo -S -p '' lvs --noheadings --separator ' ' -o lv_name,lv_size,devices "
+                             "--units m testdistro 2>/dev/null | sed 's/^ *//'");
+            check = vm.run("echo imgcreate | sudo -S -p '' vgck testdistro 2>&1");
+            verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
+            cmdline = vm.run("cat /proc/cmdline");
+        }
+        transcript = vm.transcript();
+    }
+    INFO("serial console transcript:\n" << transcript);
+    REQUIRE(logged_in);
+    CHECK((state.output == "running" || state.output == "degraded"));
+    const auto part = [&](const char* mp) { return "/dev/sda" + std::to_string(layout.find(mp)->number); };
+    CHECK(mounts.output == "/dev/mapper/testdistro-root xfs\n/dev/mapper/testdistro-home ext4\n" + part("/boot") +
+                               " ext4\n" + part("/boot/efi") + " vfat");
+    const auto swap_lines = swap.output.substr(0, swap.output.find('\n'));
+    CHECK(swap_lines.rfind("/dev/dm-", 0) == 0);
+    CHECK(swap.output == swap_lines + "\n" + swap_lines);
+    // each logical volume its size, on the physical volume's extents in the kickstart's order
+    std::string expected;
+    std::uint64_t extent = 0;
+    std::map<std::string, std::string> by_name;
+    for (const auto& lv : group.volumes) {
+        by_name[lv.logical_volume] = lv.logical_volume + " " + std::to_string(lv.size_mib) + ".00m /dev/sda" +
+                                     std::to_string(pv->number) + "(" + std::to_string(extent) + ")";
+        extent += lv.size_mib / group.extent_mib;
+    }
+    for (const auto& [name, line] : by_name) expected += (expected.empty() ? "" : "\n") + line;  // lvs sorts by name
+    CHECK(volumes.output == expected);
+    INFO("vgck: " << check.output);
+    CHECK(check.status == 0);
+    INFO("findmnt --verify: " << verify.output);
+    CHECK(verify.status == 0);
+    CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
+    CHECK_THAT(cmdline.output, Contains("root=/dev/mapper/testdistro-root ro rd.lvm.lv=testdistro/root "
+                                        "rd.lvm.lv=testdistro/swap console=ttyS0"));
 }

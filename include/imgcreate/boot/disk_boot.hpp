@@ -76,6 +76,8 @@ struct DiskMenu {
                                   // that is btrfs subvolume root, "" when it is a filesystem of its own
     std::string root_uuid;
     std::string root_subvolume;   // when / is a btrfs subvolume: its name (rootflags=subvol=)
+    std::string root_device;      // when / is a logical volume: its /dev/mapper path, in place of UUID=
+    std::vector<std::string> lvm_volumes;  // group/volume of the root's and swap's logical volumes (rd.lvm.lv=)
     std::string append;           // bootloader --append
     long long timeout_seconds = 5;
     std::vector<DiskKernel> kernels;  // the default first
@@ -95,9 +97,10 @@ inline std::string disk_grub_config(const DiskMenu& menu) {
     if (!menu.password_hash.empty()) cfg += "set superusers=\"root\"\npassword_pbkdf2 root " + menu.password_hash + "\n";
     cfg += "\n";
     for (const auto& k : menu.kernels) {
-        const std::string args = "root=UUID=" + menu.root_uuid + " ro" +
-                                 (menu.root_subvolume.empty() ? "" : " rootflags=subvol=" + menu.root_subvolume) +
-                                 (menu.append.empty() ? "" : " " + menu.append);
+        std::string args = "root=" + (menu.root_device.empty() ? "UUID=" + menu.root_uuid : menu.root_device) + " ro" +
+                           (menu.root_subvolume.empty() ? "" : " rootflags=subvol=" + menu.root_subvolume);
+        for (const auto& lv : menu.lvm_volumes) args += " rd.lvm.lv=" + lv;
+        if (!menu.append.empty()) args += " " + menu.append;
         cfg += "menuentry " + grub_quoted(menu.title + " (" + k.version + ")") + " --class gnu-linux --class gnu --class os" +
                (menu.password_hash.empty() ? "" : " --unrestricted") + " {\n";
         cfg += "\tlinux " + menu.boot_prefix + "/vmlinuz-" + k.version + " " + args + "\n";
@@ -209,7 +212,8 @@ public:
         RootDir root(ctx.install_root);
         root.mkdirs("boot/grub2");
         root.write_file("boot/grub2/grub.cfg", boot::disk_grub_config(menu_));
-        log::info("GRUB menu: ", menu_.kernels.size(), " kernel(s), root=UUID=", menu_.root_uuid);
+        log::info("GRUB menu: ", menu_.kernels.size(), " kernel(s), root=",
+                  menu_.root_device.empty() ? "UUID=" + menu_.root_uuid : menu_.root_device);
         if (boot::bios_bootable(layout.disks.front())) {
             prepare_bios(ctx);
         } else {
@@ -265,6 +269,12 @@ private:
         const auto [boot_fs, boot_path] = layout.locate("/boot");
         menu.root_uuid = root_fs.partition->uuid;
         if (root_fs.subvolume) menu.root_subvolume = root_fs.subvolume->name;
+        // As anaconda boots LVM: the root by its /dev/mapper name, and dracut told which logical
+        // volumes to activate, the root's and swap's; lvm in the system activates the others.
+        if (layout.group_of(*root_fs.partition)) menu.root_device = disk::fstab_device(layout, *root_fs.partition);
+        for (const auto& g : layout.groups)
+            for (const auto& lv : g.volumes)
+                if (lv.mountpoint == "/" || lv.content == disk::Content::swap) menu.lvm_volumes.push_back(g.name + "/" + lv.logical_volume);
         menu.boot_uuid = boot_fs.partition->uuid;
         menu.boot_prefix = boot_path == "/" ? "" : boot_path;
         const auto* bootloader = ctx.kickstart && ctx.kickstart->bootloader ? &*ctx.kickstart->bootloader : nullptr;
@@ -279,6 +289,11 @@ private:
         if (menu.kernels.empty())
             throw BootError("no kernel is installed in the image: a disk image that boots needs one (add 'kernel' to "
                             "%packages)");
+        if (!layout.groups.empty() && !RootDir(ctx.install_root).exists("usr/sbin/lvm") && !RootDir(ctx.install_root).exists("sbin/lvm"))
+            throw BootError("the layout has LVM volume group " + layout.groups.front().name + ", and the image has no lvm to "
+                            "activate it when it boots (nor its dracut to put it in the initramfs): add lvm2 to %packages "
+                            "(appliance-creator installs what %packages asks for; anaconda would add it itself)",
+                            layout.groups.front().name);
         boot::order_kernels(menu.kernels, bootloader ? bootloader->default_entry : "");
         for (const auto& k : menu.kernels) {
             if (!std::filesystem::is_regular_file(ctx.install_root / "boot" / ("vmlinuz-" + k.version)))

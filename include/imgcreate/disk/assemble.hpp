@@ -9,6 +9,7 @@
 
 #include <imgcreate/disk/btrfs_volume.hpp>
 #include <imgcreate/disk/layout.hpp>
+#include <imgcreate/disk/lvm.hpp>
 #include <imgcreate/disk/partition_table.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/tree_filesystem.hpp>
@@ -21,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -167,6 +169,17 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
         write_partition_table(d, image);
         images.push_back(image);
         for (const auto& p : d.partitions) {
+            if (const auto* group = layout.group_on(p)) {
+                // the group's label and metadata; its logical volumes are made below, each at its offset
+                const long long time = epoch ? *epoch
+                                             : std::chrono::duration_cast<std::chrono::seconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch()).count();
+                write_volume_group(*group, p, "/dev/" + d.name + std::to_string(p.number), image, "imgcreate", time);
+                for (const auto& lv : group->volumes) pieces.push_back({&lv, image, work / (d.name + "-lv-" + lv.logical_volume + ".img")});
+                log::info("wrote LVM volume group ", group->name, " (", group->extents, " extents of ", group->extent_mib,
+                          " MiB) on ", d.name, p.number, ", with ", group->volumes.size(), " logical volume(s)");
+                continue;
+            }
             if (holds_no_filesystem(p.content)) continue;  // left zeroed (and sparse)
             const auto piece = work / (d.name + "-" + std::to_string(p.number) + ".img");
             if (const auto* volume = layout.volume_of(p)) {

@@ -38,7 +38,8 @@ inline Layout build_layout(const BuildContext& ctx) {
 }
 
 // The layout DiskStage makes from `tree`. autopart without --disk-size gets its first disk just
-// large enough for the tree: the partition that grows (/ for plain, the btrfs volume for btrfs)
+// large enough for the tree: the partition that grows (/ for plain, the btrfs volume for btrfs,
+// the physical volume whose logical volume / then grows for lvm)
 // is given what the tree below it takes, a fifth more and 256 MiB (the filesystem's own blocks and
 // room for the first boots), in steps of 256 MiB, never less than anaconda's 1 GiB.
 inline Layout build_layout_for_tree(const BuildContext& ctx, const std::filesystem::path& tree) {
@@ -80,7 +81,9 @@ inline Layout build_layout_for_tree(const BuildContext& ctx, const std::filesyst
         else size += need - now.size_mib;
     }
     assign_identities(sized, identity_seed(ctx.options.name, ctx.build_dir, ctx.options.source_date_epoch));
-    const auto& mountpoint = grown->volume.empty() ? grown->mountpoint : "btrfs volume " + grown->volume;
+    const auto& mountpoint = !grown->volume.empty()            ? "btrfs volume " + grown->volume
+                             : !grown->physical_volume.empty() ? "LVM physical volume " + grown->physical_volume
+                                                               : grown->mountpoint;
     log::info("autopart without --disk-size: disk ", disk.name, " is ", sized.disks.front().size_mib, " MiB, so that ",
               mountpoint, " (", need, " MiB) holds the tree's ", mib, " MiB (--disk-size sets it)");
     return sized;

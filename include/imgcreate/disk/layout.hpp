@@ -18,10 +18,20 @@
 //                    mount point for its top level; --data/--metadata single,
 //                    --mkfsoptions) and its subvolumes (btrfs / --subvol --name=root fedora), the
 //                    parent named by its label, LABEL=label or the member
-//   autopart         --type=plain or btrfs, as anaconda lays out Fedora: reqpart's partitions,
-//                    /boot (1 GiB ext4, unless --noboot), then / (plain: ext4 or --fstype, 1 GiB
-//                    growing up to 70 GiB, and /home 500 MiB growing when a given disk size leaves
-//                    50 GiB free) or a btrfs volume labelled fedora with subvolumes root (/) and
+//   volgroup         an LVM volume group on one part pv.NN physical volume (--pesize in KiB, whole
+//                    MiB); the volume group's metadata is written into the image (disk/lvm.hpp),
+//                    no device-mapper needed. A growing physical volume holds at least what its
+//                    logical volumes ask for
+//   logvol           a logical volume of ext4/ext3/ext2/xfs/btrfs or swap (--vgname, --name, --size,
+//                    --grow, --maxsize, --percent of what the fixed sizes leave, --recommended for
+//                    swap, --label, --fsoptions, --mkfsoptions), laid out in the group's extents in
+//                    the kickstart's order; /boot stays on a partition, as anaconda keeps it
+//   autopart         --type=lvm (the default), plain or btrfs, as anaconda lays out Fedora: reqpart's
+//                    partitions, /boot (1 GiB ext4, unless --noboot), then / (1 GiB growing up to
+//                    70 GiB, ext4 or --fstype, and /home 500 MiB growing when a given disk size
+//                    leaves 50 GiB free) as logical volumes root and home of volume group fedora on
+//                    a growing physical volume (lvm), as partitions (plain), or a btrfs volume
+//                    labelled fedora with subvolumes root (/) and
 //                    home (/home, unless --nohome), mounted with compress=zstd:1; no swap
 //                    (Fedora's is zram). Without a disk size, DiskStage makes the disk as large
 //                    as the tree needs (build_layout_for_tree)
@@ -37,11 +47,11 @@
 // smaller, and the kickstart's order among equals. On an msdos disk with more than four
 // partitions the first three are primary and the rest logical in an extended partition.
 //
-// Refused, with what to write instead: LVM (volgroup, logvol, autopart --type=lvm/thinp, part
-// pv.*) and software RAID need device-mapper or md, which a disk made from files never has;
-// encryption (LUKS needs device-mapper too); existing partitions (--onpart, --noformat,
+// Refused, with what to write instead: thin LVM (logvol --thin/--thinpool, autopart --type=thinp)
+// and software RAID need device-mapper's thin target or md, which a disk made from files never
+// has; encryption (LUKS needs device-mapper too); existing partitions (--onpart, --noformat,
 // --useexisting, --resize); btrfs volumes of more than one member (a filesystem made from a tree
-// is made on one device).
+// is made on one device), and volume groups of more than one physical volume.
 #pragma once
 
 #include <imgcreate/kickstart/document.hpp>
@@ -68,10 +78,13 @@ enum class Content {
     biosboot,    // GRUB's core.img on a GPT disk booted by a BIOS; no filesystem
     prepboot,    // PowerPC's PReP boot partition, left empty: Fedora's cloud kickstarts ask for one on
                  // every architecture, and anaconda makes it on x86_64 too; no filesystem
+    pv,          // an LVM physical volume: its volume group's label and metadata, then the filesystems
+                 // of the group's logical volumes (disk/lvm.hpp); no filesystem of its own
 };
 
-// A partition that holds no filesystem: nothing is made in it, mounted from it or named in the fstab.
-inline bool holds_no_filesystem(Content c) { return c == Content::biosboot || c == Content::prepboot; }
+// A partition that holds no filesystem of its own: nothing is made in it as such, mounted from it or
+// named in the fstab.
+inline bool holds_no_filesystem(Content c) { return c == Content::biosboot || c == Content::prepboot || c == Content::pv; }
 
 struct Partition {
     std::string mountpoint;    // "/", "/boot", "/boot/efi", "/home"; empty for swap, biosboot and prepboot
@@ -91,6 +104,12 @@ struct Partition {
     std::string uuid;             // the filesystem's or swap's UUID (vfat: its volume id, XXXX-XXXX)
     std::string partuuid;         // GPT: the partition's unique GUID
     std::string volume;           // a btrfs volume's member: its name on the part line (btrfs.01)
+    std::string physical_volume;  // an LVM physical volume: its name on the part line (pv.01)
+    // A logical volume (a logvol line; held by a VolumeGroup, not by a disk): its name. Its start_mib
+    // is on the disk, inside its group's physical volume; its sizes are whole extents.
+    std::string logical_volume;
+    std::string lvm_id;           // LVM's identity of a physical or logical volume (32 characters)
+    int percent = 0;              // a logical volume's --percent (of the group's space the fixed sizes leave)
     kickstart::Origin origin;     // the line that asked for it (none for reqpart's own)
 };
 
@@ -111,6 +130,21 @@ struct BtrfsVolume {
     std::vector<Subvolume> subvolumes;
     kickstart::Origin origin;
 };
+
+// An LVM volume group (a volgroup line) on its one physical volume, a partition, and its logical
+// volumes, laid out in the group's extents in the order the kickstart gives them. The physical
+// volume's data starts 1 MiB in (LVM's pe_start), after its label and metadata.
+struct VolumeGroup {
+    std::string name;                 // sysvg
+    std::string member;               // the physical volume's name on its part line, pv.01
+    std::uint64_t extent_mib = 4;     // --pesize (LVM's default 4 MiB)
+    std::uint64_t extents = 0;        // in the physical volume, once it is sized
+    std::vector<Partition> volumes;   // the logical volumes
+    std::string id;                   // LVM's identity of the group
+    kickstart::Origin origin;
+};
+
+inline constexpr std::uint64_t lvm_data_offset_mib = 1;  // pe_start: the label and metadata area before it
 
 // What is mounted at a mount point: a partition's filesystem, a volume's top level or a subvolume.
 struct Mounted {
@@ -133,20 +167,55 @@ struct Disk {
 struct Layout {
     std::vector<Disk> disks;  // the disk holding / first, then in the order the kickstart names them
     std::vector<BtrfsVolume> volumes;
+    std::vector<VolumeGroup> groups;
     bool autopart = false;    // laid out by autopart: its sizes follow the disk's
     std::vector<std::string> notes;  // where the plan reads the lines as anaconda does and a reader might not
 
     // The partition mounted at `mountpoint` itself (not a btrfs volume's), or null.
+    // A logical volume's is its own.
     const Partition* find(const std::string& mountpoint) const {
-        for (const auto& d : disks)
-            for (const auto& p : d.partitions)
-                if (p.mountpoint == mountpoint) return &p;
+        for (const auto* p : filesystems())
+            if (p->mountpoint == mountpoint) return p;
         return nullptr;
     }
     const Disk* disk_of(const std::string& mountpoint) const {
         for (const auto& d : disks)
-            for (const auto& p : d.partitions)
+            for (const auto& p : d.partitions) {
                 if (p.mountpoint == mountpoint) return &d;
+                if (const auto* g = group_on(p))
+                    for (const auto& lv : g->volumes)
+                        if (lv.mountpoint == mountpoint) return &d;
+            }
+        return nullptr;
+    }
+    // Every partition and logical volume that holds a filesystem or swap of its own, the disks' first.
+    std::vector<const Partition*> filesystems() const {
+        std::vector<const Partition*> out;
+        for (const auto& d : disks)
+            for (const auto& p : d.partitions)
+                if (!holds_no_filesystem(p.content)) out.push_back(&p);
+        for (const auto& g : groups)
+            for (const auto& lv : g.volumes) out.push_back(&lv);
+        return out;
+    }
+    // The volume group on a physical volume, or null.
+    const VolumeGroup* group_on(const Partition& pv) const {
+        for (const auto& g : groups)
+            if (!pv.physical_volume.empty() && g.member == pv.physical_volume) return &g;
+        return nullptr;
+    }
+    // The volume group holding a logical volume, or null.
+    const VolumeGroup* group_of(const Partition& lv) const {
+        for (const auto& g : groups)
+            for (const auto& v : g.volumes)
+                if (&v == &lv) return &g;
+        return nullptr;
+    }
+    // The physical volume of a group, or null.
+    const Partition* member_of(const VolumeGroup& group) const {
+        for (const auto& d : disks)
+            for (const auto& p : d.partitions)
+                if (p.physical_volume == group.member) return &p;
         return nullptr;
     }
     // The partition of a btrfs volume, or null.
@@ -174,9 +243,8 @@ struct Layout {
     // Every mount point of the layout: partitions', volumes' and subvolumes'.
     std::vector<std::string> mountpoints() const {
         std::vector<std::string> out;
-        for (const auto& d : disks)
-            for (const auto& p : d.partitions)
-                if (!p.mountpoint.empty()) out.push_back(p.mountpoint);
+        for (const auto* p : filesystems())
+            if (!p->mountpoint.empty()) out.push_back(p->mountpoint);
         for (const auto& v : volumes) {
             if (!v.mountpoint.empty()) out.push_back(v.mountpoint);
             for (const auto& s : v.subvolumes)
@@ -216,6 +284,7 @@ inline std::uint64_t minimum_size_mib(const std::string& fstype) {
     if (fstype == "swap") return 1;
     if (fstype == "biosboot") return 1;
     if (fstype == "prepboot") return 4;
+    if (fstype == "lvmpv") return lvm_data_offset_mib + 4;  // the metadata and one extent
     return 8;  // ext*
 }
 
@@ -238,28 +307,22 @@ namespace detail {
     throw ConfigError(message);
 }
 
-inline const char* lvm_refusal() {
-    return "LVM needs device-mapper to write its volumes, and a disk image here is made from files with none: "
-           "use part lines (part / --size=..., part /home --size=...) instead of volgroup/logvol";
-}
-
 // The storage commands this layout cannot serve, refused before anything else.
 inline void refuse_unsupported(const kickstart::Kickstart& ks) {
-    if (!ks.volgroups.empty()) refuse(ks.volgroups.front().origin, std::string("volgroup: ") + lvm_refusal());
-    if (!ks.logvols.empty()) refuse(ks.logvols.front().origin, std::string("logvol: ") + lvm_refusal());
     if (!ks.raids.empty())
         refuse(ks.raids.front().origin, "raid: software RAID needs md devices, which a disk image made from files "
                                         "has none of: give each filesystem its own part line");
     if (ks.autopart) {
         const auto& a = *ks.autopart;
-        if (a.type == "lvm" || a.type == "thinp" || a.type.empty())
-            refuse(a.origin, "autopart" + (a.type.empty() ? std::string(" (LVM by default)") : " --type=" + a.type) + ": " +
-                                 lvm_refusal() + "; or write autopart --type=plain or autopart --type=btrfs");
+        if (a.type == "thinp")
+            refuse(a.origin, "autopart --type=thinp: a thin pool's volumes are written by device-mapper's thin target, "
+                             "which a disk image made from files has none of: write autopart --type=lvm (or plain, or "
+                             "btrfs)");
         if (a.encrypted)
             refuse(a.origin, "autopart --encrypted needs device-mapper (LUKS), which a disk image made from files has none "
                              "of: drop --encrypted");
-        if (!ks.partitions.empty() || !ks.btrfs.empty())
-            refuse(a.origin, "autopart lays out the whole disk: drop it or the part and btrfs lines");
+        if (!ks.partitions.empty() || !ks.btrfs.empty() || !ks.volgroups.empty() || !ks.logvols.empty())
+            refuse(a.origin, "autopart lays out the whole disk: drop it or the part, btrfs, volgroup and logvol lines");
     }
 }
 
@@ -277,7 +340,6 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     r.origin = p.origin;
     const std::string& mp = p.mountpoint;
     const std::string line = "part " + mp;
-    if (mp.rfind("pv.", 0) == 0) refuse(p.origin, line + ": an LVM physical volume. " + lvm_refusal());
     if (mp.rfind("raid.", 0) == 0) refuse(p.origin, line + ": a RAID member; software RAID is not made in disk images");
     if (!p.onpart.empty() || !p.format || p.resize)
         refuse(p.origin, line + ": --onpart, --noformat, --useexisting and --resize name partitions that already exist; "
@@ -295,6 +357,13 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
         fstype = "btrfs";
         r.volume = mp;
     }
+    if (mp.rfind("pv.", 0) == 0) {
+        if (!fstype.empty() && fstype != "lvmpv")
+            refuse(p.origin, line + " --fstype=" + fstype + ": an LVM physical volume holds its volume group");
+        fstype = "lvmpv";
+        r.content = Content::pv;
+        r.physical_volume = mp;
+    }
     if (mp == "swap") fstype = "swap";
     if (mp == "biosboot") fstype = "biosboot";
     if (mp == "prepboot") fstype = "prepboot";
@@ -311,7 +380,7 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     } else if (fstype == "vfat" && mp == "/boot/efi") {
         r.content = Content::esp;
     }
-    static const char* known[] = {"ext4", "ext3", "ext2", "xfs", "btrfs", "vfat", "swap", "biosboot", "prepboot"};
+    static const char* known[] = {"ext4", "ext3", "ext2", "xfs", "btrfs", "vfat", "swap", "biosboot", "prepboot", "lvmpv"};
     if (std::find(std::begin(known), std::end(known), fstype) == std::end(known))
         refuse(p.origin, line + " --fstype=" + fstype + ": a disk image makes ext4, ext3, ext2, xfs, btrfs, vfat, efi, "
                                 "swap, biosboot and prepboot partitions");
@@ -323,6 +392,9 @@ inline Partition request_from(const kickstart::PartitionData& p, const LayoutOpt
     if (r.content == Content::prepboot && mp != "prepboot" && !mp.empty())
         refuse(p.origin, line + " --fstype=prepboot: a PReP boot partition has no mount point; write 'part prepboot "
                                 "--fstype=prepboot --size=4'");
+    if (r.content == Content::filesystem && fstype == "lvmpv")
+        refuse(p.origin, line + " --fstype=lvmpv: an LVM physical volume is named pv.NN: write 'part pv.01 --size=...' and "
+                                "'volgroup NAME pv.01'");
     if ((r.content == Content::filesystem || r.content == Content::esp) && !member && (mp.empty() || mp.front() != '/'))
         refuse(p.origin, "part " + mp + ": the mount point of a filesystem starts with /");
     r.fstype = fstype;
@@ -451,7 +523,9 @@ inline std::string describe(const Partition& p) {
     if (p.content == Content::swap) return "swap";
     if (p.content == Content::biosboot) return "biosboot";
     if (p.content == Content::prepboot) return "prepboot";
+    if (p.content == Content::pv) return p.physical_volume;
     if (p.mountpoint.empty() && !p.volume.empty()) return p.volume;
+    if (p.mountpoint.empty() && !p.logical_volume.empty()) return "logical volume " + p.logical_volume;
     return p.mountpoint;
 }
 
@@ -598,8 +672,189 @@ inline std::vector<BtrfsVolume> plan_volumes(const kickstart::Kickstart& ks, con
     return volumes;
 }
 
+// A volume group's or logical volume's name as LVM takes it.
+inline void check_lvm_name(const kickstart::Origin& origin, const std::string& line, const std::string& name) {
+    bool fine = !name.empty() && name.size() <= 127 && name.front() != '-' && name != "." && name != "..";
+    for (char c : name) fine = fine && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '_' || c == '.' || c == '-');
+    if (!fine)
+        refuse(origin, line + ": '" + name + "' is not a name LVM takes: letters, digits and + _ . -, not starting with -");
+}
+
+// The kickstart's volgroup and logvol lines as volume groups, each on one physical volume, their
+// logical volumes with the sizes they ask for (growing and --percent ones are sized with the disk).
+inline std::vector<VolumeGroup> plan_groups(const kickstart::Kickstart& ks, const std::vector<Partition>& requests,
+                                            const LayoutOptions& options) {
+    std::vector<VolumeGroup> groups;
+    for (const auto& v : ks.volgroups) {
+        const std::string line = "volgroup " + v.name;
+        if (!v.format || v.useexisting)
+            refuse(v.origin, line + ": --noformat and --useexisting name a volume group that already exists; a disk image is "
+                             "new: drop them");
+        check_lvm_name(v.origin, line, v.name);
+        for (const auto& g : groups)
+            if (g.name == v.name)
+                refuse(v.origin, line + " is given twice (the first on line " + std::to_string(g.origin.line) + ")");
+        if (v.physvols.size() != 1)
+            refuse(v.origin, line + ": " + (v.physvols.empty() ? std::string("name its physical volume (volgroup ") + v.name +
+                                                                     " pv.01, with part pv.01 --size=... --grow)"
+                                                               : "a volume group is made here on one physical volume, and "
+                                                                 "this one names " + std::to_string(v.physvols.size()) +
+                                                                 ": give it one part pv.NN line, growing (--grow) or as large "
+                                                                 "as they were together"));
+        const auto& pv = v.physvols.front();
+        const bool exists = std::any_of(requests.begin(), requests.end(), [&](const Partition& r) { return r.physical_volume == pv; });
+        if (!exists) refuse(v.origin, line + " " + pv + ": no part line makes " + pv + " (add part " + pv + " --size=... --grow)");
+        for (const auto& g : groups)
+            if (g.member == pv)
+                refuse(v.origin, line + " " + pv + ": " + pv + " holds volume group " + g.name + " already (line " +
+                                 std::to_string(g.origin.line) + ")");
+        VolumeGroup g;
+        g.name = v.name;
+        g.member = pv;
+        g.origin = v.origin;
+        if (v.pesize && *v.pesize != 0) {  // 0: pykickstart's "not given"
+            // --pesize is in KiB; extents of whole MiB keep every logical volume on a MiB boundary.
+            const long long kib = *v.pesize;
+            if (kib < 1024 || kib % 1024 != 0 || ((kib / 1024) & (kib / 1024 - 1)) != 0)
+                refuse(v.origin, line + " --pesize=" + std::to_string(kib) + ": give the extent size in KiB, a power of two "
+                                 "of whole MiB (1024, 2048, 4096 ...; LVM's default is 4096)");
+            g.extent_mib = static_cast<std::uint64_t>(kib / 1024);
+        }
+        groups.push_back(std::move(g));
+    }
+    for (const auto& l : ks.logvols) {
+        const std::string line = "logvol " + l.mountpoint;
+        if (!l.format || l.useexisting)
+            refuse(l.origin, line + ": --noformat and --useexisting name a logical volume that already exists; a disk image "
+                             "is new: drop them");
+        if (l.thin || l.thinpool)
+            refuse(l.origin, line + ": thin volumes are written by device-mapper's thin target, which a disk image made from "
+                             "files has none of: drop --thin and --thinpool");
+        if (l.encrypted)
+            refuse(l.origin, line + ": --encrypted needs device-mapper (LUKS), which a disk image made from files has none "
+                             "of: drop --encrypted");
+        auto g = std::find_if(groups.begin(), groups.end(), [&](const VolumeGroup& x) { return x.name == l.vgname; });
+        if (g == groups.end())
+            refuse(l.origin, line + " --vgname=" + l.vgname + ": " +
+                             (l.vgname.empty() ? std::string("name the volume group (--vgname)")
+                                               : "no volgroup line makes " + l.vgname));
+        check_lvm_name(l.origin, line + " --name", l.name);
+        for (const auto& x : g->volumes)
+            if (x.logical_volume == l.name)
+                refuse(l.origin, line + " --name=" + l.name + ": volume group " + g->name + " has a logical volume of that "
+                                 "name already (line " + std::to_string(x.origin.line) + ")");
+        Partition r;
+        r.origin = l.origin;
+        r.logical_volume = l.name;
+        std::string fstype = l.mountpoint == "swap" ? "swap" : l.fstype.empty() ? "ext4" : l.fstype;
+        if (fstype == "swap") r.content = Content::swap;
+        static const char* known[] = {"ext4", "ext3", "ext2", "xfs", "btrfs", "swap"};
+        if (std::find(std::begin(known), std::end(known), fstype) == std::end(known))
+            refuse(l.origin, line + " --fstype=" + fstype + ": a logical volume here holds ext4, ext3, ext2, xfs, btrfs or "
+                             "swap");
+        if (r.content == Content::filesystem && (l.mountpoint.empty() || l.mountpoint.front() != '/'))
+            refuse(l.origin, line + ": the mount point of a filesystem starts with / (or write 'logvol swap' for swap)");
+        if (r.content == Content::filesystem && l.mountpoint == "/boot/efi")
+            refuse(l.origin, line + ": the firmware reads the EFI system partition, which is a partition: write 'part "
+                             "/boot/efi --fstype=efi' (or reqpart)");
+        if (r.content == Content::filesystem) r.mountpoint = l.mountpoint;
+        r.fstype = fstype;
+        const bool suggested = r.content == Content::swap && l.recommended;
+        if (l.size && *l.size <= 0) refuse(l.origin, line + " --size=" + std::to_string(*l.size) + ": give the size in MiB");
+        if (suggested) {
+            std::uint64_t disks_mib = 0;
+            for (const auto& [name, size] : options.disk_size_mib) disks_mib += size;
+            r.base_mib = std::max<std::uint64_t>(1, recommended_swap_mib(options.memory_mib, false, disks_mib));
+        } else if (l.percent && *l.percent != 0) {  // 0: pykickstart's "not given"
+            if (*l.percent <= 0 || *l.percent > 100)
+                refuse(l.origin, line + " --percent=" + std::to_string(*l.percent) + ": give a percentage from 1 to 100");
+            r.percent = static_cast<int>(*l.percent);
+        } else if (l.size) {
+            r.base_mib = static_cast<std::uint64_t>(*l.size);
+        } else {
+            refuse(l.origin, line + ": give the logical volume's size (--size=MiB, --percent=N or, for swap, --recommended)");
+        }
+        r.grow = l.grow && !suggested && !r.percent;
+        r.max_mib = r.grow ? static_cast<std::uint64_t>(l.maxsize) : 0;
+        if (r.max_mib && r.max_mib < r.base_mib)
+            refuse(l.origin, line + ": --maxsize=" + std::to_string(r.max_mib) + " is smaller than --size=" +
+                             std::to_string(r.base_mib));
+        if (!r.percent && r.base_mib < minimum_size_mib(fstype))
+            refuse(l.origin, line + ": " + std::to_string(r.base_mib) + " MiB is too small for " + fstype + ", which needs at "
+                             "least " + std::to_string(minimum_size_mib(fstype)) + " MiB");
+        r.label = l.label;
+        r.fsoptions = l.fsoptions;
+        r.mkfsoptions = l.mkfsoptions;
+        g->volumes.push_back(std::move(r));
+    }
+    for (const auto& r : requests)
+        if (!r.physical_volume.empty() &&
+            std::none_of(groups.begin(), groups.end(), [&](const VolumeGroup& g) { return g.member == r.physical_volume; }))
+            refuse(r.origin, "part " + r.physical_volume + ": an LVM physical volume needs its volume group: add 'volgroup "
+                             "NAME " + r.physical_volume + "' (and logvol / --vgname=NAME --name=root --size=... for its "
+                             "logical volumes)");
+    return groups;
+}
+
+inline std::uint64_t extents_for(std::uint64_t mib, std::uint64_t extent_mib) { return (mib + extent_mib - 1) / extent_mib; }
+
+// What a group's physical volume must hold: LVM's metadata and every fixed size in whole extents.
+inline std::uint64_t group_needs_mib(const VolumeGroup& g) {
+    std::uint64_t extents = 0;
+    for (const auto& lv : g.volumes) extents += extents_for(lv.base_mib, g.extent_mib);
+    return lvm_data_offset_mib + extents * g.extent_mib;
+}
+
+// The logical volumes sized in the extents their physical volume gives (`pv`, placed on its
+// disk) and laid out one after the other: the fixed sizes, then the --percent ones out of what
+// those leave, then the growing ones sharing the rest as partitions share a disk.
+inline void size_group(VolumeGroup& g, const Partition& pv) {
+    const auto ext = g.extent_mib;
+    g.extents = (pv.size_mib - lvm_data_offset_mib) / ext;
+    std::uint64_t fixed = 0;
+    for (const auto& lv : g.volumes) fixed += extents_for(lv.base_mib, ext);
+    if (fixed > g.extents) {
+        std::string sizes;
+        for (const auto& lv : g.volumes) sizes += (sizes.empty() ? "" : ", ") + lv.logical_volume + " " + mib(lv.base_mib);
+        refuse(g.origin, "volgroup " + g.name + ": its logical volumes need " + mib(fixed * ext) + " (" + sizes + "), and " +
+                         pv.physical_volume + " holds " + mib(g.extents * ext) + " of extents (" + mib(pv.size_mib) +
+                         " less 1 MiB of LVM metadata): make " + pv.physical_volume + " larger or the volumes smaller");
+    }
+    const std::uint64_t left = g.extents - fixed;
+    std::uint64_t taken = fixed;
+    for (auto& lv : g.volumes) {
+        if (!lv.percent) continue;
+        const std::uint64_t extents = left * static_cast<std::uint64_t>(lv.percent) / 100;
+        lv.base_mib = extents * ext;
+        if (lv.base_mib < minimum_size_mib(lv.fstype))
+            refuse(lv.origin, "logvol " + describe(lv) + " --percent=" + std::to_string(lv.percent) + ": that is " +
+                              mib(lv.base_mib) + " of the " + mib(left * ext) + " volume group " + g.name + " has beside "
+                              "its fixed sizes, too small for " + lv.fstype + ": give --disk-size, a larger " +
+                              pv.physical_volume + ", or --size");
+        taken += extents;
+    }
+    // growth in extents
+    std::vector<Partition> in_extents;
+    for (const auto& lv : g.volumes) {
+        Partition e;
+        e.base_mib = lv.percent ? lv.base_mib / ext : extents_for(lv.base_mib, ext);
+        e.max_mib = lv.max_mib ? std::max<std::uint64_t>(lv.max_mib / ext, e.base_mib) : 0;
+        e.grow = lv.grow;
+        in_extents.push_back(e);
+    }
+    grow_requests(in_extents, g.extents - taken);
+    std::uint64_t at = 0;
+    for (std::size_t i = 0; i < g.volumes.size(); ++i) {
+        auto& lv = g.volumes[i];
+        lv.size_mib = in_extents[i].size_mib * ext;
+        lv.start_mib = pv.start_mib + lvm_data_offset_mib + at * ext;
+        at += in_extents[i].size_mib;
+    }
+}
+
 // The mount points of the partitions and volumes, each once.
-inline void refuse_twice_mounted(const std::vector<Partition>& requests, const std::vector<BtrfsVolume>& volumes) {
+inline void refuse_twice_mounted(const std::vector<Partition>& requests, const std::vector<BtrfsVolume>& volumes,
+                                 const std::vector<VolumeGroup>& groups = {}) {
     std::map<std::string, int> line_of;
     auto note = [&](const std::string& mp, const kickstart::Origin& origin, const std::string& what) {
         if (mp.empty()) return;
@@ -607,6 +862,8 @@ inline void refuse_twice_mounted(const std::vector<Partition>& requests, const s
         if (!fresh) refuse(origin, what + " " + mp + " is given twice (the first on line " + std::to_string(it->second) + ")");
     };
     for (const auto& r : requests) note(r.mountpoint, r.origin, "part");
+    for (const auto& g : groups)
+        for (const auto& lv : g.volumes) note(lv.mountpoint, lv.origin, "logvol");
     for (const auto& v : volumes) {
         note(v.mountpoint, v.origin, "btrfs");
         for (const auto& s : v.subvolumes) note(s.mountpoint, s.origin, "btrfs");
@@ -630,6 +887,7 @@ inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const 
         out.partitions.push_back(p);
     };
     const bool btrfs = a.type == "btrfs";
+    const bool lvm = a.type == "lvm" || a.type.empty();
     const std::string fstype = a.fstype.empty() ? "ext4" : a.fstype;
     if (!a.noboot && !btrfs && !a.fstype.empty()) {
         // reqpart --add-boot's /boot, in autopart's filesystem type
@@ -654,13 +912,36 @@ inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const 
         if (!a.nohome) line("/home", true, "home", "");
         return out;
     }
-    part("/", fstype, 1024, true, 70 * 1024);
     // /home of its own only where the disk leaves it 50 GiB.
-    if (!a.nohome) {
-        const auto size = options.disk_size_mib.find(options.default_disk);
-        const std::uint64_t taken = 1024 + 600 + 2 + 1 + (a.noboot ? 0 : 1024);
-        if (size != options.disk_size_mib.end() && size->second >= taken + 500 + 50 * 1024) part("/home", fstype, 500, true, 0);
+    const auto size = options.disk_size_mib.find(options.default_disk);
+    const std::uint64_t taken = 1024 + 600 + 2 + 1 + (a.noboot ? 0 : 1024) + (lvm ? lvm_data_offset_mib + 8 : 0);
+    const bool home = !a.nohome && size != options.disk_size_mib.end() && size->second >= taken + 500 + 50 * 1024;
+    if (lvm) {
+        // a physical volume filling the disk, volume group fedora, logical volumes root and home
+        part("pv.autopart", "", 1024, true, 0);
+        kickstart::VolGroupData vg;
+        vg.name = "fedora";
+        vg.physvols = {"pv.autopart"};
+        vg.origin = a.origin;
+        out.volgroups.push_back(vg);
+        auto logvol = [&](const std::string& mp, const std::string& name, long long lv_size, long long maxsize) {
+            kickstart::LogVolData lv;
+            lv.mountpoint = mp;
+            lv.name = name;
+            lv.vgname = "fedora";
+            lv.fstype = fstype;
+            lv.size = lv_size;
+            lv.grow = true;
+            lv.maxsize = maxsize;
+            lv.origin = a.origin;
+            out.logvols.push_back(lv);
+        };
+        logvol("/", "root", 1024, 70 * 1024);
+        if (home) logvol("/home", "home", 500, 0);
+        return out;
     }
+    part("/", fstype, 1024, true, 70 * 1024);
+    if (home) part("/home", fstype, 500, true, 0);
     return out;
 }
 
@@ -730,21 +1011,44 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
     for (const auto& name : disk_names)
         if (std::find(disk_order.begin(), disk_order.end(), name) == disk_order.end()) disk_order.push_back(name);
     auto volumes = plan_volumes(ks, requests);
-    refuse_twice_mounted(requests, volumes);
+    auto groups = plan_groups(ks, requests, options);
+    refuse_twice_mounted(requests, volumes, groups);
+    // A growing physical volume holds at least what its logical volumes ask for (a disk made to
+    // measure has no more to give it); a fixed one that cannot is refused with the numbers.
+    for (const auto& g : groups)
+        for (auto& r : requests) {
+            if (r.physical_volume != g.member) continue;
+            const auto need = group_needs_mib(g);
+            if (r.base_mib >= need) continue;
+            if (!r.grow) {
+                std::string sizes;
+                for (const auto& lv : g.volumes)
+                    if (!lv.percent) sizes += ", " + lv.logical_volume + " " + mib(lv.base_mib);
+                refuse(r.origin, "part " + r.physical_volume + " is " + mib(r.base_mib) + ", and the logical volumes of " +
+                                 g.name + " need " + mib(need) + " (1 MiB of LVM metadata" + sizes + ", in " +
+                                 mib(g.extent_mib) + " extents): give part " + r.physical_volume + " --size=" +
+                                 std::to_string(need) + " or --grow");
+            }
+            r.base_mib = need;
+        }
     // The partition holding /: its own, or its btrfs volume's member.
-    std::string root_member;
+    std::string root_member, root_pv;
+    for (const auto& g : groups)
+        for (const auto& lv : g.volumes)
+            if (lv.mountpoint == "/") root_pv = g.member;
     for (const auto& v : volumes)
         if (v.mountpoint == "/" || std::any_of(v.subvolumes.begin(), v.subvolumes.end(),
                                                [](const Subvolume& s) { return s.mountpoint == "/"; }))
             root_member = v.member;
     const auto root = std::find_if(requests.begin(), requests.end(), [&](const Partition& p) {
-        return p.mountpoint == "/" || (!root_member.empty() && p.volume == root_member);
+        return p.mountpoint == "/" || (!root_member.empty() && p.volume == root_member) ||
+               (!root_pv.empty() && p.physical_volume == root_pv);
     });
     if (root == requests.end()) {
         if (ks.partitions.empty() && !ks.reqpart)
             throw ConfigError("the kickstart has no part lines: a disk image needs at least 'part / --size=SIZE_IN_MIB'");
-        throw ConfigError("the kickstart has no 'part /' line (nor a btrfs / volume or subvolume): a disk image needs a "
-                          "root filesystem");
+        throw ConfigError("the kickstart has no 'part /' line (nor a btrfs / volume or subvolume, nor a logvol /): a disk "
+                          "image needs a root filesystem");
     }
     // The boot disk, where GRUB and reqpart's partitions go: bootloader --boot-drive's, else the disk of /.
     std::string boot_disk = disk_names[static_cast<std::size_t>(root - requests.begin())];
@@ -820,6 +1124,14 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
                               "2 TiB at most: use clearpart --disklabel=gpt");
         layout.disks.push_back(std::move(disk));
     }
+    layout.groups = std::move(groups);
+    for (auto& g : layout.groups) size_group(g, *layout.member_of(g));
+    // GRUB reads the kernels from /boot, and anaconda keeps /boot off LVM (its stage2 device is a
+    // partition, a RAID or btrfs): so does this.
+    if (const auto* boot = layout.locate("/boot").first.partition; boot && !boot->logical_volume.empty())
+        refuse(boot->origin, "logvol " + boot->mountpoint + ": /boot " + (boot->mountpoint == "/" ? "(inside /) " : "") +
+                             "would be on LVM, and the boot loader reads the kernels from /boot on a partition, as "
+                             "anaconda has it: add part /boot --size=1024 (or reqpart --add-boot)");
     return layout;
 }
 

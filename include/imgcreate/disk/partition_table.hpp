@@ -8,6 +8,7 @@
 #pragma once
 
 #include <imgcreate/disk/layout.hpp>
+#include <imgcreate/disk/lvm.hpp>
 #include <imgcreate/mount/tree_filesystem.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/process.hpp>
@@ -26,6 +27,7 @@ inline constexpr const char* gpt_linux_swap = "0657FD6D-A4AB-43C4-84E5-0933C84B4
 inline constexpr const char* gpt_esp = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 inline constexpr const char* gpt_bios_boot = "21686148-6449-6E6F-744E-656564454649";
 inline constexpr const char* gpt_prep_boot = "9E1A2D38-C612-4316-AA26-8B49521E5A8B";
+inline constexpr const char* gpt_linux_lvm = "E6D6D379-F507-44C2-A23C-238F2A3DF928";
 
 inline std::string gpt_type(const Partition& p) {
     switch (p.content) {
@@ -33,6 +35,7 @@ inline std::string gpt_type(const Partition& p) {
         case Content::swap: return gpt_linux_swap;
         case Content::biosboot: return gpt_bios_boot;
         case Content::prepboot: return gpt_prep_boot;
+        case Content::pv: return gpt_linux_lvm;
         default: return gpt_linux_data;
     }
 }
@@ -42,6 +45,7 @@ inline std::string mbr_type(const Partition& p) {
         case Content::esp: return "ef";
         case Content::swap: return "82";
         case Content::prepboot: return "41";
+        case Content::pv: return "8e";
         default: return "83";
     }
 }
@@ -71,8 +75,24 @@ inline void assign_identities(Layout& layout, const std::string& seed) {
             p.uuid = mount::derived_uuid(key + "/filesystem");
             if (p.fstype == "vfat") p.uuid = vfat_volume_id(p.uuid);
             if (holds_no_filesystem(p.content)) p.uuid.clear();
+            if (p.content == Content::pv) p.lvm_id = lvm::derived_id(key + "/pv");
         }
     }
+    for (auto& g : layout.groups) {
+        const auto key = seed + "/lvm/" + g.name;
+        g.id = lvm::derived_id(key);
+        for (auto& lv : g.volumes) {
+            lv.uuid = mount::derived_uuid(key + "/" + lv.logical_volume + "/filesystem");
+            lv.lvm_id = lvm::derived_id(key + "/" + lv.logical_volume);
+        }
+    }
+}
+
+// How the fstab and the kernel's command line name a filesystem: a logical volume by its
+// /dev/mapper name, as anaconda writes it; anything else by UUID.
+inline std::string fstab_device(const Layout& layout, const Partition& p) {
+    if (const auto* g = layout.group_of(p)) return "/dev/mapper/" + lvm::mapper_name(g->name, p.logical_volume);
+    return "UUID=" + p.uuid;
 }
 
 // The seed of an ordinary build (its build directory is unique) or of a reproducible one.
@@ -86,41 +106,43 @@ inline std::string identity_seed(const std::string& name, const std::filesystem:
 // volume's top level: subvolid=5, whatever the default subvolume), then the member's --fsoptions.
 inline std::string fstab(const Layout& layout) {
     struct Entry {
-        std::string uuid, mountpoint, fstype, options;
+        std::string device, mountpoint, fstype, options;
         const char* passes;
     };
     std::vector<Entry> mounted;
     std::vector<const Partition*> swaps;
-    for (const auto& d : layout.disks)
-        for (const auto& p : d.partitions) {
-            if (p.content == Content::swap) {
-                swaps.push_back(&p);
-            } else if (!p.mountpoint.empty()) {
-                std::string opts = p.fsoptions;
-                if (opts.empty()) opts = p.content == Content::esp ? "umask=0077,shortname=winnt" : "defaults";
-                const char* passes = mount::is_ext(p.fstype) ? (p.mountpoint == "/" ? "1 1" : "1 2")
-                                     : p.fstype == "vfat"    ? "0 2"
-                                                             : "0 0";
-                mounted.push_back({p.uuid, p.mountpoint, p.fstype, opts, passes});
-            }
+    for (const auto* fs : layout.filesystems()) {
+        const auto& p = *fs;
+        if (p.content == Content::swap) {
+            swaps.push_back(&p);
+        } else if (!p.mountpoint.empty()) {
+            std::string opts = p.fsoptions;
+            if (opts.empty()) opts = p.content == Content::esp ? "umask=0077,shortname=winnt" : "defaults";
+            const char* passes = mount::is_ext(p.fstype) ? (p.mountpoint == "/" ? "1 1" : "1 2")
+                                 : p.fstype == "vfat"    ? "0 2"
+                                                         : "0 0";
+            mounted.push_back({fstab_device(layout, p), p.mountpoint, p.fstype, opts, passes});
         }
+    }
     for (const auto& v : layout.volumes) {
         const auto* member = layout.member_of(v);
         if (!member) continue;
         const std::string more = member->fsoptions.empty() ? "" : "," + member->fsoptions;
-        if (!v.mountpoint.empty()) mounted.push_back({member->uuid, v.mountpoint, "btrfs", "subvolid=5" + more, "0 0"});
+        if (!v.mountpoint.empty()) mounted.push_back({"UUID=" + member->uuid, v.mountpoint, "btrfs", "subvolid=5" + more, "0 0"});
         for (const auto& s : v.subvolumes)
             if (!s.mountpoint.empty())
-                mounted.push_back({member->uuid, s.mountpoint, "btrfs", "subvol=" + s.name + more, "0 0"});
+                mounted.push_back({"UUID=" + member->uuid, s.mountpoint, "btrfs", "subvol=" + s.name + more, "0 0"});
     }
     std::stable_sort(mounted.begin(), mounted.end(), [](const Entry& a, const Entry& b) { return a.mountpoint < b.mountpoint; });
-    std::string out = "# Written by imgcreate: the filesystems of the disk image, by UUID.\n";
+    std::string out = std::string("# Written by imgcreate: the filesystems of the disk image, by UUID") +
+                      (layout.groups.empty() ? "" : " (logical volumes by their /dev/mapper name)") + ".\n";
     auto line = [&](const std::string& spec, const std::string& where, const std::string& type, const std::string& opts,
                     const char* passes) {
         out += spec + " " + where + " " + type + " " + opts + " " + passes + "\n";
     };
-    for (const auto& e : mounted) line("UUID=" + e.uuid, e.mountpoint, e.fstype, e.options, e.passes);
-    for (const auto* p : swaps) line("UUID=" + p->uuid, "none", "swap", p->fsoptions.empty() ? "defaults" : p->fsoptions, "0 0");
+    for (const auto& e : mounted) line(e.device, e.mountpoint, e.fstype, e.options, e.passes);
+    for (const auto* p : swaps)
+        line(fstab_device(layout, *p), "none", "swap", p->fsoptions.empty() ? "defaults" : p->fsoptions, "0 0");
     return out;
 }
 

@@ -77,10 +77,9 @@ public:
     RequiredPrograms required_programs(const BuildContext& ctx) const {
         RequiredPrograms programs{{"sfdisk", "fdisk"}};
         std::set<std::string> types;
-        for (const auto& d : disk::plan_build_layout(ctx).disks)
-            for (const auto& p : d.partitions) types.insert(p.fstype);
+        const auto layout = disk::plan_build_layout(ctx);
+        for (const auto* p : layout.filesystems()) types.insert(p->fstype);
         for (const auto& t : types) {
-            if (t == "biosboot" || t == "prepboot") continue;
             if (t == "swap") programs.push_back({"mkswap", "util-linux"});
             else if (t == "vfat") programs.insert(programs.end(), {{"mkfs.fat", "dosfstools"}, {"mcopy", "mtools"}});
             else programs.push_back({"mkfs." + t, mount::package_providing_mkfs(t)});
@@ -96,14 +95,14 @@ private:
     // gives its own lost+found the tree's mode and label.
     void make_lost_and_found(const BuildContext& ctx) const {
         RootDir root(ctx.install_root);
-        for (const auto& d : layout_.disks)
-            for (const auto& p : d.partitions) {
-                if (p.content != disk::Content::filesystem || !mount::is_ext(p.fstype) || p.mountpoint.empty()) continue;
-                const auto mountpoint = std::filesystem::path(p.mountpoint).relative_path();
-                if (!mountpoint.empty()) root.mkdirs(mountpoint);
-                root.mkdirs(mountpoint / "lost+found", 0700);
-                root.chmod(mountpoint / "lost+found", 0700);
-            }
+        for (const auto* fs : layout_.filesystems()) {
+            const auto& p = *fs;
+            if (p.content != disk::Content::filesystem || !mount::is_ext(p.fstype) || p.mountpoint.empty()) continue;
+            const auto mountpoint = std::filesystem::path(p.mountpoint).relative_path();
+            if (!mountpoint.empty()) root.mkdirs(mountpoint);
+            root.mkdirs(mountpoint / "lost+found", 0700);
+            root.chmod(mountpoint / "lost+found", 0700);
+        }
     }
 
     std::uint64_t total_mib() const {

@@ -398,12 +398,12 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
     const auto ks = s.path / "lvm.ks";
     // The repository does not exist: a build that got as far as reading it would say so instead.
     std::ofstream(ks) << "repo --name=gone --baseurl=file:///nonexistent/repo\n"
-                      << "part /boot --size=500\npart pv.01 --size=4000\nvolgroup vg pv.01\n"
+                      << "part /boot --size=500\npart pv.01 --size=2000\nvolgroup vg pv.01\n"
                       << "logvol / --vgname=vg --name=root --size=3000\n%packages\nhello\n%end\n";
     auto r = appliance({"-c", ks.string(), "-n", "lvm", "-t", s.path.string(), "-o", (s.path / "out").string()});
     CHECK(r.exit_status == 1);
-    CHECK_THAT(r.output, Contains("lvm.ks:4: volgroup: LVM needs device-mapper"));
-    CHECK_THAT(r.output, Contains("use part lines"));
+    CHECK_THAT(r.output, Contains("lvm.ks:3: part pv.01 is 2000 MiB, and the logical volumes of vg need 3001 MiB"));
+    CHECK_THAT(r.output, Contains("give part pv.01 --size=3001 or --grow"));
     CHECK_FALSE(fs::exists(s.path / "out"));
     for (const auto& e : fs::directory_iterator(s.path)) CHECK(e.path().filename() == "lvm.ks");
     fs::remove(ks);
@@ -494,6 +494,68 @@ TEST_CASE("a user without root builds the same disk as root, byte for byte, with
         sums.push_back(output_of({"sha256sum", image.string()}).substr(0, 64));
     }
     CHECK(sums[0] == sums[1]);
+}
+
+TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's label where blkid finds it, the fstab by /dev/mapper names, GRUB told to activate the root") {
+    require_tools();
+    for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd"}) IMGCREATE_REQUIRE_PROGRAM(p);
+    Scratch s;
+    const auto& user = build_user();
+    fs::permissions(s.path, fs::perms(0755));
+    const auto dir = s.path / "user";
+    fs::create_directories(dir);
+    REQUIRE(::chown(dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    auto text = output_of({"cat", small_kickstart(s.path).string()});
+    const std::string plain = "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n";
+    text.replace(text.find(plain), plain.size(),
+                 "reqpart --add-boot\npart pv.01 --size=50 --grow\nvolgroup sys-vg pv.01\n"
+                 "logvol / --vgname=sys-vg --name=root --size=64\nlogvol /var --vgname=sys-vg --name=var --size=16 --fstype=ext3\n"
+                 "logvol swap --vgname=sys-vg --name=swap --size=8\n");
+    const auto ks = s.path / "lvm.ks";
+    std::ofstream(ks) << text;
+
+    SECTION("an image without lvm, which could not activate the volume group when it boots, is an error saying what to add") {
+        auto r = appliance({"-c", ks.string(), "-n", "nolvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
+        CHECK(r.exit_status == 1);
+        CHECK_THAT(r.output, Contains("the layout has LVM volume group sys-vg, and the image has no lvm") &&
+                                 Contains("add lvm2 to %packages"));
+        CHECK_FALSE(fs::exists(dir / "out/nolvm-sda.raw"));
+    }
+    SECTION("with lvm in the image it is made, and reads back") {
+        // the stand-in system has no lvm2 package: a stand-in for its lvm
+        std::ofstream(ks, std::ios::app) << "%pre-install\nmkdir -p \"$INSTALL_ROOT/usr/sbin\"\n"
+                                         << "printf '#!/bin/sh\\n' > \"$INSTALL_ROOT/usr/sbin/lvm\"\n%end\n";
+        auto r = appliance({"-c", ks.string(), "-n", "lvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        CHECK_THAT(r.output, Contains("wrote LVM volume group sys-vg ("));
+        CHECK_THAT(r.output, Contains("GRUB menu: 1 kernel(s), root=/dev/mapper/sys--vg-root"));
+        const auto image = dir / "out/lvm-sda.raw";
+        auto layout = disk::plan_layout(kickstart::parse_file(ks.string()));
+        const auto& g = layout.groups.at(0);
+        const auto* pv = layout.member_of(g);
+        REQUIRE(pv);
+        CHECK(output_of({"blkid", "-p", "-O", std::to_string(pv->start_mib << 20), "-S", std::to_string(pv->size_mib << 20),
+                         "-s", "TYPE", "-o", "value", image.string()}) == "LVM2_member\n");
+        const auto* root = layout.find("/");
+        REQUIRE(root);
+        CHECK(root->logical_volume == "root");
+        const auto piece = s.path / "root.img";
+        run({"dd", "if=" + image.string(), "of=" + piece.string(), "bs=1M", "skip=" + std::to_string(root->start_mib),
+             "count=" + std::to_string(root->size_mib), "conv=sparse", "status=none"});
+        run({"e2fsck", "-fn", piece.string()});
+        const auto fstab = output_of({"debugfs", "-R", "cat /etc/fstab", piece.string()});
+        CHECK_THAT(fstab, Contains("\n/dev/mapper/sys--vg-root / ext4 defaults 1 1\n"));
+        CHECK_THAT(fstab, Contains("\n/dev/mapper/sys--vg-var /var ext3 defaults 1 2\n"));
+        CHECK_THAT(fstab, Contains("\n/dev/mapper/sys--vg-swap none swap defaults 0 0\n"));
+        const auto* boot = layout.find("/boot");
+        REQUIRE(boot);
+        const auto boot_piece = s.path / "boot.img";
+        run({"dd", "if=" + image.string(), "of=" + boot_piece.string(), "bs=1M", "skip=" + std::to_string(boot->start_mib),
+             "count=" + std::to_string(boot->size_mib), "conv=sparse", "status=none"});
+        CHECK_THAT(output_of({"debugfs", "-R", "cat /grub2/grub.cfg", boot_piece.string()}),
+                   Contains(" root=/dev/mapper/sys--vg-root ro rd.lvm.lv=sys-vg/root rd.lvm.lv=sys-vg/swap console=ttyS0"));
+    }
 }
 
 TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its table, and the fstab names partitions on both") {
@@ -621,12 +683,12 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
     const auto ks = s.path / "btrfs.ks";
     std::ofstream(ks) << text;
 
-    SECTION("autopart of LVM is refused before any work, saying what to write") {
-        std::ofstream(s.path / "lvm.ks") << "autopart\n";
+    SECTION("autopart of thin LVM is refused before any work, saying what to write") {
+        std::ofstream(s.path / "lvm.ks") << "autopart --type=thinp\n";
         auto r = appliance({"-c", (s.path / "lvm.ks").string(), "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
         CHECK(r.exit_status == 1);
-        CHECK_THAT(r.output, Contains("lvm.ks:1: autopart (LVM by default): LVM needs device-mapper") &&
-                                 Contains("or write autopart --type=plain or autopart --type=btrfs"));
+        CHECK_THAT(r.output, Contains("lvm.ks:1: autopart --type=thinp: a thin pool's volumes are written by device-mapper") &&
+                                 Contains("write autopart --type=lvm"));
         CHECK_FALSE(fs::exists(dir / "out"));
     }
     SECTION("a mkfs.btrfs without --subvol is refused before any work, saying where a newer one is") {

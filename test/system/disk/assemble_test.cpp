@@ -575,3 +575,80 @@ TEST_CASE("nested subvolumes: root/var/lib inside subvolume root, data/srv insid
     CHECK(mode_of(tree / "var") == "750");
     for (const auto& e : fs::directory_iterator(scratch.path)) CHECK_THAT(e.path().filename().string(), !Contains("tree."));
 }
+
+TEST_CASE("an LVM volume group is written with no device-mapper: its label and metadata where LVM reads them, each logical volume's filesystem at its extents") {
+    require_tools();
+    IMGCREATE_REQUIRE_PROGRAM("python3");
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    auto layout = planned("part /boot --size=32\npart pv.01 --size=100 --grow\nvolgroup vg0 pv.01\n"
+                          "logvol / --vgname=vg0 --name=root --size=64 --label=root\n"
+                          "logvol /home --vgname=vg0 --name=home --size=300 --fstype=xfs\n"
+                          "logvol swap --vgname=vg0 --name=swap --size=8\n");
+    const auto [images, log] = assemble_logged(layout, tree, scratch.path, 1700000000);
+    const auto& image = images.at(0);
+    const auto& d = layout.disks[0];
+    const auto& g = layout.groups.at(0);
+    const auto& pv = partition(d, "pv.01");
+    CHECK_THAT(log, Contains("wrote LVM volume group vg0 (" + std::to_string(g.extents) + " extents of 4 MiB) on sda2, with 3 "
+                             "logical volume(s)"));
+    CHECK(table(image).at(2) == row(pv.start_mib, pv.size_mib, "E6D6D379-F507-44C2-A23C-238F2A3DF928", pv.partuuid));
+    // blkid checks the label's checksum, and gives the physical volume's id as LVM writes it
+    CHECK(probe(image, pv, "TYPE") == "LVM2_member");
+    CHECK(probe(image, pv, "UUID") == disk::lvm::formatted_id(pv.lvm_id));
+
+    // The metadata area, read as LVM reads it, its checksums computed with zlib's CRC-32 (LVM's is
+    // the same polynomial, from 0xF597A6CF and without the final inversion).
+    Command read;
+    read.argv = {"python3", "-c",
+                 "import struct, sys, zlib\n"
+                 "f = open(sys.argv[1], 'rb'); f.seek(int(sys.argv[2]) * 1048576); b = f.read(1048576)\n"
+                 "crc = lambda data: zlib.crc32(data, 0xf597a6cf ^ 0xffffffff) ^ 0xffffffff\n"
+                 "m = b[4096:]\n"
+                 "assert m[4:20] == b' LVM2 x[5A%r0N*>', 'magic'\n"
+                 "assert struct.unpack('<I', m[0:4])[0] == crc(m[4:512]), 'header checksum'\n"
+                 "offset, size, checksum = struct.unpack('<QQI', m[40:60])\n"
+                 "text = m[offset:offset + size]\n"
+                 "assert checksum == crc(text), 'metadata checksum'\n"
+                 "assert text[-1:] == b'\\0', 'terminating NUL'\n"
+                 "l = b[512:1024]\n"
+                 "assert struct.unpack('<I', l[16:20])[0] == crc(l[20:512]), 'label checksum'\n"
+                 "sys.stdout.write(text[:-1].decode())\n",
+                 image.string(), std::to_string(pv.start_mib)};
+    read.log_output = false;
+    const auto text = run(read).output;
+    CHECK(text == disk::lvm::metadata_text(g, pv, "/dev/sda2", "imgcreate", 1700000000));
+    CHECK_THAT(text, Contains("pe_count = " + std::to_string(g.extents) + "\n"));
+
+    const auto work = scratch.path / "check";
+    fs::create_directories(work);
+    std::uint64_t extent = 0;
+    for (const auto& lv : g.volumes) {
+        INFO(lv.logical_volume);
+        CHECK(lv.start_mib == pv.start_mib + 1 + extent * 4);
+        CHECK_THAT(text, Contains(lv.logical_volume + " {\n") &&
+                             Contains("extent_count = " + std::to_string(lv.size_mib / 4) + "\n\ntype = \"striped\"\n"
+                                      "stripe_count = 1\n\nstripes = [\n\"pv0\", " + std::to_string(extent) + "\n]"));
+        extent += lv.size_mib / 4;
+        CHECK(probe(image, lv, "TYPE") == (lv.content == disk::Content::swap ? "swap" : lv.fstype));
+        CHECK(probe(image, lv, "UUID") == lv.uuid);
+        const auto piece = work / lv.logical_volume;
+        run({"dd", "if=" + image.string(), "of=" + piece.string(), "bs=1M", "skip=" + std::to_string(lv.start_mib),
+             "count=" + std::to_string(lv.size_mib), "conv=sparse", "status=none"});
+        if (lv.fstype == "ext4") {
+            run({"e2fsck", "-fn", piece.string()});
+            CHECK_THAT(output_of({"debugfs", "-R", "ls /usr/bin", piece.string()}), Contains("tool"));
+            CHECK_THAT(output_of({"debugfs", "-R", "ls /home", piece.string()}), !Contains("alice"));
+            CHECK_THAT(output_of({"debugfs", "-R", "ls /boot", piece.string()}), !Contains("vmlinuz"));
+        } else if (lv.fstype == "xfs") {
+            run({"xfs_repair", "-n", "-f", piece.string()});
+            CHECK_THAT(output_of({"xfs_db", "-r", "-c", "path /alice", "-c", "ls", piece.string()}), Contains("notes"));
+        }
+    }
+    CHECK(probe(image, partition(d, "/boot"), "UUID") == layout.find("/boot")->uuid);
+    const auto fstab = disk::fstab(layout);
+    CHECK_THAT(fstab, Contains("\n/dev/mapper/vg0-root / ext4 defaults 1 1\nUUID=" + layout.find("/boot")->uuid +
+                               " /boot ext4 defaults 1 2\n/dev/mapper/vg0-home /home xfs defaults 0 0\n"));
+    CHECK_THAT(fstab, Contains("\n/dev/mapper/vg0-swap none swap defaults 0 0\n"));
+}

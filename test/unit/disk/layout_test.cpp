@@ -220,11 +220,7 @@ TEST_CASE("an msdos disk with more than four partitions has three primary ones a
 }
 
 TEST_CASE("what a disk image cannot hold is refused before any work, naming the line") {
-    CHECK(refusal("part / --size=100\nvolgroup vg pv.01\n") != "(accepted)");
-    CHECK_THAT(refusal("part pv.01 --size=1000\nvolgroup vg pv.01\nlogvol / --vgname=vg --name=root --size=900\n"),
-               Contains("disk.ks:2: volgroup: LVM needs device-mapper"));
-    CHECK_THAT(refusal("autopart --type=lvm\n"), Contains("autopart --type=lvm: LVM needs device-mapper"));
-    CHECK_THAT(refusal("autopart\n"), Contains("LVM by default"));
+    CHECK_THAT(refusal("part / --size=100\nvolgroup vg pv.01\n"), Contains("disk.ks:2: volgroup vg pv.01: no part line makes pv.01"));
     CHECK_THAT(refusal("part / --size=1000 --encrypted --passphrase=x\n"), Contains("disk.ks:1: part /: --encrypted needs device-mapper"));
     CHECK_THAT(refusal("part / --size=1000 --onpart=sda1\n"), Contains("a disk image is new"));
     CHECK_THAT(refusal("part / --size=1000 --fstype=ntfs\n"), Contains("--fstype=ntfs: a disk image makes ext4"));
@@ -381,9 +377,9 @@ TEST_CASE("a full autopart partition says whether a larger disk helps: / grows, 
     CHECK_FALSE(disk::detail::autopart_full_message(own, *own.find("/"), said));
 }
 
-TEST_CASE("autopart of LVM, thin LVM or encrypted is refused with what to write instead") {
-    CHECK_THAT(refusal("autopart --type=thinp\n"), Contains("disk.ks:1: autopart --type=thinp: LVM needs device-mapper"));
-    CHECK_THAT(refusal("autopart\n"), Contains("use --type=plain or") || Contains("autopart --type=plain or autopart --type=btrfs"));
+TEST_CASE("autopart of thin LVM or encrypted is refused with what to write instead") {
+    CHECK_THAT(refusal("autopart --type=thinp\n"), Contains("disk.ks:1: autopart --type=thinp: a thin pool's volumes") &&
+                                                   Contains("write autopart --type=lvm"));
     CHECK_THAT(refusal("autopart --type=btrfs --encrypted --passphrase=x\n"), Contains("autopart --encrypted needs device-mapper"));
 }
 
@@ -457,6 +453,12 @@ std::string planned(const kickstart::Kickstart& ks, const disk::LayoutOptions& o
                        std::to_string(p.size_mib);
             out += ";";
         }
+        for (const auto& g : layout.groups) {
+            out += " " + g.name + ":";
+            for (const auto& lv : g.volumes)
+                out += " " + lv.logical_volume + "@" + (lv.mountpoint.empty() ? "swap" : lv.mountpoint) + "=" + lv.fstype +
+                       "/" + std::to_string(lv.size_mib);
+        }
         for (const auto& v : layout.volumes) {
             out += " " + v.label + ":";
             for (const auto& sub : v.subvolumes) out += " " + sub.name + "@" + sub.mountpoint;
@@ -517,14 +519,19 @@ TEST_CASE("Fedora's own kickstarts plan the disks anaconda makes of them, or are
     std::size_t made = 0;
     for (const auto& [name, plan] : plans) {
         INFO(name << " => " << plan);
-        if (plan.rfind("refused: ", 0) == 0) {
-            // only LVM is refused, with the line and what to write instead
-            CHECK((name == "fedora-disk-server.ks" || name == "fedora-server-vm-full.ks"));
-            CHECK_THAT(plan, Contains(name + ":") && Contains("LVM needs device-mapper") && Contains("use part lines"));
-            continue;
-        }
+        CHECK(plan.rfind("refused: ", 0) == std::string::npos);
         ++made;
-        if (name.find("cloud-base") != std::string::npos || name.find("-vagrant") != std::string::npos) {
+        if (name == "fedora-disk-server.ks" || name == "fedora-server-vm-full.ks") {
+            // Fedora Server: autopart's LVM (volume group fedora on a physical volume filling the disk,
+            // / growing into all of its 4713 extents of 4 MiB, 1 MiB of LVM metadata before them), or
+            // its own volume group sysvg, / an xfs logical volume growing from 4000 MiB to its
+            // --maxsize of 16000
+            if (name == "fedora-disk-server.ks")
+                CHECK(plan == "sda msdos: /boot/efi=vfat/600 /boot=ext4/1024 pv.autopart=lvmpv/18855; fedora: root@/=ext4/18852");
+            else
+                CHECK(plan == "sda gpt: biosboot=biosboot/1 /boot/efi=vfat/600 /boot=ext4/1024 pv.007=lvmpv/18853; "
+                              "sysvg: root@/=xfs/16000");
+        } else if (name.find("cloud-base") != std::string::npos || name.find("-vagrant") != std::string::npos) {
             // anaconda's layout of the cloud images: the PReP partition is made (empty) on x86_64 too
             // (anaconda on a BIOS machine puts the ESP after /boot; this platform boots both ways, and
             // the boot loader's partitions come first)
@@ -550,4 +557,132 @@ TEST_CASE("Fedora's own kickstarts plan the disks anaconda makes of them, or are
         }
     }
     CHECK(made >= 35);
+}
+
+TEST_CASE("LVM: a volume group on a growing physical volume holds its logical volumes in whole extents, in the kickstart's order") {
+    const std::string ks = "reqpart --add-boot\npart pv.01 --size=1000 --grow\nvolgroup vg0 pv.01\n"
+                           "logvol / --vgname=vg0 --name=root --size=1500 --fstype=xfs\n"
+                           "logvol /home --vgname=vg0 --name=home --size=301\nlogvol swap --vgname=vg0 --name=swap --size=64\n";
+    SECTION("without a disk size the physical volume holds what they ask for, rounded up to extents, and 1 MiB of metadata") {
+        const auto layout = plan(ks);
+        REQUIRE(layout.groups.size() == 1);
+        const auto& g = layout.groups[0];
+        const auto* pv = layout.member_of(g);
+        REQUIRE(pv);
+        CHECK(pv->content == disk::Content::pv);
+        CHECK(pv->fstype == "lvmpv");
+        CHECK(pv->size_mib == 1 + 1500 + 304 + 64);  // /home's 301 MiB is 76 extents of 4 MiB
+        CHECK(g.extents == (1500 + 304 + 64) / 4);
+        REQUIRE(g.volumes.size() == 3);
+        CHECK(g.volumes[0].size_mib == 1500);
+        CHECK(g.volumes[1].size_mib == 304);
+        CHECK(g.volumes[2].size_mib == 64);
+        CHECK(g.volumes[0].start_mib == pv->start_mib + 1);
+        CHECK(g.volumes[1].start_mib == pv->start_mib + 1 + 1500);
+        CHECK(g.volumes[2].start_mib == pv->start_mib + 1 + 1500 + 304);
+        CHECK(layout.find("/")->logical_volume == "root");
+        CHECK(layout.disk_of("/home")->name == "sda");
+        CHECK(layout.group_of(*layout.find("/home")) == &g);
+        const auto mps = layout.mountpoints();
+        CHECK(std::count(mps.begin(), mps.end(), "/home") == 1);
+        CHECK(disk::gpt_type(*pv) == "E6D6D379-F507-44C2-A23C-238F2A3DF928");
+    }
+    SECTION("with a disk size the physical volume grows, and so do the logical volumes that --grow, up to --maxsize") {
+        const auto layout = plan("part /boot --size=500\npart pv.01 --size=1000 --grow\nvolgroup vg0 pv.01 --pesize=8192\n"
+                                 "logvol / --vgname=vg0 --name=root --size=1000 --grow --maxsize=3000\n"
+                                 "logvol /var --vgname=vg0 --name=var --size=500 --grow\n",
+                                 {"sda", {{"sda", 6002}}, 1024});
+        const auto& g = layout.groups.at(0);
+        const auto* pv = layout.member_of(g);
+        CHECK(pv->size_mib == 6002 - 2 - 500);
+        CHECK(g.extent_mib == 8);
+        CHECK(g.extents == (5500 - 1) / 8);  // 687
+        // 687 - 125 - 63 = 499 free extents, shared 2:1; root stops at 375 extents, var takes the rest
+        CHECK(g.volumes[0].size_mib == 3000);
+        CHECK(g.volumes[1].size_mib == (687 - 375) * 8);
+    }
+    SECTION("--percent takes its share of what the fixed sizes leave") {
+        const auto layout = plan("part pv.01 --size=4001\nvolgroup vg pv.01\npart /boot --size=500\n"
+                                 "logvol / --vgname=vg --name=root --size=1000\nlogvol /srv --vgname=vg --name=srv --percent=50\n");
+        CHECK(layout.find("/srv")->size_mib == (1000 - 250) / 2 * 4);
+    }
+}
+
+TEST_CASE("LVM: the fstab names logical volumes by their /dev/mapper names, as anaconda writes them") {
+    auto layout = plan("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup my-vg pv.01\n"
+                       "logvol / --vgname=my-vg --name=root --size=1000\nlogvol swap --vgname=my-vg --name=swap-1 --size=64\n");
+    disk::assign_identities(layout, "seed");
+    CHECK(disk::lvm::mapper_name("my-vg", "swap-1") == "my--vg-swap--1");
+    const auto fstab = disk::fstab(layout);
+    CHECK_THAT(fstab, Contains("\n/dev/mapper/my--vg-root / ext4 defaults 1 1\n"));
+    CHECK_THAT(fstab, Contains("\nUUID=" + layout.find("/boot")->uuid + " /boot ext4 defaults 1 2\n"));
+    CHECK_THAT(fstab, Contains("\n/dev/mapper/my--vg-swap--1 none swap defaults 0 0\n"));
+    const auto& g = layout.groups.at(0);
+    CHECK(g.id.size() == 32);
+    CHECK(layout.member_of(g)->lvm_id.size() == 32);
+    CHECK(g.volumes[0].lvm_id != g.volumes[1].lvm_id);
+    CHECK(disk::lvm::formatted_id(g.id).size() == 38);
+    CHECK_FALSE(g.volumes[0].uuid.empty());
+    const auto text = disk::lvm::metadata_text(g, *layout.member_of(g), "/dev/sda2", "h", 1700000000);
+    CHECK_THAT(text, Contains("my-vg {\nid = \"" + disk::lvm::formatted_id(g.id) + "\"\nseqno = 1\n"));
+    CHECK_THAT(text, Contains("extent_size = 8192\n"));
+    CHECK_THAT(text, Contains("pe_start = 2048\npe_count = " + std::to_string(g.extents) + "\n"));
+    CHECK_THAT(text, Contains("swap-1 {\n"));
+    CHECK_THAT(text, Contains("extent_count = 16\n\ntype = \"striped\"\nstripe_count = 1\n\nstripes = [\n\"pv0\", 250\n]"));
+}
+
+TEST_CASE("LVM layouts that cannot be made are refused before any work, with the line and the numbers") {
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=1000\nvolgroup vg pv.01\nlogvol / --vgname=vg --name=root --size=1000\n"),
+               Contains("disk.ks:2: part pv.01 is 1000 MiB, and the logical volumes of vg need 1001 MiB") &&
+                   Contains("give part pv.01 --size=1001 or --grow"));
+    CHECK_THAT(refusal("part pv.01 --size=100 --grow\nvolgroup vg pv.01\nlogvol / --vgname=vg --name=root --size=1000\n"),
+               Contains("disk.ks:3: logvol /: /boot (inside /) would be on LVM") && Contains("add part /boot --size=1024"));
+    CHECK_THAT(refusal("part / --size=1000\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol /boot --vgname=vg --name=boot --size=500\n"),
+               Contains("disk.ks:4: logvol /boot: /boot would be on LVM"));
+    CHECK_THAT(refusal("part / --size=1000\npart pv.01 --size=100\n"), Contains("disk.ks:2: part pv.01: an LVM physical volume needs its volume group"));
+    CHECK_THAT(refusal("part / --size=1000\npart pv.01 --size=100\npart pv.02 --size=100\nvolgroup vg pv.01 pv.02\n"),
+               Contains("disk.ks:4: volgroup vg: a volume group is made here on one physical volume"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=other --name=root --size=1000\n"),
+               Contains("disk.ks:4: logvol / --vgname=other: no volgroup line makes other"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01 --pesize=1000\n"),
+               Contains("--pesize=1000: give the extent size in KiB, a power of two of whole MiB"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000\nlogvol /var --vgname=vg --name=root --size=100\n"),
+               Contains("disk.ks:5: logvol /var --name=root: volume group vg has a logical volume of that name already"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000 --thinpool\n"),
+               Contains("disk.ks:4: logvol /: thin volumes are written by device-mapper's thin target"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000 --fstype=vfat\n"),
+               Contains("--fstype=vfat: a logical volume here holds ext4, ext3, ext2, xfs, btrfs or swap"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000\npart / --size=100\n"),
+               Contains("disk.ks:5: part / is given twice") || Contains("logvol / is given twice"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000\nlogvol /srv --vgname=vg --name=srv --percent=1\n"),
+               Contains("logvol /srv --percent=1: that is 0 MiB") && Contains("give --disk-size"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000\n",
+                       {"sda", {{"sda", 1200}}, 1024}),
+               Contains("the partitions on disk sda need 1503 MiB"));
+}
+
+TEST_CASE("autopart lays out LVM by default as anaconda does for Fedora: volume group fedora, / growing, /home from 50 GiB free") {
+    const auto small = plan("autopart\n", {"sda", {{"sda", 20 * 1024}}, 1024});
+    REQUIRE(small.groups.size() == 1);
+    CHECK(small.groups[0].name == "fedora");
+    CHECK(names(small.disks[0]) == std::vector<std::string>{"biosboot", "/boot/efi", "/boot", "pv.autopart"});
+    REQUIRE(small.groups[0].volumes.size() == 1);
+    CHECK(small.groups[0].volumes[0].mountpoint == "/");
+    CHECK(small.groups[0].volumes[0].size_mib == small.groups[0].extents * 4);
+    const auto large = plan("autopart --type=lvm --fstype=xfs\n", {"sda", {{"sda", 200 * 1024}}, 1024});
+    const auto& g = large.groups.at(0);
+    REQUIRE(g.volumes.size() == 2);
+    CHECK(g.volumes[0].size_mib == 70 * 1024);
+    CHECK(g.volumes[0].fstype == "xfs");
+    CHECK(g.volumes[1].mountpoint == "/home");
+    CHECK(g.volumes[1].size_mib == (g.extents - 70 * 256) * 4);
+    CHECK_THAT(refusal("autopart\nvolgroup vg pv.01\n"), Contains("disk.ks:2:") && Contains("autopart"));
 }
