@@ -105,6 +105,10 @@ inline void write_partition(const Layout& layout, const Partition& p, const std:
             mount::make_filesystem_from_tree(spec, subtree, piece, epoch);
     } catch (const MountError& e) {
         if (const auto message = autopart_full_message(layout, p, e.what())) throw MountError(*message, e.resource());
+        // a logical volume's size is its logvol line's
+        std::string said = e.what();
+        if (const auto at = said.find("raise part "); !p.logical_volume.empty() && at != std::string::npos)
+            throw MountError(said.replace(at, 11, "raise logvol "), e.resource());
         throw;
     }
     if (in_place) return;

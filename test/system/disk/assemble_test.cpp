@@ -358,15 +358,19 @@ TEST_CASE("a partition too small for its part of the tree is an error naming the
     const auto tree = scratch.path / "tree";
     make_tree(tree);
     write(tree / "home/alice/big", std::string(12 << 20, 'b'));
-    auto layout = planned("part / --size=64\npart /home --size=8\n");
+    // /home a partition or a logical volume
+    const bool lvm = GENERATE(false, true);
+    auto layout = planned(lvm ? "part /boot --size=16\npart pv.01 --size=10 --grow\nvolgroup vg pv.01\n"
+                                "logvol / --vgname=vg --name=root --size=64\nlogvol /home --vgname=vg --name=home --size=8\n"
+                              : "part / --size=64\npart /home --size=8\n");
     // made in place (no epoch) or on its own and copied in (an epoch): the same error
     const auto epoch = GENERATE(values<std::optional<long long>>({std::nullopt, 1700000000LL}));
-    INFO((epoch ? "SOURCE_DATE_EPOCH" : "no epoch"));
+    INFO((epoch ? "SOURCE_DATE_EPOCH" : "no epoch") << (lvm ? ", LVM" : ""));
     try {
         disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "full", epoch);
         FAIL("the build went on");
     } catch (const MountError& e) {
-        CHECK_THAT(e.what(), Contains("raise part /home --size"));
+        CHECK_THAT(e.what(), Contains(lvm ? "raise logvol /home --size" : "raise part /home --size"));
         CHECK_THAT(e.what(), Contains("the ext4 image is 8 MiB"));
     }
     CHECK(fs::exists(tree / "home/alice/big"));  // the tree is whole again
