@@ -18,11 +18,13 @@
 #include <support/relabel_check.hpp>
 #include <support/skip.hpp>
 
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <sys/mount.h>
 
@@ -45,70 +47,93 @@ imgcreate::disk::Layout kickstart_layout() {
     return imgcreate::disk::plan_layout(imgcreate::kickstart::parse_file((out_dir / "disk.ks").string()));
 }
 
-struct DiskChecks {
+// A guest booting `image` (and `more` disks) from `firmware`, its serial log named after `name`.
+Guest disk_guest(const fs::path& image, Firmware firmware, const std::string& format, const std::string& name,
+                 std::vector<fs::path> more = {}) {
+    Guest guest;
+    guest.iso = image;
+    guest.more_disks = std::move(more);
+    guest.firmware = firmware;
+    guest.medium = Medium::disk;
+    guest.disk_format = format;
+    guest.serial_log = out_dir / (name + ".serial.log");
+    return guest;
+}
+
+// What a booted disk answered: whether alice logged in, the system's state, each command's reply
+// by its key, and the console's transcript.
+struct Session {
     bool logged_in = false;
-    SerialGuest::Reply state, failed, root, home, boot, esp, swap, verify, efi, cmdline;
+    SerialGuest::Reply state;
+    std::map<std::string, SerialGuest::Reply> replies;
     std::string transcript;
+    const SerialGuest::Reply& operator[](const std::string& key) const { return replies.at(key); }
 };
 
-DiskChecks boot_and_check(Firmware firmware, const fs::path& image, const std::string& format, const std::string& name) {
+// What runs a command as root with alice's password: a user cannot read the devices to check them.
+const std::string as_root = "echo imgcreate | sudo -S -p '' ";
+
+// Boots `guest`, logs alice in, waits for the system to be up and runs each command as her.
+Session boot_and_run(const Guest& guest, const std::string& name, const std::vector<std::pair<std::string, std::string>>& commands) {
+    Session session;
+    GuestSlot slot;
+    SerialGuest vm(guest, out_dir / name);
+    session.logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
+    if (session.logged_in) {
+        session.state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
+        for (const auto& [key, command] : commands) session.replies[key] = vm.run(command);
+    }
+    session.transcript = vm.transcript();
+    return session;
+}
+
+// The checks every disk boot makes: logged in, the system up, findmnt --verify content.
+void check_session(const Session& session) {
+    INFO("serial console transcript:\n" << session.transcript);
+    REQUIRE(session.logged_in);
+    INFO("is-system-running: '" << session.state.output << "'");
+    CHECK((session.state.output == "running" || session.state.output == "degraded"));
+    INFO("findmnt --verify: " << session["verify"].output);
+    CHECK(session["verify"].status == 0);
+    CHECK_THAT(session["verify"].output, Contains("Success, no errors or warnings detected"));
+}
+
+Session boot_and_check(Firmware firmware, const fs::path& image, const std::string& format, const std::string& name) {
     IMGCREATE_REQUIRE_ROOT();
     IMGCREATE_REQUIRE_PROGRAM("qemu-system-x86_64");
     if (firmware == Firmware::uefi && !fs::exists("/usr/share/ovmf/OVMF.fd"))
         IMGCREATE_SKIP("needs /usr/share/ovmf/OVMF.fd (the ovmf package)");
     if (!fs::exists(image)) IMGCREATE_SKIP(image.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
-    Guest guest;
-    guest.iso = image;
-    guest.firmware = firmware;
-    guest.medium = Medium::disk;
-    guest.disk_format = format;
-    guest.serial_log = out_dir / (name + ".serial.log");
-    DiskChecks c;
-    {
-        GuestSlot slot;
-        SerialGuest vm(guest, out_dir / name);
-        c.logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
-        if (c.logged_in) {
-            c.state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
-            c.failed = vm.run("systemctl --failed --no-legend --plain");
-            c.root = vm.run("findmnt -n -o SOURCE,FSTYPE /");
-            c.home = vm.run("findmnt -n -o SOURCE,FSTYPE /home; stat -f -c %T /home/alice");
-            c.boot = vm.run("findmnt -n -o SOURCE,FSTYPE /boot");
-            c.esp = vm.run("findmnt -n -o SOURCE,FSTYPE /boot/efi");
-            c.swap = vm.run("tail -n +2 /proc/swaps | cut -d' ' -f1");
-            // as root: a user cannot read the devices to check their filesystems
-            c.verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
-            c.efi = vm.run("test -d /sys/firmware/efi && echo uefi || echo bios");
-            c.cmdline = vm.run("cat /proc/cmdline");
-        }
-        c.transcript = vm.transcript();
-    }
-    return c;
+    return boot_and_run(disk_guest(image, firmware, format, name), name,
+                        {{"failed", "systemctl --failed --no-legend --plain"},
+                         {"root", "findmnt -n -o SOURCE,FSTYPE /"},
+                         {"home", "findmnt -n -o SOURCE,FSTYPE /home; stat -f -c %T /home/alice"},
+                         {"boot", "findmnt -n -o SOURCE,FSTYPE /boot"},
+                         {"esp", "findmnt -n -o SOURCE,FSTYPE /boot/efi"},
+                         {"swap", "tail -n +2 /proc/swaps | cut -d' ' -f1"},
+                         {"verify", as_root + "findmnt --verify 2>&1"},
+                         {"efi", "test -d /sys/firmware/efi && echo uefi || echo bios"},
+                         {"cmdline", "cat /proc/cmdline"}});
 }
 
 std::string device(const imgcreate::disk::Partition& p) { return "/dev/sda" + std::to_string(p.number); }
 
-void check_disk_system(const DiskChecks& c, const std::string& firmware) {
-    INFO("serial console transcript:\n" << c.transcript);
-    REQUIRE(c.logged_in);
-    INFO("is-system-running: '" << c.state.output << "'; failed units: " << c.failed.output);
-    CHECK((c.state.output == "running" || c.state.output == "degraded"));
+void check_disk_system(const Session& c, const std::string& firmware) {
+    INFO("failed units: " << (c.logged_in ? c["failed"].output : ""));
+    check_session(c);
     const auto layout = kickstart_layout();
     const auto& sda = layout.disks.at(0);
-    CHECK(c.root.output == device(*layout.find("/")) + " ext4");
-    CHECK(c.home.output == device(*layout.find("/home")) + " xfs\nxfs");
-    CHECK(c.boot.output == device(*layout.find("/boot")) + " ext4");
-    CHECK(c.esp.output == device(*layout.find("/boot/efi")) + " vfat");
+    CHECK(c["root"].output == device(*layout.find("/")) + " ext4");
+    CHECK(c["home"].output == device(*layout.find("/home")) + " xfs\nxfs");
+    CHECK(c["boot"].output == device(*layout.find("/boot")) + " ext4");
+    CHECK(c["esp"].output == device(*layout.find("/boot/efi")) + " vfat");
     std::string swap;
     for (const auto& p : sda.partitions)
         if (p.content == imgcreate::disk::Content::swap) swap = device(p);
-    CHECK(c.swap.output == swap);
-    INFO("findmnt --verify: " << c.verify.output);
-    CHECK(c.verify.status == 0);
-    CHECK_THAT(c.verify.output, Contains("Success, no errors or warnings detected"));
-    CHECK(c.efi.output == firmware);
+    CHECK(c["swap"].output == swap);
+    CHECK(c["efi"].output == firmware);
     // bootloader --append of base.ks, after the root the layout gave
-    CHECK_THAT(c.cmdline.output, Contains("ro console=ttyS0 security=selinux"));
+    CHECK_THAT(c["cmdline"].output, Contains("ro console=ttyS0 security=selinux"));
 }
 
 std::string probe_type(const fs::path& image, const imgcreate::disk::Partition& p) {
@@ -220,41 +245,19 @@ TEST_CASE("the testdistro btrfs disk built by a user boots with BIOS: / is subvo
     mtype.env = std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin"}, {"MTOOLS_SKIP_CHECK", "1"}};
     mtype.log_output = false;
     CHECK_THAT(imgcreate::run(mtype).output, Contains("set prefix=($root)/root/boot/grub2\n"));
-    Guest guest;
-    guest.iso = btrfs_raw;
-    guest.firmware = Firmware::bios;
-    guest.medium = Medium::disk;
-    guest.disk_format = "raw";
-    guest.serial_log = out_dir / "disk-btrfs-bios-raw.serial.log";
-    bool logged_in = false;
-    SerialGuest::Reply state, root, home, source, boot, verify, cmdline;
-    std::string transcript;
-    {
-        GuestSlot slot;
-        SerialGuest vm(guest, out_dir / "disk-btrfs-bios-raw");
-        logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
-        if (logged_in) {
-            state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
-            root = vm.run("findmnt -nr -o FSTYPE,FSROOT /");
-            home = vm.run("findmnt -nr -o FSTYPE,FSROOT /home; stat -f -c %T /home/alice");
-            source = vm.run("findmnt -n -o SOURCE /");
-            boot = vm.run("findmnt -n /boot; ls /boot/grub2/grub.cfg");
-            verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
-            cmdline = vm.run("cat /proc/cmdline");
-        }
-        transcript = vm.transcript();
-    }
-    INFO("serial console transcript:\n" << transcript);
-    REQUIRE(logged_in);
-    CHECK((state.output == "running" || state.output == "degraded"));
-    CHECK(root.output == "btrfs /root");
-    CHECK(home.output == "btrfs /home\nbtrfs");
-    CHECK_THAT(source.output, Contains(device(member)));
-    CHECK(boot.output == "/boot/grub2/grub.cfg");  // not a mount point: a directory of subvolume root
-    INFO("findmnt --verify: " << verify.output);
-    CHECK(verify.status == 0);
-    CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
-    CHECK_THAT(cmdline.output, Contains(" ro rootflags=subvol=root console=ttyS0"));
+    const auto c = boot_and_run(disk_guest(btrfs_raw, Firmware::bios, "raw", "disk-btrfs-bios-raw"), "disk-btrfs-bios-raw",
+                                {{"root", "findmnt -nr -o FSTYPE,FSROOT /"},
+                                 {"home", "findmnt -nr -o FSTYPE,FSROOT /home; stat -f -c %T /home/alice"},
+                                 {"source", "findmnt -n -o SOURCE /"},
+                                 {"boot", "findmnt -n /boot; ls /boot/grub2/grub.cfg"},
+                                 {"verify", as_root + "findmnt --verify 2>&1"},
+                                 {"cmdline", "cat /proc/cmdline"}});
+    check_session(c);
+    CHECK(c["root"].output == "btrfs /root");
+    CHECK(c["home"].output == "btrfs /home\nbtrfs");
+    CHECK_THAT(c["source"].output, Contains(device(member)));
+    CHECK(c["boot"].output == "/boot/grub2/grub.cfg");  // not a mount point: a directory of subvolume root
+    CHECK_THAT(c["cmdline"].output, Contains(" ro rootflags=subvol=root console=ttyS0"));
 }
 
 TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btrfs root on sda, /var/log its nested subvolume, /home and /srv on sdb") {
@@ -270,42 +273,19 @@ TEST_CASE("the testdistro on two disks built by a user boots with UEFI: / is btr
     const auto* srv = layout.find("/srv");
     const auto* esp = layout.find("/boot/efi");
     REQUIRE((home && srv && esp));
-    Guest guest;
-    guest.iso = two_sda;
-    guest.more_disks = {two_sdb};
-    guest.firmware = Firmware::uefi;
-    guest.medium = Medium::disk;
-    guest.disk_format = "qcow2";
-    guest.serial_log = out_dir / "disk-two-uefi.serial.log";
-    bool logged_in = false;
-    SerialGuest::Reply state, root, mounts, verify, efi;
-    std::string transcript;
-    {
-        GuestSlot slot;
-        SerialGuest vm(guest, out_dir / "disk-two-uefi");
-        logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
-        if (logged_in) {
-            state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
-            root = vm.run("findmnt -nr -o SOURCE,FSTYPE,FSROOT /; findmnt -nr -o SOURCE,FSTYPE,FSROOT /var/log");
-            mounts = vm.run("for m in /boot/efi /home /srv; do findmnt -nr -o SOURCE,FSTYPE $m; done");
-            verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
-            efi = vm.run("test -d /sys/firmware/efi && echo uefi || echo bios");
-        }
-        transcript = vm.transcript();
-    }
-    INFO("serial console transcript:\n" << transcript);
-    REQUIRE(logged_in);
-    CHECK((state.output == "running" || state.output == "degraded"));
+    const auto c = boot_and_run(disk_guest(two_sda, Firmware::uefi, "qcow2", "disk-two-uefi", {two_sdb}), "disk-two-uefi",
+                                {{"root", "findmnt -nr -o SOURCE,FSTYPE,FSROOT /; findmnt -nr -o SOURCE,FSTYPE,FSROOT /var/log"},
+                                 {"mounts", "for m in /boot/efi /home /srv; do findmnt -nr -o SOURCE,FSTYPE $m; done"},
+                                 {"verify", as_root + "findmnt --verify 2>&1"},
+                                 {"efi", "test -d /sys/firmware/efi && echo uefi || echo bios"}});
+    check_session(c);
     const auto& member = layout.disks.at(0).partitions.back();
     REQUIRE(member.volume == "btrfs.01");
     const auto volume = "/dev/sda" + std::to_string(member.number);
-    CHECK(root.output == volume + "[/root] btrfs /root\n" + volume + "[/root/var/log] btrfs /root/var/log");
-    CHECK(mounts.output == "/dev/sda" + std::to_string(esp->number) + " vfat\n/dev/sdb" + std::to_string(home->number) +
-                               " xfs\n/dev/sdb" + std::to_string(srv->number) + " ext4");
-    INFO("findmnt --verify: " << verify.output);
-    CHECK(verify.status == 0);
-    CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
-    CHECK(efi.output == "uefi");
+    CHECK(c["root"].output == volume + "[/root] btrfs /root\n" + volume + "[/root/var/log] btrfs /root/var/log");
+    CHECK(c["mounts"].output == "/dev/sda" + std::to_string(esp->number) + " vfat\n/dev/sdb" + std::to_string(home->number) +
+                                    " xfs\n/dev/sdb" + std::to_string(srv->number) + " ext4");
+    CHECK(c["efi"].output == "uefi");
 }
 
 TEST_CASE("the testdistro LVM disk built by a user boots with BIOS: /, /home and swap are logical volumes the image's lvm finds") {
@@ -324,34 +304,21 @@ TEST_CASE("the testdistro LVM disk built by a user boots with BIOS: /, /home and
         INFO(lv.logical_volume);
         CHECK(probe_type(lvm_raw, lv) == (lv.content == imgcreate::disk::Content::swap ? "swap" : lv.fstype));
     }
-    Guest guest;
-    guest.iso = lvm_raw;
-    guest.firmware = Firmware::bios;
-    guest.medium = Medium::disk;
-    guest.disk_format = "raw";
-    guest.serial_log = out_dir / "disk-lvm-bios-raw.serial.log";
-    bool logged_in = false;
-    SerialGuest::Reply state, mounts, swap, volumes, check, verify, cmdline;
-    std::string transcript;
-    {
-        GuestSlot slot;
-        SerialGuest vm(guest, out_dir / "disk-lvm-bios-raw");
-        logged_in = vm.log_in("alice", "imgcreate", std::chrono::seconds(900));
-        if (logged_in) {
-            state = vm.run("systemctl is-system-running --wait", std::chrono::seconds(600));
-            mounts = vm.run("for m in / /home /boot /boot/efi; do findmnt -n -o SOURCE,FSTYPE $m; done");
-            swap = vm.run("tail -n +2 /proc/swaps | cut -d' ' -f1; readlink -f /dev/mapper/testdistro-swap");
-            volumes = vm.run("echo imgcreate | sudo -S -p '' lvs --noheadings --separator ' ' -o lv_name,lv_size,devices "
-                             "--units m testdistro 2>/dev/null | sed 's/^ *//'");
-            check = vm.run("echo imgcreate | sudo -S -p '' vgck testdistro 2>&1");
-            verify = vm.run("echo imgcreate | sudo -S -p '' findmnt --verify 2>&1");
-            cmdline = vm.run("cat /proc/cmdline");
-        }
-        transcript = vm.transcript();
-    }
-    INFO("serial console transcript:\n" << transcript);
-    REQUIRE(logged_in);
-    CHECK((state.output == "running" || state.output == "degraded"));
+    const auto c = boot_and_run(
+        disk_guest(lvm_raw, Firmware::bios, "raw", "disk-lvm-bios-raw"), "disk-lvm-bios-raw",
+        {{"mounts", "for m in / /home /boot /boot/efi; do findmnt -n -o SOURCE,FSTYPE $m; done"},
+         {"swap", "tail -n +2 /proc/swaps | cut -d' ' -f1; readlink -f /dev/mapper/testdistro-swap"},
+         {"volumes", as_root + "lvs --noheadings --separator ' ' -o lv_name,lv_size,devices --units m testdistro 2>/dev/null | "
+                               "sed 's/^ *//'"},
+         {"check", as_root + "vgck testdistro 2>&1"},
+         {"verify", as_root + "findmnt --verify 2>&1"},
+         {"cmdline", "cat /proc/cmdline"}});
+    check_session(c);
+    const auto& mounts = c["mounts"];
+    const auto& swap = c["swap"];
+    const auto& volumes = c["volumes"];
+    const auto& check = c["check"];
+    const auto& cmdline = c["cmdline"];
     const auto part = [&](const char* mp) { return "/dev/sda" + std::to_string(layout.find(mp)->number); };
     CHECK(mounts.output == "/dev/mapper/testdistro-root xfs\n/dev/mapper/testdistro-home ext4\n" + part("/boot") +
                                " ext4\n" + part("/boot/efi") + " vfat");
@@ -371,9 +338,6 @@ TEST_CASE("the testdistro LVM disk built by a user boots with BIOS: /, /home and
     CHECK(volumes.output == expected);
     INFO("vgck: " << check.output);
     CHECK(check.status == 0);
-    INFO("findmnt --verify: " << verify.output);
-    CHECK(verify.status == 0);
-    CHECK_THAT(verify.output, Contains("Success, no errors or warnings detected"));
     CHECK_THAT(cmdline.output, Contains("root=/dev/mapper/testdistro-root ro rd.lvm.lv=testdistro/root "
                                         "rd.lvm.lv=testdistro/swap console=ttyS0"));
 }

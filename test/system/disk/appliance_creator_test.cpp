@@ -60,6 +60,15 @@ const passwd& build_user() {
 
 namespace {
 
+// A directory "user" in `scratch` that the build user owns (the scratch readable by it).
+fs::path user_dir(const fs::path& scratch, const passwd& user) {
+    fs::permissions(scratch, fs::perms(0755));
+    const auto dir = scratch / "user";
+    fs::create_directories(dir);
+    REQUIRE(::chown(dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    return dir;
+}
+
 struct As {
     const passwd* user = nullptr;  // null: root
 };
@@ -473,14 +482,11 @@ TEST_CASE("a user without root builds the same disk as root, byte for byte, with
     for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd"}) IMGCREATE_REQUIRE_PROGRAM(p);
     Scratch s;
     const auto& user = build_user();
-    fs::permissions(s.path, fs::perms(0755));
-    const auto user_dir = s.path / "user";
-    fs::create_directories(user_dir);
-    REQUIRE(::chown(user_dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    const auto home = user_dir(s.path, user);
     const auto ks = small_kickstart(s.path);
     std::vector<std::string> sums;
     for (const bool by_user : {false, true}) {
-        const auto dir = by_user ? user_dir : s.path / "root";
+        const auto dir = by_user ? home : s.path / "root";
         auto r = appliance({"-c", ks.string(), "-n", "same", "-t", dir.string(), "-o", (dir / "out").string(), "--cache",
                             (dir / "cache").string()},
                            "1700000000", As{by_user ? &user : nullptr});
@@ -501,10 +507,7 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
     for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd"}) IMGCREATE_REQUIRE_PROGRAM(p);
     Scratch s;
     const auto& user = build_user();
-    fs::permissions(s.path, fs::perms(0755));
-    const auto dir = s.path / "user";
-    fs::create_directories(dir);
-    REQUIRE(::chown(dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    const auto dir = user_dir(s.path, user);
     auto text = output_of({"cat", small_kickstart(s.path).string()});
     const std::string plain = "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n";
     text.replace(text.find(plain), plain.size(),
@@ -673,10 +676,7 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
     if (!disk::mkfs_btrfs_makes_subvolumes()) IMGCREATE_SKIP("mkfs.btrfs has no --subvol (scripts/install-deps installs one)");
     Scratch s;
     const auto& user = build_user();
-    fs::permissions(s.path, fs::perms(0755));
-    const auto dir = s.path / "user";
-    fs::create_directories(dir);
-    REQUIRE(::chown(dir.c_str(), user.pw_uid, user.pw_gid) == 0);
+    const auto dir = user_dir(s.path, user);
     auto text = output_of({"cat", small_kickstart(s.path).string()});
     text.replace(text.find("reqpart\n"), std::string("reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n").size(),
                  "autopart --type=btrfs --noboot\n");

@@ -601,6 +601,14 @@ TEST_CASE("LVM: a volume group on a growing physical volume holds its logical vo
         CHECK(g.volumes[0].size_mib == 3000);
         CHECK(g.volumes[1].size_mib == (687 - 375) * 8);
     }
+    SECTION("logvol swap --recommended is anaconda's suggestion for the guest's memory") {
+        const auto layout = plan("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                                 "logvol / --vgname=vg --name=root --size=1000\n"
+                                 "logvol swap --vgname=vg --name=swap --recommended --size=10\n",
+                                 {"sda", {}, 1536});
+        CHECK(layout.groups.at(0).volumes.at(1).size_mib == 3072);
+        CHECK(layout.groups.at(0).volumes.at(1).content == disk::Content::swap);
+    }
     SECTION("--percent takes its share of what the fixed sizes leave") {
         const auto layout = plan("part pv.01 --size=4001\nvolgroup vg pv.01\npart /boot --size=500\n"
                                  "logvol / --vgname=vg --name=root --size=1000\nlogvol /srv --vgname=vg --name=srv --percent=50\n");
