@@ -270,11 +270,13 @@ private:
         menu.root_uuid = root_fs.partition->uuid;
         if (root_fs.subvolume) menu.root_subvolume = root_fs.subvolume->name;
         // As anaconda boots LVM: the root by its /dev/mapper name, and dracut told which logical
-        // volumes to activate, the root's and swap's; lvm in the system activates the others.
+        // volumes to activate, the root's, /usr's (dracut mounts it) and swap's; lvm in the system
+        // activates the others.
         if (layout.group_of(*root_fs.partition)) menu.root_device = disk::fstab_device(layout, *root_fs.partition);
         for (const auto& g : layout.groups)
             for (const auto& lv : g.volumes)
-                if (lv.mountpoint == "/" || lv.content == disk::Content::swap) menu.lvm_volumes.push_back(g.name + "/" + lv.logical_volume);
+                if (lv.mountpoint == "/" || lv.mountpoint == "/usr" || lv.content == disk::Content::swap)
+                    menu.lvm_volumes.push_back(g.name + "/" + lv.logical_volume);
         menu.boot_uuid = boot_fs.partition->uuid;
         menu.boot_prefix = boot_path == "/" ? "" : boot_path;
         const auto* bootloader = ctx.kickstart && ctx.kickstart->bootloader ? &*ctx.kickstart->bootloader : nullptr;

@@ -21,6 +21,7 @@
 #include <imgcreate/support/unique_fd.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -178,8 +179,12 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
                 const long long time = epoch ? *epoch
                                              : std::chrono::duration_cast<std::chrono::seconds>(
                                                    std::chrono::system_clock::now().time_since_epoch()).count();
-                write_volume_group(*group, p, "/dev/" + d.name + std::to_string(p.number), image, "imgcreate", time);
-                for (const auto& lv : group->volumes) pieces.push_back({&lv, image, work / (d.name + "-lv-" + lv.logical_volume + ".img")});
+                // (the device's name a hint LVM keeps: sda2, nvme0n1p2)
+                const auto device = "/dev/" + d.name + (std::isdigit(static_cast<unsigned char>(d.name.back())) ? "p" : "") +
+                                    std::to_string(p.number);
+                write_volume_group(*group, p, device, image, "imgcreate", time);
+                for (const auto& lv : group->volumes)
+                    pieces.push_back({&lv, image, work / (d.name + "-lv-" + group->name + "-" + lv.logical_volume + ".img")});
                 log::info("wrote LVM volume group ", group->name, " (", group->extents, " extents of ", group->extent_mib,
                           " MiB) on ", d.name, p.number, ", with ", group->volumes.size(), " logical volume(s)");
                 continue;

@@ -108,6 +108,7 @@ struct Partition {
     // A logical volume (a logvol line; held by a VolumeGroup, not by a disk): its name. Its start_mib
     // is on the disk, inside its group's physical volume; its sizes are whole extents.
     std::string logical_volume;
+    std::string volume_group;     // a logical volume's group (sysvg)
     std::string lvm_id;           // LVM's identity of a physical or logical volume (32 characters)
     int percent = 0;              // a logical volume's --percent (of the group's space the fixed sizes leave)
     kickstart::Origin origin;     // the line that asked for it (none for reqpart's own)
@@ -207,8 +208,7 @@ struct Layout {
     // The volume group holding a logical volume, or null.
     const VolumeGroup* group_of(const Partition& lv) const {
         for (const auto& g : groups)
-            for (const auto& v : g.volumes)
-                if (&v == &lv) return &g;
+            if (!lv.logical_volume.empty() && g.name == lv.volume_group) return &g;
         return nullptr;
     }
     // The physical volume of a group, or null.
@@ -746,7 +746,10 @@ inline std::vector<VolumeGroup> plan_groups(const kickstart::Kickstart& ks, cons
         Partition r;
         r.origin = l.origin;
         r.logical_volume = l.name;
+        r.volume_group = g->name;
         std::string fstype = l.mountpoint == "swap" ? "swap" : l.fstype.empty() ? "ext4" : l.fstype;
+        if (fstype == "swap" && l.mountpoint != "swap")
+            refuse(l.origin, line + " --fstype=swap: swap is not mounted; write 'logvol swap'");
         if (fstype == "swap") r.content = Content::swap;
         static const char* known[] = {"ext4", "ext3", "ext2", "xfs", "btrfs", "swap"};
         if (std::find(std::begin(known), std::end(known), fstype) == std::end(known))
@@ -822,15 +825,21 @@ inline void size_group(VolumeGroup& g, const Partition& pv) {
     }
     const std::uint64_t left = g.extents - fixed;
     std::uint64_t taken = fixed;
+    int percents = 0;
     for (auto& lv : g.volumes) {
         if (!lv.percent) continue;
+        percents += lv.percent;
+        if (percents > 100)
+            refuse(lv.origin, "logvol " + describe(lv) + " --percent=" + std::to_string(lv.percent) + ": the --percent "
+                              "values of volume group " + g.name + "'s logical volumes add up to " + std::to_string(percents) +
+                              ", more than the 100 percent there is");
         const std::uint64_t extents = left * static_cast<std::uint64_t>(lv.percent) / 100;
         lv.base_mib = extents * ext;
         if (lv.base_mib < minimum_size_mib(lv.fstype))
             refuse(lv.origin, "logvol " + describe(lv) + " --percent=" + std::to_string(lv.percent) + ": that is " +
                               mib(lv.base_mib) + " of the " + mib(left * ext) + " volume group " + g.name + " has beside "
-                              "its fixed sizes, too small for " + lv.fstype + ": give --disk-size, a larger " +
-                              pv.physical_volume + ", or --size");
+                              "its fixed sizes, too small for " + lv.fstype + ": give " +
+                              (pv.grow ? "--disk-size, " : "") + "a larger " + pv.physical_volume + " or --size");
         taken += extents;
     }
     // growth in extents
@@ -889,6 +898,9 @@ inline kickstart::Kickstart with_autopart(const kickstart::Kickstart& ks, const 
     const bool btrfs = a.type == "btrfs";
     const bool lvm = a.type == "lvm" || a.type.empty();
     const std::string fstype = a.fstype.empty() ? "ext4" : a.fstype;
+    static const char* root_types[] = {"ext4", "ext3", "ext2", "xfs", "btrfs"};
+    if (!btrfs && std::find(std::begin(root_types), std::end(root_types), fstype) == std::end(root_types))
+        refuse(a.origin, "autopart --fstype=" + fstype + ": autopart makes / and /boot of ext4, ext3, ext2, xfs or btrfs");
     if (!a.noboot && !btrfs && !a.fstype.empty()) {
         // reqpart --add-boot's /boot, in autopart's filesystem type
         out.reqpart->add_boot = false;
@@ -955,8 +967,9 @@ inline std::optional<std::string> autopart_full_message(const Layout& layout, co
     const bool grows = p.grow && (p.max_mib == 0 || p.size_mib < p.max_mib);
     return "the image is full: autopart's " + p.mountpoint +
            (grows ? " grows with the disk; give a larger --disk-size"
-                  : " is " + mib(p.size_mib) + ", as large as anaconda makes it; lay the disk out with part lines "
-                    "instead of autopart, giving " + p.mountpoint + " a larger --size") +
+                  : " is " + mib(p.size_mib) + ", as large as anaconda makes it; lay the disk out with part lines " +
+                        (layout.groups.empty() ? "" : "(and volgroup and logvol lines) ") + "instead of autopart, giving " +
+                        p.mountpoint + " a larger --size") +
            said.substr(numbers);
 }
 
@@ -1029,6 +1042,10 @@ inline Layout plan_layout(const kickstart::Kickstart& ks, const LayoutOptions& o
                                  mib(g.extent_mib) + " extents): give part " + r.physical_volume + " --size=" +
                                  std::to_string(need) + " or --grow");
             }
+            if (r.max_mib && r.max_mib < need)
+                refuse(r.origin, "part " + r.physical_volume + " --maxsize=" + std::to_string(r.max_mib) + ": the logical "
+                                 "volumes of " + g.name + " need " + mib(need) + " (with 1 MiB of LVM metadata): give a "
+                                 "--maxsize of " + std::to_string(need) + " or more");
             r.base_mib = need;
         }
     // The partition holding /: its own, or its btrfs volume's member.

@@ -512,7 +512,8 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
     const std::string plain = "reqpart\npart / --size=64\npart /var --size=16 --fstype=ext3\npart swap --size=8\n";
     text.replace(text.find(plain), plain.size(),
                  "reqpart --add-boot\npart pv.01 --size=50 --grow\nvolgroup sys-vg pv.01\n"
-                 "logvol / --vgname=sys-vg --name=root --size=64\nlogvol /var --vgname=sys-vg --name=var --size=16 --fstype=ext3\n"
+                 "logvol / --vgname=sys-vg --name=root --size=64\nlogvol /usr --vgname=sys-vg --name=usr --size=16\n"
+                 "logvol /var --vgname=sys-vg --name=var --size=16 --fstype=ext3\n"
                  "logvol swap --vgname=sys-vg --name=swap --size=8\n");
     const auto ks = s.path / "lvm.ks";
     std::ofstream(ks) << text;
@@ -557,7 +558,8 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
         run({"dd", "if=" + image.string(), "of=" + boot_piece.string(), "bs=1M", "skip=" + std::to_string(boot->start_mib),
              "count=" + std::to_string(boot->size_mib), "conv=sparse", "status=none"});
         CHECK_THAT(output_of({"debugfs", "-R", "cat /grub2/grub.cfg", boot_piece.string()}),
-                   Contains(" root=/dev/mapper/sys--vg-root ro rd.lvm.lv=sys-vg/root rd.lvm.lv=sys-vg/swap console=ttyS0"));
+                   Contains(" root=/dev/mapper/sys--vg-root ro rd.lvm.lv=sys-vg/root rd.lvm.lv=sys-vg/usr "
+                            "rd.lvm.lv=sys-vg/swap console=ttyS0"));  // dracut mounts /usr too
     }
 }
 

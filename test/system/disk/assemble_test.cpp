@@ -656,3 +656,23 @@ TEST_CASE("an LVM volume group is written with no device-mapper: its label and m
                                " /boot ext4 defaults 1 2\n/dev/mapper/vg0-home /home xfs defaults 0 0\n"));
     CHECK_THAT(fstab, Contains("\n/dev/mapper/vg0-swap none swap defaults 0 0\n"));
 }
+
+TEST_CASE("two volume groups on one disk may name their logical volumes alike: each filesystem is made on its own") {
+    require_tools();
+    test::ScratchDir scratch;
+    const auto tree = scratch.path / "tree";
+    make_tree(tree);
+    // made on their own and side by side (xfs, and ext4 under an epoch): one work file each
+    auto layout = planned("part /boot --size=32\npart pv.01 --size=100 --grow\npart pv.02 --size=100 --grow\n"
+                          "volgroup a pv.01\nvolgroup b pv.02\nlogvol / --vgname=a --name=data --size=64\n"
+                          "logvol /home --vgname=b --name=data --size=300 --fstype=xfs\n");
+    const auto image = disk::assemble_disks(layout, tree, scratch.path, scratch.path / "work", "two", 1700000000).at(0);
+    for (const char* mp : {"/", "/home"}) {
+        INFO(mp);
+        const auto* lv = layout.find(mp);
+        REQUIRE(lv);
+        CHECK(probe(image, *lv, "UUID") == lv->uuid);
+        CHECK(probe(image, *lv, "TYPE") == lv->fstype);
+    }
+    CHECK(disk::fstab(layout).find("/dev/mapper/b-data /home xfs") != std::string::npos);
+}

@@ -583,6 +583,8 @@ TEST_CASE("LVM: a volume group on a growing physical volume holds its logical vo
         CHECK(layout.find("/")->logical_volume == "root");
         CHECK(layout.disk_of("/home")->name == "sda");
         CHECK(layout.group_of(*layout.find("/home")) == &g);
+        const auto copy = layout;  // a copy finds the group by name, whichever layout the volume came from
+        CHECK(copy.group_of(*layout.find("/home")) == &copy.groups[0]);
         const auto mps = layout.mountpoints();
         CHECK(std::count(mps.begin(), mps.end(), "/home") == 1);
         CHECK(disk::gpt_type(*pv) == "E6D6D379-F507-44C2-A23C-238F2A3DF928");
@@ -675,6 +677,20 @@ TEST_CASE("LVM layouts that cannot be made are refused before any work, with the
                        "logvol / --vgname=vg --name=root --size=1000\n",
                        {"sda", {{"sda", 1200}}, 1024}),
                Contains("the partitions on disk sda need 1503 MiB"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=1000\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --percent=60\nlogvol /srv --vgname=vg --name=srv --percent=60\n"),
+               Contains("disk.ks:5: logvol /srv --percent=60: the --percent values of volume group vg's logical volumes add up "
+                        "to 120, more than the 100 percent there is"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=1000\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=500\nlogvol /srv --vgname=vg --name=srv --percent=1\n"),
+               Contains("too small for ext4: give a larger pv.01 or --size"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=500 --grow --maxsize=1000\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=2000\n", {"sda", {{"sda", 10000}}, 1024}),
+               Contains("disk.ks:2: part pv.01 --maxsize=1000: the logical volumes of vg need 2001 MiB"));
+    CHECK_THAT(refusal("part /boot --size=500\npart pv.01 --size=100 --grow\nvolgroup vg pv.01\n"
+                       "logvol / --vgname=vg --name=root --size=1000\nlogvol /x --vgname=vg --name=x --size=100 --fstype=swap\n"),
+               Contains("disk.ks:5: logvol /x --fstype=swap: swap is not mounted; write 'logvol swap'"));
+    CHECK_THAT(refusal("autopart --fstype=vfat\n"), Contains("disk.ks:1: autopart --fstype=vfat: autopart makes / and /boot of"));
 }
 
 TEST_CASE("autopart lays out LVM by default as anaconda does for Fedora: volume group fedora, / growing, /home from 50 GiB free") {
