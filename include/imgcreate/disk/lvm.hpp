@@ -184,9 +184,12 @@ inline void write_volume_group(const VolumeGroup& g, const Partition& pv, const 
     const auto bytes = lvm::physical_volume_header(g, pv, device, host, time);
     UniqueFd out(::open(image.c_str(), O_WRONLY | O_CLOEXEC));
     const auto offset = static_cast<off_t>(pv.start_mib << 20);
-    // only the label's sector and the metadata area: the rest stays a hole
-    const std::size_t end = lvm::metadata_offset + lvm::metadata_header_size +
-                            lvm::metadata_text(g, pv, device, host, time).size() + 1;
+    // only the label's sector and the metadata area (its header, then the text whose size the header's
+    // first raw_locn holds): the rest stays a hole
+    std::uint64_t text_size = 0;
+    for (int i = 0; i < 8; ++i)
+        text_size |= std::uint64_t{bytes[lvm::metadata_offset + 48 + static_cast<std::size_t>(i)]} << (8 * i);
+    const std::size_t end = lvm::metadata_offset + lvm::metadata_header_size + text_size;
     if (!out || ::pwrite(out.get(), bytes.data() + 512, 512, offset + 512) != 512 ||
         ::pwrite(out.get(), bytes.data() + lvm::metadata_offset, end - lvm::metadata_offset,
                  offset + static_cast<off_t>(lvm::metadata_offset)) != static_cast<ssize_t>(end - lvm::metadata_offset))
