@@ -15,10 +15,10 @@
 
 #include <imgcreate/disk/layout.hpp>
 #include <imgcreate/mount/tree_filesystem.hpp>
+#include <imgcreate/support/crc32.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/unique_fd.hpp>
 
-#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -40,17 +40,7 @@ inline constexpr std::uint64_t data_offset = lvm_data_offset_mib << 20;
 
 // LVM's checksum.
 inline std::uint32_t crc(const unsigned char* data, std::size_t size, std::uint32_t value = 0xf597a6cfU) {
-    static const auto table = [] {
-        std::array<std::uint32_t, 256> t{};
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c >> 1) ^ ((c & 1) ? 0xedb88320U : 0);
-            t[i] = c;
-        }
-        return t;
-    }();
-    for (std::size_t i = 0; i < size; ++i) value = (value >> 8) ^ table[(value ^ data[i]) & 0xff];
-    return value;
+    return support::crc32_reflected<0xedb88320U>(data, size, value);
 }
 
 // An id as LVM makes them: 32 letters and digits, derived from `key`.

@@ -4,9 +4,9 @@
 // user in a user namespace gives the same image as one by root.
 //
 // Also xfs (mkfs.xfs -p with a prototype file written from the tree for the files, owners and
-// modes; then xfs_db gives every inode its extended attributes, time stamps and sticky bit, which
-// a prototype file cannot carry; hard links become copies), vfat (mkfs.fat,
-// then mtools copies the tree in) and swap (mkswap; no tree). Subtrees the image must not hold
+// modes; then every inode is given its extended attributes, time stamps and sticky bit, which a
+// prototype file cannot carry, by writing them into the image (mount/xfs_inode.hpp); hard links
+// become copies), vfat (mkfs.fat, then mtools copies the tree in) and swap (mkswap; no tree). Subtrees the image must not hold
 // (what other filesystems are mounted on) are left out: their directories stay, empty, as the
 // mount points.
 //
@@ -17,9 +17,11 @@
 #pragma once
 
 #include <imgcreate/mount/filesystem.hpp>
+#include <imgcreate/mount/xfs_inode.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
+#include <imgcreate/support/unique_fd.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -241,8 +243,8 @@ private:
 
 // xfsprogs' prototype file: "name mode uid gid [source|target|major minor]" per entry, "$" after
 // each directory's entries. It cannot name a file with white space in its name, and cannot set
-// the sticky bit: those directories are listed in `sticky` for xfs_db to fix afterwards.
-inline std::string xfs_protofile(const std::filesystem::path& tree, std::vector<std::string>& sticky) {
+// the sticky bit (xfs_update_inodes gives it afterwards).
+inline std::string xfs_protofile(const std::filesystem::path& tree) {
     namespace fs = std::filesystem;
     auto mode_text = [](const struct stat& st) {
         char type = '-';
@@ -261,10 +263,8 @@ inline std::string xfs_protofile(const std::filesystem::path& tree, std::vector<
     struct stat st {};
     if (::lstat(tree.c_str(), &st) != 0) throw MountError("cannot read the tree " + tree.string(), tree.string());
     out += mode_text(st) + ids(st) + "\n";
-    if (st.st_mode & S_ISVTX) sticky.push_back("/");
     // Depth first, each directory's entries in name order (the same tree gives the same file).
-    std::function<void(const fs::path&, const std::string&, int)> walk = [&](const fs::path& dir, const std::string& rel,
-                                                                            int depth) {
+    std::function<void(const fs::path&, int)> walk = [&](const fs::path& dir, int depth) {
         std::vector<std::string> names;
         for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
         std::sort(names.begin(), names.end());
@@ -283,35 +283,15 @@ inline std::string xfs_protofile(const std::filesystem::path& tree, std::vector<
                 out += " " + std::to_string(major(st.st_rdev)) + " " + std::to_string(minor(st.st_rdev));
             out += "\n";
             if (S_ISDIR(st.st_mode)) {
-                if (st.st_mode & S_ISVTX) sticky.push_back(rel + "/" + name);
-                walk(path, rel + "/" + name, depth + 1);
+                walk(path, depth + 1);
                 out += indent + "$\n";
             }
         }
     };
-    walk(tree, "", 1);
+    walk(tree, 1);
     out += "$\n";
     return out;
 }
-
-// xfs_db's value for a time stamp: on a bigtime filesystem the nanoseconds since the oldest time
-// xfs can hold (-2^31 s), in the one field; else seconds and nanoseconds apart.
-inline std::vector<std::string> xfs_time_writes(const std::string& field, const struct timespec& t, bool bigtime) {
-    if (bigtime) {
-        const auto raw = (static_cast<unsigned long long>(t.tv_sec + 2147483648LL)) * 1000000000ULL +
-                         static_cast<unsigned long long>(t.tv_nsec);
-        return {"write " + field + ".sec " + std::to_string(raw)};
-    }
-    return {"write " + field + ".sec " + std::to_string(t.tv_sec), "write " + field + ".nsec " + std::to_string(t.tv_nsec)};
-}
-
-// An extended attribute as xfs stores it: xfs_db's namespace flag for attr_set (-s security,
-// -r trusted and xfs's own, -u user), the name within the namespace, the value.
-struct XfsAttr {
-    std::string flag;
-    std::string name;
-    std::string value;
-};
 
 // A POSIX ACL in the xattr form the kernel gives (little-endian: version 2, then tag, perm, id
 // per entry) written as xfs keeps it on disk (big-endian: count, then tag, id, perm, pad).
@@ -339,9 +319,10 @@ inline std::string xfs_acl_from_xattr(const std::string& xattr, const std::strin
     return out;
 }
 
-// The extended attributes of `path` (not followed), in the order llistxattr gives them.
-inline std::vector<XfsAttr> xfs_attrs(const std::filesystem::path& path) {
-    std::vector<XfsAttr> attrs;
+// The extended attributes of `path` (not followed), in the order llistxattr gives them, as xfs
+// keeps them: POSIX ACLs in xfs's own form, as trusted attributes.
+inline std::vector<xfs::Attr> xfs_attrs(const std::filesystem::path& path) {
+    std::vector<xfs::Attr> attrs;
     ssize_t size = ::llistxattr(path.c_str(), nullptr, 0);
     if (size <= 0) return attrs;
     std::string names(static_cast<std::size_t>(size), '\0');
@@ -353,27 +334,28 @@ inline std::vector<XfsAttr> xfs_attrs(const std::filesystem::path& path) {
         at += name.size() + 1;
         // A tree on xfs shows its ACLs twice: as system.posix_acl_* and as xfs stores them.
         if (name == "trusted.SGI_ACL_FILE" || name == "trusted.SGI_ACL_DEFAULT") continue;
+        // An attribute may hold nothing (length 0); one gone meanwhile (-1) is left out.
         ssize_t length = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
-        if (length <= 0) continue;
+        if (length < 0) continue;
         std::string value(static_cast<std::size_t>(length), '\0');
-        length = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
-        if (length <= 0) continue;
+        if (length > 0) length = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+        if (length < 0) continue;
         value.resize(static_cast<std::size_t>(length));
         auto after = [&](const std::string& prefix) { return name.substr(prefix.size()); };
-        if (name.rfind("security.", 0) == 0) attrs.push_back({"-s", after("security."), value});
-        else if (name.rfind("trusted.", 0) == 0) attrs.push_back({"-r", after("trusted."), value});
-        else if (name.rfind("user.", 0) == 0) attrs.push_back({"-u", after("user."), value});
+        if (name.rfind("security.", 0) == 0) attrs.push_back({xfs::attr_security, after("security."), value});
+        else if (name.rfind("trusted.", 0) == 0) attrs.push_back({xfs::attr_trusted, after("trusted."), value});
+        else if (name.rfind("user.", 0) == 0) attrs.push_back({xfs::attr_user, after("user."), value});
         else if (name == "system.posix_acl_access")
-            attrs.push_back({"-r", "SGI_ACL_FILE", xfs_acl_from_xattr(value, path.string())});
+            attrs.push_back({xfs::attr_trusted, "SGI_ACL_FILE", xfs_acl_from_xattr(value, path.string())});
         else if (name == "system.posix_acl_default")
-            attrs.push_back({"-r", "SGI_ACL_DEFAULT", xfs_acl_from_xattr(value, path.string())});
+            attrs.push_back({xfs::attr_trusted, "SGI_ACL_DEFAULT", xfs_acl_from_xattr(value, path.string())});
         else
             throw MountError("xfs cannot be made from a tree whose " + path.string() + " has the extended attribute " +
                              name + ": use ext4 for that filesystem", path.string());
-        if (attrs.back().name.empty() || attrs.back().name.find_first_of(" \t\n\"'\\") != std::string::npos)
+        // A short-form entry holds a name and a value of at most 255 bytes each (one byte of length).
+        if (attrs.back().name.empty() || attrs.back().name.size() > 255)
             throw MountError("xfs cannot be made from a tree whose " + path.string() + " has the extended attribute '" +
-                             name + "': xfs_db cannot name it; use ext4 for that filesystem", path.string());
-        // A short-form entry holds a value of at most 255 bytes (one byte of length).
+                             name + "': its name within the namespace must be 1 to 255 bytes", path.string());
         if (attrs.back().value.size() > 255)
             throw MountError("xfs cannot be made from a tree whose " + path.string() + " has an extended attribute of " +
                              std::to_string(attrs.back().value.size()) + " bytes (" + name + "): at most 255 fit in "
@@ -387,7 +369,7 @@ inline std::vector<XfsAttr> xfs_attrs(const std::filesystem::path& path) {
 struct XfsInode {
     std::string path;
     struct stat st {};
-    std::vector<XfsAttr> attrs;
+    std::vector<xfs::Attr> attrs;
     // What its data fork would hold in the inode: a directory's short-form entries (a 6-byte
     // header, then per entry 8 bytes and the name, with 4-byte inode numbers), a symbolic
     // link's target; for a file, one extent record.
@@ -424,70 +406,60 @@ inline std::vector<XfsInode> xfs_inodes(const std::filesystem::path& tree) {
     return inodes;
 }
 
-// Bytes the short-form attribute fork holding `attrs` takes: a 4-byte header, then per entry
-// its name and value lengths and flags (3 bytes), the name and the value.
-inline std::size_t xfs_attr_fork_bytes(const std::vector<XfsAttr>& attrs) {
-    std::size_t bytes = 4;
-    for (const auto& a : attrs) bytes += 3 + a.name.size() + a.value.size();
-    return bytes;
+// The data fork an inode made by the prototype file will have, by the tree: a directory's entries
+// or a symbolic link's target in the inode when they fit in `literal` bytes, else extents (one
+// record for a file with data); a device's number.
+inline xfs::Format xfs_expected_format(const XfsInode& inode, std::size_t literal) {
+    if (S_ISBLK(inode.st.st_mode) || S_ISCHR(inode.st.st_mode)) return xfs::Format::device;
+    const bool local = (S_ISDIR(inode.st.st_mode) || S_ISLNK(inode.st.st_mode)) && inode.local_bytes <= literal;
+    return local ? xfs::Format::local : xfs::Format::extents;
 }
 
-// Whether an inode whose data fork holds `data_bytes` (a short-form directory's entries, a
-// symbolic link's target, the extent records) keeps them beside a short-form attribute fork of
-// `attr_bytes` in an inode with `literal` bytes for both. xfs_db adds an attribute fork only so:
-// a data fork that no longer fits would have to be converted, which xfsprogs 6.1's xfs_db cannot
-// (it crashes doing it to a directory). The data fork is given at least the 36 bytes xfs keeps
-// for a B+tree root, rounded to 8 as the fork offset is.
-inline bool xfs_attrs_fit(std::size_t data_bytes, std::size_t attr_bytes, std::size_t literal) {
-    const std::size_t data = (std::max<std::size_t>(data_bytes, 36) + 7) / 8 * 8;
-    return data + attr_bytes <= literal;
-}
-
-// The xfs_db commands that give every inode of an xfs image made from `inodes` with a prototype
-// file what the prototype could not: the extended attributes (attr_set makes each with a value
-// of its length, then the value is written into the short-form entry, the n-th set being the
-// n-th entry), the sticky bit, and the access, change, modification and creation times (last:
-// setting an attribute changes the inode).
-inline std::string xfs_inode_script(const std::vector<XfsInode>& inodes, bool bigtime) {
-    static const char hex[] = "0123456789abcdef";
+// The inode number of each of `inodes` in the xfs image made from them, in the same order: xfs_db
+// lists every directory (one `ls` each, read-only), and each entry is found by its name.
+inline std::vector<std::uint64_t> xfs_inode_numbers(const std::string& xfs_db, const std::filesystem::path& image,
+                                                    const std::vector<XfsInode>& inodes) {
     std::string script;
-    for (const auto& inode : inodes) {
-        const auto& st = inode.st;
-        script += "path " + inode.path + "\n";
-        for (std::size_t i = 0; i < inode.attrs.size(); ++i) {
-            const auto& a = inode.attrs[i];
-            script += "attr_set " + a.flag + " -v " + std::to_string(a.value.size()) + " " + a.name + "\n";
-            if (a.value.empty()) continue;
-            script += "write a.sfattr.list[" + std::to_string(i) + "].value #";
-            for (unsigned char c : a.value) {
-                script += hex[c >> 4];
-                script += hex[c & 15];
+    std::vector<std::size_t> directories;
+    for (std::size_t i = 0; i < inodes.size(); ++i)
+        if (S_ISDIR(inodes[i].st.st_mode)) {
+            script += "ls " + inodes[i].path + "\n";
+            directories.push_back(i);
+        }
+    Command db;
+    db.argv = {xfs_db, "-r", image.string()};
+    db.input = script;
+    db.log_output = false;
+    const auto sections = xfs::parse_ls(run(db).output, image.string());
+    if (sections.size() != directories.size())
+        throw MountError("xfs_db listed " + std::to_string(sections.size()) + " of the " + std::to_string(directories.size()) +
+                         " directories of " + image.string(), image.string());
+    std::vector<std::uint64_t> numbers(inodes.size(), 0);
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < inodes.size(); ++i) index.emplace(inodes[i].path, i);
+    for (std::size_t d = 0; d < directories.size(); ++d) {
+        const auto& dir = inodes[directories[d]].path;
+        for (const auto& [name, number] : sections[d]) {
+            if (name == "..") continue;
+            if (name == ".") {
+                numbers[directories[d]] = number;
+                continue;
             }
-            script += "\n";
+            const auto it = index.find(dir == "/" ? "/" + name : dir + "/" + name);
+            if (it == index.end())
+                throw MountError("the xfs image made from the tree holds " + dir + "/" + name + ", which the tree does not",
+                                 image.string());
+            numbers[it->second] = number;
         }
-        if (st.st_mode & S_ISVTX) {
-            char mode[16];
-            std::snprintf(mode, sizeof mode, "0%o", static_cast<unsigned>(st.st_mode));
-            script += std::string("write core.mode ") + mode + "\n";
-        }
-        for (const auto& [field, t] : {std::pair<const char*, struct timespec>{"core.atime", st.st_atim},
-                                       {"core.mtime", st.st_mtim}, {"core.ctime", st.st_ctim}, {"v3.crtime", st.st_ctim}})
-            for (const auto& w : xfs_time_writes(field, t, bigtime)) script += w + "\n";
     }
-    return script;
+    for (std::size_t i = 0; i < inodes.size(); ++i)
+        if (numbers[i] == 0)
+            throw MountError("the xfs image made from the tree has no " + inodes[i].path, image.string());
+    return numbers;
 }
 
-// The value of `field = value` lines in xfs_db's output, in order.
-inline std::vector<std::string> xfs_db_values(const std::string& output, const std::string& field) {
-    std::vector<std::string> values;
-    std::istringstream lines(output);
-    for (std::string line; std::getline(lines, line);)
-        if (line.rfind(field + " = ", 0) == 0) values.push_back(line.substr(field.size() + 3));
-    return values;
-}
-
-// The first inode of `inodes` whose extended attributes would not fit beside its data fork in
-// the xfs image (see xfs_attrs_fit), or none.
+// An inode of the tree whose extended attributes do not fit beside its data fork in the xfs
+// image (xfs::attr_fork_offset): the numbers for the message.
 struct XfsNoRoom {
     std::string path;
     std::size_t data_bytes = 0;
@@ -495,54 +467,62 @@ struct XfsNoRoom {
     std::size_t literal = 0;
 };
 
-inline std::optional<XfsNoRoom> xfs_attr_room(const std::string& xfs_db, const std::filesystem::path& image,
-                                              const std::vector<XfsInode>& inodes) {
-    const auto sb = run({xfs_db, "-r", "-c", "sb 0", "-c", "print inodesize", "-c", "version", image.string()}).output;
-    const auto sizes = xfs_db_values(sb, "inodesize");
-    if (sizes.empty()) throw MountError("xfs_db could not read the inode size of " + image.string(), image.string());
-    // The inode's core takes 176 bytes in a v5 (CRC) filesystem, 100 before.
-    const std::size_t core = sb.find("CRC") != std::string::npos ? 176 : 100;
-    const std::size_t literal = std::stoul(sizes.front()) - core;
-    std::string script;
-    std::vector<const XfsInode*> asked;
-    for (const auto& inode : inodes) {
-        if (inode.attrs.empty()) continue;
-        script += "path " + inode.path + "\nprint core.format core.size core.nextents\n";
-        asked.push_back(&inode);
+// Gives every inode of the xfs `image`, made from `inodes` with a prototype file, what the
+// prototype could not: extended attributes, permission bits (the sticky bit), the four times.
+// The first inode whose attributes find no room stops it (the image is then made again, or not
+// used). See xfs_inode.hpp.
+inline std::optional<XfsNoRoom> xfs_update_inodes(const std::string& xfs_db, const std::filesystem::path& image,
+                                                  const std::vector<XfsInode>& inodes) {
+    const auto numbers = xfs_inode_numbers(xfs_db, image, inodes);
+    UniqueFd fd(::open(image.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd) throw MountError("cannot open " + image.string() + ": " + std::strerror(errno), image.string());
+    auto read_at = [&](std::string& bytes, std::uint64_t offset) {
+        if (::pread(fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(bytes.size()))
+            throw MountError("cannot read " + image.string() + " at byte " + std::to_string(offset), image.string());
+    };
+    auto write_at = [&](const std::string& bytes, std::uint64_t offset) {
+        if (::pwrite(fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(bytes.size()))
+            throw MountError("cannot write " + image.string() + " at byte " + std::to_string(offset) + ": " +
+                             std::strerror(errno), image.string());
+    };
+    std::string sb(4096, '\0');
+    read_at(sb, 0);
+    const auto g = xfs::read_geometry(sb, image.string());
+    const bool any_attrs = std::any_of(inodes.begin(), inodes.end(), [](const XfsInode& i) { return !i.attrs.empty(); });
+    if (any_attrs && !g.attr2())
+        throw MountError("xfs without attr2 (its attribute forks at a fixed place) cannot be made from a tree with "
+                         "extended attributes: drop -i attr=1 from --mkfsoptions", image.string());
+    std::string inode(g.inode_size, '\0');
+    auto* bytes = reinterpret_cast<unsigned char*>(inode.data());
+    for (std::size_t i = 0; i < inodes.size(); ++i) {
+        const auto offset = g.inode_offset(numbers[i]);
+        read_at(inode, offset);
+        xfs::check_inode(bytes, g, numbers[i], inodes[i].st.st_mode, inodes[i].path);
+        unsigned fork_offset = 0;
+        if (!inodes[i].attrs.empty()) {
+            if (bytes[82] != 0)
+                throw MountError("the xfs inode of " + inodes[i].path + " has extended attributes already", image.string());
+            const auto data = xfs::data_fork(bytes, g);
+            const auto attr = xfs::attr_fork_bytes(inodes[i].attrs);
+            const auto chosen = xfs::attr_fork_offset(data.format, data.bytes, attr, g.literal());
+            if (!chosen) return XfsNoRoom{inodes[i].path, data.format == xfs::Format::btree ? 0 : data.bytes, attr, g.literal()};
+            fork_offset = *chosen;
+        }
+        xfs::update_inode(bytes, g, inodes[i].st, inodes[i].attrs, fork_offset);
+        write_at(inode, offset);
     }
-    if (asked.empty()) return std::nullopt;
-    Command db;
-    db.argv = {xfs_db, "-r", image.string()};
-    db.input = script;
-    db.log_output = false;
-    const auto output = run(db).output;
-    const auto formats = xfs_db_values(output, "core.format");
-    const auto sizes_on_disk = xfs_db_values(output, "core.size");
-    const auto extents = xfs_db_values(output, "core.nextents");
-    if (formats.size() != asked.size() || sizes_on_disk.size() != asked.size() || extents.size() != asked.size())
-        throw MountError("xfs_db could not read back every inode of " + image.string() + " made from the tree",
-                         image.string());
-    for (std::size_t i = 0; i < asked.size(); ++i) {
-        std::size_t data = 0;
-        if (formats[i].rfind("1 ", 0) == 0) data = std::stoul(sizes_on_disk[i]);          // local
-        else if (formats[i].rfind("2 ", 0) == 0) data = 16 * std::stoul(extents[i]);      // extents
-        else if (formats[i].rfind("0 ", 0) == 0) data = 4;                                // a device
-        else data = std::numeric_limits<std::size_t>::max() / 2;                           // a B+tree: never
-        const auto attr = xfs_attr_fork_bytes(asked[i]->attrs);
-        if (!xfs_attrs_fit(data, attr, literal)) return XfsNoRoom{asked[i]->path, data, attr, literal};
-    }
+    if (any_attrs && xfs::set_attr_bit(sb, g)) write_at(sb.substr(0, g.sector_size), 0);
     return std::nullopt;
 }
 
-// mkfs.xfs -p with a prototype file, then xfs_db gives every inode its extended attributes,
-// sticky bit and times. An inode must hold its attributes beside its data (xfs_attrs_fit): when
-// one cannot, the filesystem is made again with larger inodes (1024, then 2048 bytes), unless the
+// mkfs.xfs -p with a prototype file, then every inode is given its extended attributes, sticky
+// bit and times (xfs_update_inodes). An inode must hold its attributes beside its data: when one
+// cannot, the filesystem is made again with larger inodes (1024, then 2048 bytes), unless the
 // kickstart chose the inode size; an inode that fits in none is an error that names it.
 inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem::path& tree,
                                const std::filesystem::path& image) {
-    std::vector<std::string> sticky;
     const auto proto = image.string() + ".proto";
-    std::ofstream(proto) << xfs_protofile(tree, sticky);
+    std::ofstream(proto) << xfs_protofile(tree);
     const auto inodes = xfs_inodes(tree);
     const auto xfs_db = require_program("xfs_db", "xfsprogs").string();
     bool size_chosen = false;
@@ -557,8 +537,9 @@ inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem
         const std::size_t literal = inode_size - 176;
         return std::all_of(inodes.begin(), inodes.end(), [&](const XfsInode& i) {
             if (i.attrs.empty()) return true;
-            const bool local = (S_ISDIR(i.st.st_mode) || S_ISLNK(i.st.st_mode)) && i.local_bytes <= literal;
-            return xfs_attrs_fit(local ? i.local_bytes : 16, xfs_attr_fork_bytes(i.attrs), literal);
+            const auto format = xfs_expected_format(i, literal);
+            return xfs::attr_fork_offset(format, format == xfs::Format::local ? i.local_bytes : 16,
+                                         xfs::attr_fork_bytes(i.attrs), literal).has_value();
         });
     };
     while (attempt + 1 < inode_sizes.size() && !fits_in(inode_sizes[attempt] == 0 ? 512 : inode_sizes[attempt])) ++attempt;
@@ -571,10 +552,10 @@ inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem
         if (inode_sizes[attempt] != 0)
             argv.insert(argv.end() - 1, {"-i", "size=" + std::to_string(inode_sizes[attempt])});
         run(argv);
-        const auto no_room = xfs_attr_room(xfs_db, image, inodes);
+        const auto no_room = xfs_update_inodes(xfs_db, image, inodes);
         if (!no_room) break;
         const auto numbers = no_room->path + " holds " + std::to_string(no_room->data_bytes) + " bytes of entries or " +
-                             "extents and " + std::to_string(no_room->attr_bytes) + " of extended attributes, and an "
+                             "extents and " + std::to_string(no_room->attr_bytes) + " of extended attributes, and an " +
                              "inode has " + std::to_string(no_room->literal) + " for both";
         if (attempt + 1 == inode_sizes.size()) {
             std::filesystem::remove(proto);
@@ -586,20 +567,6 @@ inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem
         detail::make_sparse_file(image, spec.size_mib << 20);
     }
     std::filesystem::remove(proto);
-
-    const bool bigtime = run({xfs_db, "-r", "-c", "version", image.string()}).output.find("BIGTIME") != std::string::npos;
-    Command db;
-    db.argv = {xfs_db, "-x", image.string()};
-    db.input = xfs_inode_script(inodes, bigtime);
-    db.log_output = false;
-    const auto result = run(db);
-    // xfs_db goes on after a command it cannot carry out, and exits 0: its complaints are the errors.
-    std::istringstream lines(result.output);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.find(" = ") != std::string::npos) continue;  // a written field, echoed
-        throw MountError("xfs_db could not give " + image.string() + " the tree's attributes and time stamps: " + line,
-                         image.string());
-    }
 }
 
 // mkfs.fat in the file, then mtools copies the tree in. The volume id is the spec's UUID as

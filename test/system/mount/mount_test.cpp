@@ -350,6 +350,12 @@ TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the s
     const std::string cap("\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
     set_xattr(tree / "ping", "security.capability", cap);
     set_xattr(tree / "ping", "user.origin", "test");
+    // an attribute that holds nothing (xfs_db cannot make one: the comparison below leaves it out)
+    std::ofstream(tree / "notes") << "n\n";
+    set_xattr(tree / "notes", "user.empty", "");
+    // a device: its attribute fork goes right after the device number
+    REQUIRE(::mknod((tree / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+    set_xattr(tree / "null", "security.selinux", "system_u:object_r:null_device_t:s0");
     // user::rwx user:1000:rwx group::r-x mask::rwx other::r-x, and a default group:100:r-x
     const auto access = acl_xattr({{1, 7, 0xffffffff}, {2, 7, 1000}, {4, 5, 0xffffffff}, {0x10, 7, 0xffffffff}, {0x20, 5, 0xffffffff}});
     const auto defaults = acl_xattr({{1, 7, 0xffffffff}, {4, 5, 0xffffffff}, {8, 5, 100}, {0x10, 5, 0xffffffff}, {0x20, 5, 0xffffffff}});
@@ -389,6 +395,8 @@ TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the s
         expect(m, "security.selinux", "system_u:object_r:root_t:s0");
         expect(m / "ping", "security.capability", cap);
         expect(m / "ping", "user.origin", "test");
+        expect(m / "notes", "user.empty", "");
+        expect(m / "null", "security.selinux", "system_u:object_r:null_device_t:s0");
         expect(m / "etc", "system.posix_acl_access", access);
         expect(m / "etc", "system.posix_acl_default", defaults);
         struct stat st {};
@@ -398,10 +406,72 @@ TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the s
             st.st_atim.tv_nsec != tight.st_atim.tv_nsec)
             out += "etc/tight times\n";
         if (std::distance(fs::directory_iterator(m / "etc/tight"), fs::directory_iterator()) != 20) out += "etc/tight entries\n";
+        if (::lstat((m / "null").c_str(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) out += "null\n";
         mounted.unmount();
         return out;
     });
     CHECK(differences == "");
+
+    // Each attribute fork is where xfs's own library puts it, holding what it writes: the same
+    // inodes given the same attributes by xfs_db's attr_set (libxfs) in an image made with the
+    // same prototype file read back the same. The change and creation times are the tree's.
+    const auto oracle = tmp.path / "oracle.img";
+    {
+        std::ofstream(tmp.path / "proto") << mount::detail::xfs_protofile(tree);
+        std::ofstream(oracle).close();
+        fs::resize_file(oracle, 300 << 20);
+        REQUIRE(run({"mkfs.xfs", "-q", "-i", "size=1024", "-p", (tmp.path / "proto").string(), oracle.string()}).exit_status == 0);
+        std::string script;
+        for (const char* p : {"/", "/etc", "/etc/tight", "/etc/block", "/ping", "/null", "/link"}) {
+            script += std::string("path ") + p + "\n";
+            const auto attrs = mount::detail::xfs_attrs(tree / fs::path(p).relative_path());
+            for (std::size_t i = 0; i < attrs.size(); ++i) {
+                const auto& a = attrs[i];
+                const char* flag = a.flags == mount::xfs::attr_security ? "-s" : a.flags == mount::xfs::attr_trusted ? "-r" : "-u";
+                script += std::string("attr_set ") + flag + " -v " + std::to_string(a.value.size()) + " " + a.name + "\n";
+                if (a.value.empty()) continue;
+                script += "write a.sfattr.list[" + std::to_string(i) + "].value #";
+                for (unsigned char c : a.value) script += "0123456789abcdef"[c >> 4], script += "0123456789abcdef"[c & 15];
+                script += "\n";
+            }
+        }
+        Command db;
+        db.argv = {"xfs_db", "-x", oracle.string()};
+        db.input = script;
+        db.log_output = false;
+        run(db);
+    }
+    for (const char* p : {"/", "/etc", "/etc/tight", "/etc/block", "/ping", "/null", "/link"}) {
+        INFO(p);
+        auto fork = [&](const fs::path& img) {
+            return run({"xfs_db", "-r", "-c", std::string("path ") + p, "-c", "print core.forkoff core.aformat core.naextents a",
+                        img.string()}).output;
+        };
+        const auto ours = fork(image);
+        CHECK_THAT(ours, Catch::Contains("a.sfattr.hdr.count"));
+        CHECK(ours == fork(oracle));
+    }
+    struct stat ping {};
+    REQUIRE(::lstat((tree / "ping").c_str(), &ping) == 0);
+    auto nanoseconds = [&](const std::string& field) {
+        return run({"xfs_db", "-r", "-c", "path /ping", "-c", "print " + field + ".nsec", image.string()}).output;
+    };
+    CHECK(nanoseconds("core.ctime") == "core.ctime.nsec = " + std::to_string(ping.st_ctim.tv_nsec) + "\n");
+    CHECK(nanoseconds("v3.crtime") == "v3.crtime.nsec = " + std::to_string(ping.st_ctim.tv_nsec) + "\n");
+
+    // A v5 filesystem is the default; a v4 one (no checksums, 100-byte inode cores, no creation
+    // time) is made from the tree too when the kickstart asks for it.
+    {
+        auto v4 = spec;
+        v4.mkfs_options = {"-m", "crc=0"};
+        const auto old = tmp.path / "v4.img";
+        mount::make_filesystem_from_tree(v4, tree, old);
+        CHECK(run({"xfs_repair", "-n", "-f", old.string()}).exit_status == 0);
+        const auto out = run({"xfs_db", "-r", "-c", "version", "-c", "path /etc/tight", "-c", "print core.mtime.nsec",
+                              "-c", "path /tmp", "-c", "print core.mode", "-c", "path /ping", "-c", "print a", old.string()}).output;
+        CHECK_THAT(out, Catch::Contains("V4,") && Catch::Contains("core.mtime.nsec = 987654321") &&
+                            Catch::Contains("core.mode = 041777") && Catch::Contains("a.sfattr.hdr.count = 3"));
+    }
 
     // The kickstart chose the inode size (part --mkfsoptions): no room is an error naming the directory.
     spec.mkfs_options = {"-i", "size=512"};
