@@ -115,6 +115,14 @@ struct BuildContext {
         std::function<void()> succeeded;
     };
     std::function<TransactionHook(const std::string& identity)> before_transaction;
+    // Packages a policy needs in the image beyond what %packages asks for, each with why (said
+    // when no repository has it), set before install(): DiskMount adds lvm2 for a layout with
+    // LVM, as anaconda does, since the image activates its volume group with it when it boots.
+    struct AddedPackage {
+        std::string name;
+        std::string why;
+    };
+    std::vector<AddedPackage> added_packages;
     PhaseTimings timings;
 
     // The package cache: options.cache_dir, or <build_dir>/cache.

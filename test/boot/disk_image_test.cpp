@@ -20,6 +20,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -297,6 +299,10 @@ TEST_CASE("the testdistro LVM disk built by a user boots with BIOS: /, /home and
     const auto& group = layout.groups.front();
     const auto* pv = layout.member_of(group);
     REQUIRE(pv);
+    // disk-lvm.ks does not name lvm2: the build added it, as anaconda does
+    std::ifstream log(out_dir / "user-disk-lvm.log");
+    const std::string build_log{std::istreambuf_iterator<char>(log), {}};
+    CHECK_THAT(build_log, Catch::Contains("lvm2 added to the packages: the image activates LVM volume group testdistro"));
     // Offline: blkid finds the physical volume's label (its checksum verified) at the partition's
     // offset, and each logical volume's filesystem where the volume group's extents put it.
     CHECK(probe_type(lvm_raw, *pv) == "LVM2_member");

@@ -21,6 +21,8 @@
 #include <set>
 #include <string>
 
+#include <fnmatch.h>
+
 namespace imgcreate {
 
 class DiskMount {
@@ -38,6 +40,13 @@ public:
         if (sized_by_tree_)
             if (const auto available = mount::available_memory_bytes())
                 memory_limit_mib_ = std::max(memory_limit_mib_, (*available / 2) >> 20);
+        // As anaconda adds it: the image activates its volume group with lvm when it boots.
+        if (!layout_.groups.empty() && !(ctx.kickstart && ctx.kickstart->packages.packages.count("lvm2"))) {
+            ctx.added_packages.push_back({"lvm2", "the layout's LVM volume group " + layout_.groups.front().name +
+                                                      " (lvm2 is added for it, as anaconda adds it)"});
+            log::info("lvm2 added to the packages: the image activates LVM volume group ", layout_.groups.front().name,
+                      " with it when it boots");
+        }
         if (!memory_.hold_with_siblings(ctx, memory_limit_mib_)) DirectoryMount{}.mount(ctx);
         make_lost_and_found(ctx);
         for (const auto& d : layout_.disks)
@@ -66,6 +75,13 @@ public:
     void check(const BuildContext& ctx) const {
         const auto layout = disk::plan_build_layout(ctx);
         for (const auto& note : layout.notes) log::info(note);
+        if (!layout.groups.empty() && ctx.kickstart)
+            for (const auto& e : ctx.kickstart->packages.entries)
+                if (e.kind == kickstart::PackageKind::exclude && ::fnmatch(e.name.c_str(), "lvm2", 0) == 0)
+                    throw ConfigError(e.origin.file + ":" + std::to_string(e.origin.line) + ": -" + e.name + " leaves lvm2 out of the image, and the layout has "
+                                      "LVM volume group " + layout.groups.front().name + ", which the image activates "
+                                      "with lvm when it boots: remove -" + e.name + ", or lay the disk out with part lines "
+                                      "(or autopart --type=plain)");
         const bool subvolumes = std::any_of(layout.volumes.begin(), layout.volumes.end(),
                                             [](const disk::BtrfsVolume& v) { return !v.subvolumes.empty(); });
         if (subvolumes && !find_program("mkfs.btrfs").empty() && !disk::mkfs_btrfs_makes_subvolumes())

@@ -518,20 +518,32 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
     const auto ks = s.path / "lvm.ks";
     std::ofstream(ks) << text;
 
-    SECTION("an image without lvm, which could not activate the volume group when it boots, is an error saying what to add") {
+    SECTION("lvm2 is added to the packages, as anaconda adds it: with no repository holding it the build stops before the install, saying why") {
         auto r = appliance({"-c", ks.string(), "-n", "nolvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
         CHECK(r.exit_status == 1);
-        CHECK_THAT(r.output, Contains("the layout has LVM volume group sys-vg, and the image has no lvm") &&
-                                 Contains("add lvm2 to %packages"));
+        CHECK_THAT(r.output, Contains("lvm2 added to the packages: the image activates LVM volume group sys-vg with it") &&
+                                 Contains("the layout's LVM volume group sys-vg (lvm2 is added for it, as anaconda adds it): "
+                                          "package 'lvm2'") &&
+                                 Contains("matched nothing in the enabled repositories"));
         CHECK_FALSE(fs::exists(dir / "out/nolvm-sda.raw"));
     }
-    SECTION("with lvm in the image it is made, and reads back") {
-        // the stand-in system has no lvm2 package: a stand-in for its lvm
-        std::ofstream(ks, std::ios::app) << "%pre-install\nmkdir -p \"$INSTALL_ROOT/usr/sbin\"\n"
-                                         << "printf '#!/bin/sh\\n' > \"$INSTALL_ROOT/usr/sbin/lvm\"\n%end\n";
+    SECTION("-lvm2 in %packages is refused before any work") {
+        std::ofstream(ks, std::ios::app) << "%packages\n-lvm*\n%end\n";
+        auto r = appliance({"-c", ks.string(), "-n", "nolvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
+        CHECK(r.exit_status == 1);
+        CHECK_THAT(r.output, Contains(": -lvm* leaves lvm2 out of the image, and the layout has LVM volume group sys-vg"));
+        CHECK_THAT(r.output, !Contains("selected package"));
+        CHECK_FALSE(fs::exists(dir / "out/nolvm-sda.raw"));
+    }
+    SECTION("with lvm2 in a repository it is installed, and the image is made and reads back") {
+        const auto standin = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "system/disk/specs",
+                                              fs::path(IMGCREATE_BINARY_DIR) / "test-data/disk/standin-repo");
+        text = "repo --name=standin --baseurl=file://" + standin.string() + "\n" + text;
+        std::ofstream(ks) << text;
         auto r = appliance({"-c", ks.string(), "-n", "lvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
+        CHECK_THAT(r.output, Contains("selected package: 'lvm2'"));
         CHECK_THAT(r.output, Contains("wrote LVM volume group sys-vg ("));
         CHECK_THAT(r.output, Contains("GRUB menu: 1 kernel(s), root=/dev/mapper/sys--vg-root"));
         const auto image = dir / "out/lvm-sda.raw";
@@ -552,6 +564,12 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
         CHECK_THAT(fstab, Contains("\n/dev/mapper/sys--vg-root / ext4 defaults 1 1\n"));
         CHECK_THAT(fstab, Contains("\n/dev/mapper/sys--vg-var /var ext3 defaults 1 2\n"));
         CHECK_THAT(fstab, Contains("\n/dev/mapper/sys--vg-swap none swap defaults 0 0\n"));
+        const auto* usr = layout.find("/usr");
+        REQUIRE(usr);
+        const auto usr_piece = s.path / "usr.img";
+        run({"dd", "if=" + image.string(), "of=" + usr_piece.string(), "bs=1M", "skip=" + std::to_string(usr->start_mib),
+             "count=" + std::to_string(usr->size_mib), "conv=sparse", "status=none"});
+        CHECK_THAT(output_of({"debugfs", "-R", "stat /sbin/lvm", usr_piece.string()}), Contains("Mode:  0755"));
         const auto* boot = layout.find("/boot");
         REQUIRE(boot);
         const auto boot_piece = s.path / "boot.img";

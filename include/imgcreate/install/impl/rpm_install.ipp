@@ -232,7 +232,17 @@ IMGCREATE_DECL void RpmInstall::install(BuildContext& ctx) {
     // Metadata and packages are written below the cache dir: one build at a time in it.
     const auto cache_lock = DirectoryLock::acquire(ctx.cache_dir(), "package cache");
     const auto repos = detail::repositories(ctx);
-    const auto request = ctx.kickstart ? detail::package_request(ctx.kickstart->packages) : PackageRequest{};
+    auto request = ctx.kickstart ? detail::package_request(ctx.kickstart->packages) : PackageRequest{};
+    for (const auto& added : ctx.added_packages) {
+        const bool named = std::any_of(request.entries.begin(), request.entries.end(), [&](const PackageEntry& e) {
+            return e.kind == EntryKind::package && e.name == added.name;
+        });
+        if (named) continue;
+        PackageEntry entry;
+        entry.name = added.name;
+        entry.file = added.why;
+        request.entries.push_back(entry);
+    }
     // Sub-phases are logged, not added to ctx.timings: the creator times install() as a whole.
     PhaseTimings phases;
     auto packages = phases.time("resolve", [&] { return detail::resolved_packages(ctx, dbpath, repos, request); });
