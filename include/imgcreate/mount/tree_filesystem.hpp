@@ -472,7 +472,8 @@ struct XfsNoRoom {
 // The first inode whose attributes find no room stops it (the image is then made again, or not
 // used). See xfs_inode.hpp.
 inline std::optional<XfsNoRoom> xfs_update_inodes(const std::string& xfs_db, const std::filesystem::path& image,
-                                                  const std::vector<XfsInode>& inodes) {
+                                                  const std::vector<XfsInode>& inodes,
+                                                  std::optional<long long> epoch = std::nullopt) {
     const auto numbers = xfs_inode_numbers(xfs_db, image, inodes);
     UniqueFd fd(::open(image.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd) throw MountError("cannot open " + image.string() + ": " + std::strerror(errno), image.string());
@@ -508,9 +509,17 @@ inline std::optional<XfsNoRoom> xfs_update_inodes(const std::string& xfs_db, con
             if (!chosen) return XfsNoRoom{inodes[i].path, data.format == xfs::Format::btree ? 0 : data.bytes, attr, g.literal()};
             fork_offset = *chosen;
         }
-        xfs::update_inode(bytes, g, inodes[i].st, inodes[i].attrs, fork_offset);
+        xfs::update_inode(bytes, g, inodes[i].st, inodes[i].attrs, fork_offset, epoch);
         write_at(inode, offset);
     }
+    if (epoch)
+        for (const auto number : {g.realtime_bitmap_inode, g.realtime_summary_inode}) {
+            const auto offset = g.inode_offset(number);
+            read_at(inode, offset);
+            xfs::check_inode(bytes, g, number, S_IFREG, "the realtime inode");
+            xfs::reset_inode(bytes, g, *epoch);
+            write_at(inode, offset);
+        }
     if (any_attrs && xfs::set_attr_bit(sb, g)) write_at(sb.substr(0, g.sector_size), 0);
     return std::nullopt;
 }
@@ -519,8 +528,12 @@ inline std::optional<XfsNoRoom> xfs_update_inodes(const std::string& xfs_db, con
 // bit and times (xfs_update_inodes). An inode must hold its attributes beside its data: when one
 // cannot, the filesystem is made again with larger inodes (1024, then 2048 bytes), unless the
 // kickstart chose the inode size; an inode that fits in none is an error that names it.
-inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem::path& tree,
-                               const std::filesystem::path& image) {
+// With an epoch the image is reproducible: a UUID derived from the label and the epoch (unless
+// the spec gives one), the times clamped, generation numbers 0.
+inline void make_xfs_from_tree(const FilesystemSpec& given, const std::filesystem::path& tree,
+                               const std::filesystem::path& image, std::optional<long long> epoch = std::nullopt) {
+    auto spec = given;
+    if (epoch && spec.uuid.empty()) spec.uuid = derived_uuid("xfs/" + spec.label + "/" + std::to_string(*epoch));
     const auto proto = image.string() + ".proto";
     std::ofstream(proto) << xfs_protofile(tree);
     const auto inodes = xfs_inodes(tree);
@@ -552,7 +565,7 @@ inline void make_xfs_from_tree(const FilesystemSpec& spec, const std::filesystem
         if (inode_sizes[attempt] != 0)
             argv.insert(argv.end() - 1, {"-i", "size=" + std::to_string(inode_sizes[attempt])});
         run(argv);
-        const auto no_room = xfs_update_inodes(xfs_db, image, inodes);
+        const auto no_room = xfs_update_inodes(xfs_db, image, inodes, epoch);
         if (!no_room) break;
         const auto numbers = no_room->path + " holds " + std::to_string(no_room->data_bytes) + " bytes of entries or " +
                              "extents and " + std::to_string(no_room->attr_bytes) + " of extended attributes, and an " +
@@ -667,11 +680,10 @@ inline void make_filesystem_from_tree(const FilesystemSpec& spec, const std::fil
         } else if (spec.fstype == "vfat") {
             detail::make_vfat_from_tree(spec, tree, image, epoch);
         } else if (spec.fstype == "xfs") {
-            if (epoch) log::warning("xfs images made from a tree are not byte-reproducible: only ext* is");
             detail::make_sparse_file(image, bytes);
-            detail::make_xfs_from_tree(spec, tree, image);
+            detail::make_xfs_from_tree(spec, tree, image, epoch);
         } else {
-            if (epoch) log::warning(spec.fstype, " images made from a tree are not byte-reproducible: only ext* is");
+            if (epoch) log::warning(spec.fstype, " images made from a tree are not byte-reproducible: only ext* and xfs are");
             auto argv = mkfs_from_tree_command(spec, tree, image);
             argv.front() = require_program(argv.front(), package_providing_mkfs(spec.fstype)).string();
             if (offset) {

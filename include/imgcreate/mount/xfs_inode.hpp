@@ -111,6 +111,8 @@ struct Geometry {
     std::uint8_t inodes_per_block_log = 0;
     std::uint8_t ag_block_log = 0;
     std::uint32_t features2 = 0;
+    std::uint64_t realtime_bitmap_inode = 0;   // mkfs's own inodes, in every filesystem
+    std::uint64_t realtime_summary_inode = 0;
 
     static constexpr std::uint16_t attr_bit = 0x0010;     // XFS_SB_VERSION_ATTRBIT
     static constexpr std::uint32_t attr2_bit = 0x0008;    // XFS_SB_VERSION2_ATTR2BIT
@@ -148,6 +150,8 @@ inline Geometry read_geometry(std::string& sb, const std::string& where) {
     g.inodes_per_block_log = p[123];
     g.ag_block_log = p[124];
     g.features2 = static_cast<std::uint32_t>(get_be(p + 200, 4));
+    g.realtime_bitmap_inode = get_be(p + 64, 8);
+    g.realtime_summary_inode = get_be(p + 72, 8);
     if (g.sector_size < 512 || sb.size() < g.sector_size || g.inode_size < g.core_size() + 64 || g.block_size == 0)
         throw MountError(where + " has an xfs superblock this build does not understand (sector " +
                          std::to_string(g.sector_size) + ", inode " + std::to_string(g.inode_size) + " bytes)", where);
@@ -223,11 +227,25 @@ inline void put_time(unsigned char* p, const struct timespec& t, bool bigtime) {
     }
 }
 
+// The times a reproducible image gives an inode, as a reproducible ext4 image does: the
+// modification time clamped to the epoch (a later one is the epoch, to the second), the access
+// time the same, the change and creation times the epoch.
+inline struct stat clamped_times(struct stat st, long long epoch) {
+    if (st.st_mtim.tv_sec >= epoch) st.st_mtim = {static_cast<time_t>(epoch), 0};
+    st.st_atim = st.st_mtim;
+    st.st_ctim = {static_cast<time_t>(epoch), 0};
+    return st;
+}
+
 // Gives a checked inode (check_inode) the tree's permission bits (the sticky bit among them), its
 // attributes as a short-form attribute fork at `fork_offset` (attr_fork_offset), and the access,
 // modification and change times, and the change time as its creation time; then its checksum.
-inline void update_inode(unsigned char* inode, const Geometry& g, const struct stat& st, const std::vector<Attr>& attrs,
-                         unsigned fork_offset) {
+// With an epoch the times are clamped (clamped_times) and the generation number, which mkfs
+// draws at random, is 0, so that the same tree gives the same bytes.
+inline void update_inode(unsigned char* inode, const Geometry& g, const struct stat& tree_st, const std::vector<Attr>& attrs,
+                         unsigned fork_offset, std::optional<long long> epoch = std::nullopt) {
+    const struct stat st = epoch ? clamped_times(tree_st, *epoch) : tree_st;
+    if (epoch) detail::put_be(inode + 92, 0, 4);  // di_gen
     using detail::get_be;
     using detail::put_be;
     const auto mode = static_cast<std::uint16_t>(get_be(inode + 2, 2));
@@ -257,6 +275,19 @@ inline void update_inode(unsigned char* inode, const Geometry& g, const struct s
     put_time(inode + 48, st.st_ctim, bigtime);
     if (g.v5()) {
         put_time(inode + 144, st.st_ctim, bigtime);
+        detail::put_le32(inode + 100, detail::block_crc(inode, g.inode_size, 100));
+    }
+}
+
+// An inode of mkfs's own (the realtime bitmap and summary) in a reproducible image: the epoch as
+// its four times, generation 0, its checksum made again.
+inline void reset_inode(unsigned char* inode, const Geometry& g, long long epoch) {
+    const bool bigtime = g.v5() && (detail::get_be(inode + 120, 8) & 0x8) != 0;
+    const struct timespec t = {static_cast<time_t>(epoch), 0};
+    for (std::size_t at : {32, 40, 48}) put_time(inode + at, t, bigtime);
+    detail::put_be(inode + 92, 0, 4);
+    if (g.v5()) {
+        put_time(inode + 144, t, bigtime);
         detail::put_le32(inode + 100, detail::block_crc(inode, g.inode_size, 100));
     }
 }

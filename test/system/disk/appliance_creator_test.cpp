@@ -10,6 +10,7 @@
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -477,13 +478,17 @@ TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, by
     CHECK(qcow2_sums[0] == qcow2_sums[1]);
 }
 
-TEST_CASE("a user without root builds the same disk as root, byte for byte, with no loop device") {
+TEST_CASE("a user without root builds the same disk as root, byte for byte, with no loop device, an xfs partition too") {
     require_tools();
     for (const char* p : {"setpriv", "newuidmap", "newgidmap", "useradd"}) IMGCREATE_REQUIRE_PROGRAM(p);
     Scratch s;
     const auto& user = build_user();
     const auto home = user_dir(s.path, user);
     const auto ks = small_kickstart(s.path);
+    // an xfs /srv holding files %post makes, at each build's own time
+    auto text = output_of({"cat", ks.string()});
+    text.replace(text.find("part swap"), 0, "part /srv --size=300 --fstype=xfs\n");
+    std::ofstream(ks) << text << "%post\nmkdir -p /srv/data\necho x > /srv/data/file\n%end\n";
     std::vector<std::string> sums;
     for (const bool by_user : {false, true}) {
         const auto dir = by_user ? home : s.path / "root";
@@ -500,6 +505,18 @@ TEST_CASE("a user without root builds the same disk as root, byte for byte, with
         sums.push_back(output_of({"sha256sum", image.string()}).substr(0, 64));
     }
     CHECK(sums[0] == sums[1]);
+    // the file %post made has the epoch for its times and generation 0 in either build
+    const auto layout = disk::plan_layout(kickstart::parse_file(ks.string()));
+    const auto* srv = layout.find("/srv");
+    REQUIRE(srv);
+    const auto piece = s.path / "srv.img";
+    run({"dd", "if=" + (home / "out/same-sda.raw").string(), "of=" + piece.string(), "bs=1M",
+         "skip=" + std::to_string(srv->start_mib), "count=" + std::to_string(srv->size_mib), "conv=sparse", "status=none"});
+    run({"xfs_repair", "-n", "-f", piece.string()});
+    ::setenv("TZ", "UTC", 1);  // xfs_db writes times in the local zone
+    CHECK(output_of({"xfs_db", "-r", "-c", "path /data/file", "-c", "print core.size core.gen core.mtime core.ctime",
+                     piece.string()}) == "core.size = 2\ncore.gen = 0\ncore.mtime.sec = Tue Nov 14 22:13:20 2023\n"
+                                        "core.mtime.nsec = 0\ncore.ctime.sec = Tue Nov 14 22:13:20 2023\ncore.ctime.nsec = 0\n");
 }
 
 TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's label where blkid finds it, the fstab by /dev/mapper names, GRUB told to activate the root") {
