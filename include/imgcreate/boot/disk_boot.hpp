@@ -293,8 +293,8 @@ private:
                             "%packages)");
         if (!layout.groups.empty() && !RootDir(ctx.install_root).exists("usr/sbin/lvm") && !RootDir(ctx.install_root).exists("sbin/lvm"))
             throw BootError("the layout has LVM volume group " + layout.groups.front().name + ", and the image has no lvm to "
-                            "activate it when it boots (nor its dracut to put it in the initramfs): add lvm2 to %packages "
-                            "(appliance-creator installs what %packages asks for; anaconda would add it itself)",
+                            "activate it when it boots (nor its dracut to put it in the initramfs): the lvm2 package "
+                            "installed gives no /usr/sbin/lvm; install one that does",
                             layout.groups.front().name);
         boot::order_kernels(menu.kernels, bootloader ? bootloader->default_entry : "");
         for (const auto& k : menu.kernels) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <fnmatch.h>
+
 namespace imgcreate::install {
 
 enum class EntryKind { package, exclude, group, exclude_group, environment, module };
@@ -18,6 +20,7 @@ struct PackageEntry {
     bool optional = false;      // @group --optional: optional members too
     std::string file;           // kickstart file and line, for messages
     std::size_t line = 0;
+    bool required = false;      // missing is an error even under --ignoremissing (a package a policy adds)
 
     std::string where() const {
         if (file.empty() && line == 0) return {};
@@ -35,6 +38,15 @@ struct PackageEntry {
         }
     }
 };
+
+// Whether a %packages spec may name the package `name`: as a glob of names, or in a name-version
+// ("lvm2-2.03.16", "lvm2-0:2.03*") or name.arch ("lvm2.x86_64") form.
+inline bool spec_may_name(const std::string& spec, const std::string& name) {
+    if (::fnmatch(spec.c_str(), name.c_str(), 0) == 0) return true;
+    if (spec.size() <= name.size() + 1 || spec.compare(0, name.size(), name) != 0) return false;
+    const char next = spec[name.size()];
+    return next == '.' || (next == '-' && spec[name.size() + 1] >= '0' && spec[name.size() + 1] <= '9');
+}
 
 struct PackageRequest {
     std::vector<PackageEntry> entries;

@@ -246,7 +246,7 @@ private:
     void select_package(const PackageEntry& e) {
         auto solution = query_.best_solution(e.name);
         if (solution.packages.empty()) {
-            missing("package", e.name, e.where());
+            missing("package", e.name, e.where(), e.required);
             return;
         }
         log::info("selected package: '", e.name, "'");
@@ -285,8 +285,8 @@ private:
         out_.origins.push_back(origin);
     }
 
-    void missing(const std::string& kind, const std::string& what, const std::string& where) {
-        if (request_.ignoremissing) {
+    void missing(const std::string& kind, const std::string& what, const std::string& where, bool required = false) {
+        if (request_.ignoremissing && !required) {
             warn("Skipping missing " + kind + " '" + what + "'" + at(where));
             return;
         }

@@ -8,6 +8,7 @@
 #include <imgcreate/context.hpp>
 #include <imgcreate/disk/btrfs_volume.hpp>
 #include <imgcreate/disk/build_layout.hpp>
+#include <imgcreate/install/package_request.hpp>
 #include <imgcreate/mount/directory_mount.hpp>
 #include <imgcreate/mount/filesystem.hpp>
 #include <imgcreate/mount/tree_in_memory.hpp>
@@ -20,8 +21,6 @@
 #include <optional>
 #include <set>
 #include <string>
-
-#include <fnmatch.h>
 
 namespace imgcreate {
 
@@ -40,12 +39,12 @@ public:
         if (sized_by_tree_)
             if (const auto available = mount::available_memory_bytes())
                 memory_limit_mib_ = std::max(memory_limit_mib_, (*available / 2) >> 20);
-        // As anaconda adds it: the image activates its volume group with lvm when it boots.
-        if (!layout_.groups.empty() && !(ctx.kickstart && ctx.kickstart->packages.packages.count("lvm2"))) {
-            ctx.added_packages.push_back({"lvm2", "the layout's LVM volume group " + layout_.groups.front().name +
+        // As anaconda adds it: the image activates its volume groups with lvm when it boots.
+        if (!layout_.groups.empty() && !lvm2_listed(ctx)) {
+            const auto groups = group_names(layout_);
+            ctx.added_packages.push_back({"lvm2", "the layout's LVM volume group " + groups +
                                                       " (lvm2 is added for it, as anaconda adds it)"});
-            log::info("lvm2 added to the packages: the image activates LVM volume group ", layout_.groups.front().name,
-                      " with it when it boots");
+            log::info("lvm2 added to the packages: the image activates LVM volume group ", groups, " with it when it boots");
         }
         if (!memory_.hold_with_siblings(ctx, memory_limit_mib_)) DirectoryMount{}.mount(ctx);
         make_lost_and_found(ctx);
@@ -77,11 +76,12 @@ public:
         for (const auto& note : layout.notes) log::info(note);
         if (!layout.groups.empty() && ctx.kickstart)
             for (const auto& e : ctx.kickstart->packages.entries)
-                if (e.kind == kickstart::PackageKind::exclude && ::fnmatch(e.name.c_str(), "lvm2", 0) == 0)
-                    throw ConfigError(e.origin.file + ":" + std::to_string(e.origin.line) + ": -" + e.name + " leaves lvm2 out of the image, and the layout has "
-                                      "LVM volume group " + layout.groups.front().name + ", which the image activates "
-                                      "with lvm when it boots: remove -" + e.name + ", or lay the disk out with part lines "
-                                      "(or autopart --type=plain)");
+                if (e.kind == kickstart::PackageKind::exclude && install::spec_may_name(e.name, "lvm2"))
+                    throw ConfigError(e.origin.file + ":" + std::to_string(e.origin.line) + ": -" + e.name +
+                                      " leaves lvm2 out of the image, and the layout has LVM volume group " +
+                                      group_names(layout) + ", which the image activates with lvm when it boots: "
+                                      "remove -" + e.name + ", or lay the disk out with part lines (or autopart "
+                                      "--type=plain)");
         const bool subvolumes = std::any_of(layout.volumes.begin(), layout.volumes.end(),
                                             [](const disk::BtrfsVolume& v) { return !v.subvolumes.empty(); });
         if (subvolumes && !find_program("mkfs.btrfs").empty() && !disk::mkfs_btrfs_makes_subvolumes())
@@ -105,6 +105,20 @@ public:
     }
 
 private:
+    static std::string group_names(const disk::Layout& layout) {
+        std::string names;
+        for (const auto& g : layout.groups) names += (names.empty() ? "" : ", ") + g.name;
+        return names;
+    }
+
+    static bool lvm2_listed(const BuildContext& ctx) {
+        if (!ctx.kickstart) return false;
+        const auto& entries = ctx.kickstart->packages.entries;
+        return std::any_of(entries.begin(), entries.end(), [](const kickstart::PackageEntry& e) {
+            return e.kind == kickstart::PackageKind::package && install::spec_may_name(e.name, "lvm2");
+        });
+    }
+
     // Every ext* filesystem has /lost+found from mkfs on, and anaconda installs into the mounted
     // filesystems, so the image's packages and %post see it and the relabel labels it. Made in
     // the tree now, as anaconda's mkfs would, it gets its label the same way, and mkfs.ext4 -d

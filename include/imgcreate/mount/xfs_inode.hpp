@@ -7,6 +7,7 @@
 // big-endian, and a v5 (CRC) inode ends its core with a CRC-32C of the whole inode. An attribute
 // fork is placed as the kernel places one (xfs_attr_shortform_bytesfit): at the end of the inode's
 // literal area, never below what the data fork holds, so the data fork never has to be converted.
+// A short-form entry holds a name and a value of at most 254 bytes each, as the kernel keeps them.
 // Every inode is checked before it is changed (magic, number, checksum, file type), so a wrong
 // place is an error, never a corrupted image.
 #pragma once
@@ -54,16 +55,17 @@ enum class Format : std::uint8_t { device = 0, local = 1, extents = 2, btree = 3
 // short-form attribute fork of `attr_bytes` in an inode whose data fork (`format`) holds
 // `data_bytes` of its `literal` bytes; none when the two do not fit side by side without
 // converting the data fork (a short-form directory to a block, extents to a B+tree), which only
-// the kernel does. The data fork keeps at least room for a B+tree root of two records (36 bytes,
-// rounded to 8); the attribute fork is given at most what leaves one record's root (20 bytes).
+// the kernel does. As the kernel's xfs_attr_shortform_bytesfit: the data fork keeps at least room
+// for a B+tree root of three records (52 bytes, rounded to 8), and the attribute fork at least
+// room for one of two (36 bytes).
 inline std::optional<unsigned> attr_fork_offset(Format format, std::size_t data_bytes, std::size_t attr_bytes,
                                                 std::size_t literal) {
     if (attr_bytes > literal) return std::nullopt;
     const std::size_t offset = (literal - attr_bytes) >> 3;
     if (format == Format::device) return offset >= 1 ? std::optional<unsigned>(1) : std::nullopt;
     if (format == Format::btree) return std::nullopt;
-    const std::size_t least = (std::max<std::size_t>(data_bytes, 36) + 7) >> 3;
-    const std::size_t most = (literal - 20) >> 3;
+    const std::size_t least = (std::max<std::size_t>(data_bytes, 52) + 7) >> 3;
+    const std::size_t most = (literal - 36) >> 3;
     const std::size_t chosen = std::min(offset, most);
     if (chosen < least) return std::nullopt;
     return static_cast<unsigned>(chosen);
@@ -214,16 +216,18 @@ inline void check_inode(unsigned char* inode, const Geometry& g, std::uint64_t i
 }
 
 // A time stamp in xfs's form: with bigtime (an inode flag) nanoseconds since -2^31 s in one 64-bit
-// field; else 32-bit seconds and nanoseconds, the seconds clamped to what 32 bits hold.
+// field, up to the kernel's latest (2486); else 32-bit seconds and nanoseconds. A time outside
+// what the form holds is its earliest or latest, to the second, as the kernel clamps it.
 inline void put_time(unsigned char* p, const struct timespec& t, bool bigtime) {
-    constexpr long long low = -2147483648LL, high = 2147483647LL;
+    constexpr long long low = -2147483648LL;
+    const long long high = bigtime ? 16299260424LL : 2147483647LL;  // XFS_BIGTIME_TIME_MAX, or 2038
+    const long long seconds = std::clamp<long long>(t.tv_sec, low, high);
+    const auto nanoseconds = static_cast<std::uint64_t>(seconds == t.tv_sec ? t.tv_nsec : 0);
     if (bigtime) {
-        const long long seconds = std::max<long long>(t.tv_sec, low) - low;
-        detail::put_be(p, static_cast<std::uint64_t>(seconds) * 1000000000ULL + static_cast<std::uint64_t>(t.tv_nsec), 8);
+        detail::put_be(p, static_cast<std::uint64_t>(seconds - low) * 1000000000ULL + nanoseconds, 8);
     } else {
-        const long long seconds = std::clamp<long long>(t.tv_sec, low, high);
         detail::put_be(p, static_cast<std::uint32_t>(static_cast<std::int32_t>(seconds)), 4);
-        detail::put_be(p + 4, static_cast<std::uint64_t>(t.tv_nsec), 4);
+        detail::put_be(p + 4, nanoseconds, 4);
     }
 }
 

@@ -544,6 +544,14 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
                                  Contains("matched nothing in the enabled repositories"));
         CHECK_FALSE(fs::exists(dir / "out/nolvm-sda.raw"));
     }
+    SECTION("--ignoremissing does not let the build go on without lvm2") {
+        text.replace(text.find("%packages --nocore"), 18, "%packages --nocore --ignoremissing");
+        std::ofstream(ks) << text;
+        auto r = appliance({"-c", ks.string(), "-n", "nolvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
+        CHECK(r.exit_status == 1);
+        CHECK_THAT(r.output, Contains("(lvm2 is added for it, as anaconda adds it): package 'lvm2'"));
+        CHECK_THAT(r.output, !Contains("installing 1/"));
+    }
     SECTION("-lvm2 in %packages is refused before any work") {
         std::ofstream(ks, std::ios::app) << "%packages\n-lvm*\n%end\n";
         auto r = appliance({"-c", ks.string(), "-n", "nolvm", "-t", dir.string(), "-o", (dir / "out").string()}, {}, As{&user});
@@ -562,6 +570,15 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
         REQUIRE(r.exit_status == 0);
         CHECK_THAT(r.output, Contains("selected package: 'lvm2'"));
         CHECK_THAT(r.output, Contains("wrote LVM volume group sys-vg ("));
+        // lvm2 named in %packages, in any form (here a version), is not added a second time
+        auto pinned = text;
+        pinned.replace(pinned.find("%packages --nocore\n"), 19, "%packages --nocore\nlvm2-2.03.16\n");
+        std::ofstream(s.path / "pinned.ks") << pinned;
+        auto p = appliance({"-c", (s.path / "pinned.ks").string(), "-n", "pinned", "-t", dir.string(), "-o",
+                            (dir / "pinned").string()}, {}, As{&user});
+        INFO(p.output);
+        CHECK(p.exit_status == 0);
+        CHECK_THAT(p.output, Contains("selected package: 'lvm2-2.03.16'") && !Contains("lvm2 added"));
         CHECK_THAT(r.output, Contains("GRUB menu: 1 kernel(s), root=/dev/mapper/sys--vg-root"));
         const auto image = dir / "out/lvm-sda.raw";
         auto layout = disk::plan_layout(kickstart::parse_file(ks.string()));

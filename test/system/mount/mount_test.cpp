@@ -342,6 +342,9 @@ TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the s
     ::chmod((tree / "tmp").c_str(), 01777);
     std::ofstream(tree / "ping") << "#!/bin/sh\n";
     fs::create_symlink("etc/tight", tree / "link");
+    // a target longer than a 512-byte inode holds: mkfs.xfs 6.1 writes it right only in the inode
+    const std::string long_target(400, 't');
+    fs::create_symlink(long_target, tree / "longlink");
     const std::string label = "system_u:object_r:etc_t:s0";
     for (auto it = fs::recursive_directory_iterator(tree); it != fs::recursive_directory_iterator(); ++it)
         set_xattr(it->path(), "security.selinux", label);
@@ -407,6 +410,8 @@ TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the s
             out += "etc/tight times\n";
         if (std::distance(fs::directory_iterator(m / "etc/tight"), fs::directory_iterator()) != 20) out += "etc/tight entries\n";
         if (::lstat((m / "null").c_str(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) out += "null\n";
+        std::error_code ec;
+        if (fs::read_symlink(m / "longlink", ec).string() != long_target) out += "longlink " + ec.message() + "\n";
         mounted.unmount();
         return out;
     });
@@ -471,6 +476,15 @@ TEST_CASE("an xfs image made from a tree keeps labels, capabilities, ACLs, the s
                               "-c", "path /tmp", "-c", "print core.mode", "-c", "path /ping", "-c", "print a", old.string()}).output;
         CHECK_THAT(out, Catch::Contains("V4,") && Catch::Contains("core.mtime.nsec = 987654321") &&
                             Catch::Contains("core.mode = 041777") && Catch::Contains("a.sfattr.hdr.count = 3"));
+    }
+
+    // A directory xfs_db could not name when it reads the image back is refused before mkfs.
+    {
+        const auto odd = tmp.path / "odd";
+        fs::create_directories(odd / "carriage\rreturn");
+        CHECK_THROWS_WITH(mount::make_filesystem_from_tree(spec, odd, tmp.path / "odd.img"),
+                          Catch::Contains("xfs cannot be made from a tree holding the directory ") &&
+                              Catch::Contains(": xfs_db, which reads it back, cannot name it"));
     }
 
     // The kickstart chose the inode size (part --mkfsoptions): no room is an error naming the directory.

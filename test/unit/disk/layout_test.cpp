@@ -4,6 +4,7 @@
 
 #include <imgcreate/disk/layout.hpp>
 #include <imgcreate/disk/partition_table.hpp>
+#include <imgcreate/install/package_request.hpp>
 #include <imgcreate/kickstart/kickstart.hpp>
 
 #include <algorithm>
@@ -709,4 +710,16 @@ TEST_CASE("autopart lays out LVM by default as anaconda does for Fedora: volume 
     CHECK(g.volumes[1].mountpoint == "/home");
     CHECK(g.volumes[1].size_mib == (g.extents - 70 * 256) * 4);
     CHECK_THAT(refusal("autopart\nvolgroup vg pv.01\n"), Contains("disk.ks:2:") && Contains("autopart"));
+}
+
+TEST_CASE("an LVM layout's lvm2 is named by a %packages spec as a glob, name-version or name.arch, not by another name") {
+    using imgcreate::install::spec_may_name;
+    for (const char* spec : {"lvm2", "lvm*", "lvm?", "lvm2-2.03.16", "lvm2-0:2.03*", "lvm2.x86_64", "lvm2-2*"}) {
+        INFO(spec);
+        CHECK(spec_may_name(spec, "lvm2"));
+    }
+    for (const char* spec : {"lvm2-libs", "lvm2-devel", "lvm", "lvm2x", "lvm2-", "lvm2."}) {
+        INFO(spec);
+        CHECK_FALSE(spec_may_name(spec, "lvm2"));
+    }
 }

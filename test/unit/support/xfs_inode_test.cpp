@@ -34,10 +34,15 @@ TEST_CASE("an xfs attribute fork goes where the kernel puts it, or nowhere when 
     // 512-byte inodes (336 literal bytes): the fork ends the inode, 8-byte aligned
     CHECK(mount::xfs::attr_fork_offset(Format::local, 6, 41, 336) == 36u);
     CHECK(mount::xfs::attr_fork_offset(Format::extents, 16, 41, 336) == 36u);
-    // a small fork still leaves the data fork all but the 20 bytes of an attribute B+tree root
-    CHECK(mount::xfs::attr_fork_offset(Format::extents, 0, 8, 336) == 39u);
-    CHECK(mount::xfs::attr_fork_offset(Format::local, 312, 8, 336) == 39u);
-    CHECK_FALSE(mount::xfs::attr_fork_offset(Format::local, 313, 8, 336));
+    // a small fork is still given room for an attribute B+tree root of two records (36 bytes):
+    // libxfs puts one 8-byte attribute at 37, as xfs_db's attr_set shows
+    CHECK(mount::xfs::attr_fork_offset(Format::extents, 0, 8, 336) == 37u);
+    CHECK(mount::xfs::attr_fork_offset(Format::local, 296, 8, 336) == 37u);
+    CHECK_FALSE(mount::xfs::attr_fork_offset(Format::local, 297, 8, 336));
+    // the data fork keeps room for a B+tree root of three records (52 bytes): a 290-byte fork,
+    // which libxfs moves to a block, finds none in the inode
+    CHECK_FALSE(mount::xfs::attr_fork_offset(Format::local, 6, 290, 336));
+    CHECK(mount::xfs::attr_fork_offset(Format::local, 6, 280, 336) == 7u);
     // 326 bytes of entries and a 40-byte label do not fit side by side in 336
     CHECK_FALSE(mount::xfs::attr_fork_offset(Format::local, 326, 40, 336));
     CHECK(mount::xfs::attr_fork_offset(Format::local, 326, 40, 848) == 101u);
@@ -88,13 +93,30 @@ TEST_CASE("xfs_db's ls output is read as each directory's names and inode number
                       Catch::StartsWith("xfs_db listed a directory of x.img in a form this build does not read"));
 }
 
-TEST_CASE("an xfs time stamp is written in the inode's own form") {
+TEST_CASE("an xfs time stamp is written in the inode's own form, clamped to what it holds") {
     unsigned char b[8] = {};
     mount::xfs::put_time(b, {1, 5}, true);  // bigtime: nanoseconds since -2^31 s
     CHECK(mount::xfs::detail::get_be(b, 8) == 2147483649ULL * 1000000000ULL + 5);
     mount::xfs::put_time(b, {1600000001, 987654321}, false);
     CHECK(mount::xfs::detail::get_be(b, 4) == 1600000001U);
     CHECK(mount::xfs::detail::get_be(b + 4, 4) == 987654321U);
-    mount::xfs::put_time(b, {5000000000LL, 0}, false);  // past 2038: the latest 32 bits hold
+    mount::xfs::put_time(b, {5000000000LL, 7}, false);  // past 2038: the latest 32 bits hold, to the second
     CHECK(mount::xfs::detail::get_be(b, 4) == 2147483647U);
+    CHECK(mount::xfs::detail::get_be(b + 4, 4) == 0U);
+    // bigtime ends in 2486 (XFS_BIGTIME_TIME_MAX): a later time is that, not a wrapped count
+    mount::xfs::put_time(b, {19880899200LL, 3}, true);
+    CHECK(mount::xfs::detail::get_be(b, 8) == (16299260424ULL + 2147483648ULL) * 1000000000ULL);
+    mount::xfs::put_time(b, {-5000000000LL, 3}, true);  // before 1901: the earliest
+    CHECK(mount::xfs::detail::get_be(b, 8) == 0U);
+    // a reproducible image: times after the epoch are the epoch, access as modification, change the epoch
+    struct stat st {};
+    st.st_mtim = {1800000000, 5};
+    st.st_atim = {1900000000, 6};
+    st.st_ctim = {1900000000, 7};
+    auto c = mount::xfs::clamped_times(st, 1700000000);
+    CHECK((c.st_mtim.tv_sec == 1700000000 && c.st_mtim.tv_nsec == 0 && c.st_atim.tv_sec == 1700000000 &&
+           c.st_ctim.tv_sec == 1700000000 && c.st_ctim.tv_nsec == 0));
+    st.st_mtim = {1600000000, 5};
+    c = mount::xfs::clamped_times(st, 1700000000);
+    CHECK((c.st_mtim.tv_sec == 1600000000 && c.st_mtim.tv_nsec == 5 && c.st_atim.tv_sec == 1600000000));
 }

@@ -235,12 +235,13 @@ IMGCREATE_DECL void RpmInstall::install(BuildContext& ctx) {
     auto request = ctx.kickstart ? detail::package_request(ctx.kickstart->packages) : PackageRequest{};
     for (const auto& added : ctx.added_packages) {
         const bool named = std::any_of(request.entries.begin(), request.entries.end(), [&](const PackageEntry& e) {
-            return e.kind == EntryKind::package && e.name == added.name;
+            return e.kind == EntryKind::package && spec_may_name(e.name, added.name);
         });
         if (named) continue;
         PackageEntry entry;
         entry.name = added.name;
         entry.file = added.why;
+        entry.required = true;
         request.entries.push_back(entry);
     }
     // Sub-phases are logged, not added to ctx.timings: the creator times install() as a whole.
