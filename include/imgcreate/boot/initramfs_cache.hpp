@@ -30,6 +30,7 @@
 #pragma once
 
 #include <imgcreate/context.hpp>
+#include <imgcreate/support/build_dir.hpp>
 #include <imgcreate/support/error.hpp>
 #include <imgcreate/support/log.hpp>
 #include <imgcreate/support/process.hpp>
@@ -348,11 +349,18 @@ inline std::optional<std::string> pre_transaction_root(const std::filesystem::pa
     Sha256 hash;
     std::size_t entries = 0;
     std::error_code ec;
+    // what is mounted in the root (/proc, /sys, /dev, the package cache) is not the root's: a bind
+    // mount of a directory on the root's own filesystem has the same st_dev, so the mount table says
+    std::set<fs::path> mounted;
+    const fs::path base = fs::weakly_canonical(root, ec);
+    if (ec) return std::nullopt;
+    for (const auto& m : mounts_below(base))
+        if (m != base) mounted.insert(m.lexically_relative(base));
     fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
     std::vector<std::pair<std::string, std::string>> seen;
     for (; !ec && it != end; it.increment(ec)) {
         const auto rel = it->path().lexically_relative(root);
-        if (rel == initramfs_call_dir) {
+        if (rel == initramfs_call_dir || mounted.count(rel)) {
             it.disable_recursion_pending();
             continue;
         }

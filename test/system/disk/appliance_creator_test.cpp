@@ -305,9 +305,11 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     Scratch s;
     const auto cache = s.path / "cache";
     const std::string initramfs = "/boot/initramfs-6.5.6-300.fc39.x86_64.img";
-    auto build = [&](const std::string& name, const fs::path& ks) {
-        auto r = appliance({"-c", ks.string(), "-n", name, "-t", s.path.string(), "-o", (s.path / "out").string(), "--cache",
-                            cache.string()});
+    auto build = [&](const std::string& name, const fs::path& ks, bool tree_on_disk = false) {
+        std::vector<std::string> args = {"-c", ks.string(), "-n", name, "-t", s.path.string(), "-o", (s.path / "out").string(),
+                                         "--cache", cache.string()};
+        if (tree_on_disk) args.push_back("--tree-on-disk");
+        auto r = appliance(args);
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
         return r.output;
@@ -320,8 +322,9 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     REQUIRE_THAT(image, Contains("initramfs "));
     CHECK_THAT(root_file(first_raw, s.path, "/boot/dracut-runs"), Contains("dracut --force --kver 6.5.6-300.fc39.x86_64 " + initramfs));
 
-    // the same packages: the image comes from the cache, and dracut never ran
-    const auto second = build("second", ks);
+    // the same packages, the tree on disk this time (the cache's packages bind-mounted from the
+    // same filesystem): the image comes from the cache, and dracut never ran
+    const auto second = build("second", ks, true);
     CHECK_THAT(second, Contains("reused the initramfs image an earlier build of the same packages made"));
     const auto second_raw = s.path / "out/second-sda.raw";
     CHECK(root_file(second_raw, s.path, initramfs) == image);
