@@ -192,7 +192,7 @@ inline std::vector<std::filesystem::path> assemble_disks(const Layout& layout, c
             if (holds_no_filesystem(p.content)) continue;  // left zeroed (and sparse)
             const auto piece = work / (d.name + "-" + std::to_string(p.number) + ".img");
             if (const auto* volume = layout.volume_of(p)) {
-                if (epoch) log::warning("btrfs images made from a tree are not byte-reproducible: only ext* and xfs are");
+                if (epoch) log::warning(mount::not_reproducible_warning("btrfs"));
                 make_btrfs_volume(layout, *volume, tree, piece);
                 copy_sparse(piece, image, p.start_mib << 20);
                 fs::remove(piece);

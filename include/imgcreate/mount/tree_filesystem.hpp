@@ -159,6 +159,15 @@ inline void write_reproducible_ext4(const std::filesystem::path& tree, const std
     fs::remove(script);
 }
 
+// What a build under SOURCE_DATE_EPOCH says of a filesystem made from a tree that stays different
+// from build to build (btrfs: mkfs.btrfs adds the files in the order the directories list them,
+// which inode numbers and data placement follow, and draws UUIDs of its own).
+inline std::string not_reproducible_warning(const std::string& fstype) {
+    return fstype + " images made from a tree are not byte-reproducible (mkfs." + fstype +
+           " numbers the files in the order the directories list them and draws its own UUIDs): only ext*, xfs, "
+           "vfat and swap are; use one of them where every build must give the same disk";
+}
+
 // The mkfs command that makes `spec`'s filesystem on `image` holding `tree`'s files (ext*, btrfs
 // and xfs; for xfs `tree` is the prototype file written from the tree).
 inline std::vector<std::string> mkfs_from_tree_command(const FilesystemSpec& spec, const std::filesystem::path& tree,
@@ -713,7 +722,7 @@ inline void make_filesystem_from_tree(const FilesystemSpec& spec, const std::fil
             detail::make_sparse_file(image, bytes);
             detail::make_xfs_from_tree(spec, tree, image, epoch);
         } else {
-            if (epoch) log::warning(spec.fstype, " images made from a tree are not byte-reproducible: only ext* and xfs are");
+            if (epoch) log::warning(not_reproducible_warning(spec.fstype));
             auto argv = mkfs_from_tree_command(spec, tree, image);
             argv.front() = require_program(argv.front(), package_providing_mkfs(spec.fstype)).string();
             if (offset) {
