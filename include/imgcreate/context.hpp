@@ -59,6 +59,9 @@ struct CreatorOptions {
     unsigned vcpu = 1;                      // the libvirt domain's processors
     std::string appliance_version, appliance_release;  // recorded in the libvirt domain's description
     std::map<std::string, std::uint64_t> disk_size_mib;  // a disk's size (--disk-size); absent: what it needs
+    bool disk_name_directory = false;       // deliver into outdir/<name>/, as appliance-creator does
+    std::string disk_package = "none";      // or an archive in outdir: zip, zip.64, tar, tar.gz, tar.bz2 (-p)
+    std::filesystem::path disk_include;     // a file, or a directory's entries, delivered with the disks (-i)
 };
 
 // Wall-clock seconds of each step, in the order they ran.

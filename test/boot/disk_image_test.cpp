@@ -37,12 +37,13 @@ using Catch::Matchers::Contains;
 namespace {
 
 const fs::path out_dir = fs::path(IMGCREATE_BINARY_DIR) / "testdistro";
-const fs::path raw = out_dir / "imgcreate-testdistro-disk-sda.raw";
-const fs::path qcow2 = out_dir / "user/imgcreate-testdistro-disk-sda.qcow2";  // appliance-creator -f qcow2, by a user
-const fs::path btrfs_raw = out_dir / "user/imgcreate-testdistro-disk-btrfs-sda.raw";
-const fs::path two_sda = out_dir / "user/imgcreate-testdistro-disk-two-sda.qcow2";
-const fs::path two_sdb = out_dir / "user/imgcreate-testdistro-disk-two-sdb.qcow2";
-const fs::path lvm_raw = out_dir / "user/imgcreate-testdistro-disk-lvm-sda.raw";
+// appliance-creator delivers each appliance into OUTDIR/NAME/.
+const fs::path raw = out_dir / "imgcreate-testdistro-disk/imgcreate-testdistro-disk-sda.raw";
+const fs::path qcow2 = out_dir / "user/imgcreate-testdistro-disk/imgcreate-testdistro-disk-sda.qcow2";  // -f qcow2, by a user
+const fs::path btrfs_raw = out_dir / "user/imgcreate-testdistro-disk-btrfs/imgcreate-testdistro-disk-btrfs-sda.raw";
+const fs::path two_sda = out_dir / "user/imgcreate-testdistro-disk-two/imgcreate-testdistro-disk-two-sda.qcow2";
+const fs::path two_sdb = out_dir / "user/imgcreate-testdistro-disk-two/imgcreate-testdistro-disk-two-sdb.qcow2";
+const fs::path lvm_raw = out_dir / "user/imgcreate-testdistro-disk-lvm/imgcreate-testdistro-disk-lvm-sda.raw";
 
 // The layout the kickstart asks for, as the build planned it.
 imgcreate::disk::Layout kickstart_layout() {
@@ -170,7 +171,7 @@ TEST_CASE("the testdistro disk image is sparse, has its checksum, and its fstab 
     if (!fs::exists(raw)) IMGCREATE_SKIP(raw.string() + " was not built: run 'ctest -L boot' (its fixture builds it)");
     const auto layout = kickstart_layout();
     CHECK(fs::file_size(raw) == layout.disks.at(0).size_mib << 20);
-    CHECK(imgcreate::run({"sh", "-c", "cd '" + out_dir.string() + "' && sha256sum -c imgcreate-testdistro-disk-sda.raw.sha256"})
+    CHECK(imgcreate::run({"sh", "-c", "cd '" + raw.parent_path().string() + "' && sha256sum -c imgcreate-testdistro-disk-sda.raw.sha256"})
               .exit_status == 0);
     CHECK_THAT(imgcreate::run({"du", "--block-size=1M", raw.string()}).output, !Contains(std::to_string(layout.disks[0].size_mib)));
     // /etc/fstab of the root filesystem, read with debugfs from the partition's bytes

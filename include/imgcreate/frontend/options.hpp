@@ -90,7 +90,9 @@ inline po::options_description disk_options(bool appliance) {
             ("name,n", po::value<std::string>()->value_name("NAME"), "the appliance's name: its disks are NAME-<disk>.<format>, its description NAME.xml (default: <kickstart name>-<time>)")
             ("version", po::value<std::string>()->value_name("VERSION"), "the appliance's version, recorded in NAME.xml; also what $releasever stands for in repository URLs")
             ("release", po::value<std::string>()->value_name("RELEASE"), "the appliance's release, recorded in NAME.xml")
-            ("format,f", po::value<std::string>()->value_name("FORMAT"), "disk format: raw (default, sparse), qcow2, vmdk or vdi");
+            ("format,f", po::value<std::string>()->value_name("FORMAT"), "disk format: raw (default, sparse), qcow2, vmdk or vdi")
+            ("package,p", po::value<std::string>()->value_name("PACKAGE"), "deliver the appliance as one archive, OUTDIR/NAME.zip or NAME.tar[.gz|.bz2], holding NAME/: none (default: the directory OUTDIR/NAME/), zip, zip.64, tar, tar.gz or tar.bz2")
+            ("include,i", po::value<std::string>()->value_name("PATH"), "a file to deliver beside the disks (in OUTDIR/NAME/ or the archive), or a directory whose entries to deliver there");
     else
         disk.add_options()
             ("format", po::value<std::string>()->value_name("FORMAT"), "disk format: raw (default, sparse), qcow2, vmdk or vdi");
@@ -124,7 +126,8 @@ inline po::options_description visible_options(bool appliance = false) {
     po::options_description system("System directory options");
     system.add_options()
         ("tmpdir,t", po::value<std::string>()->default_value("/var/tmp")->value_name("DIR"), "where the build directory is made")
-        (appliance ? "outdir,o" : "output,o", po::value<std::string>()->default_value(".")->value_name("DIR"), "where the result is written")
+        (appliance ? "outdir,o" : "output,o", po::value<std::string>()->default_value(".")->value_name("DIR"),
+         appliance ? "the appliance is delivered into DIR/NAME/, made when missing" : "where the result is written")
         ("cache", po::value<std::string>()->value_name("DIR"), "package, metadata and initramfs cache kept between builds (default: a private one)")
         ("cacheonly", "use only what --cache holds, never the network")
         ("shell,l", "open a root shell (bash, else sh) chrooted in the image after it is configured, with the host's /dev, /run and /etc/resolv.conf bound in, the ISO tree at /run/iso (live ISOs) and the host's root at /run/hostroot; the build goes on when it exits. With --base-on, no packages are installed: the shell edits the base")
@@ -258,6 +261,19 @@ inline void disk_settings(Options& o, const po::variables_map& vm) {
     if (c.vmem_mib == 0 || c.vcpu == 0) throw UsageError("--vmem and --vcpu must be more than 0");
     c.disk_checksum = vm.count("checksum") > 0;
     c.disk_compress = vm.count("no-compress") == 0;
+    // appliance-creator delivers an appliance into OUTDIR/NAME/, as appliance-tools does.
+    c.disk_name_directory = is_appliance_creator(o.program);
+    if (vm.count("package")) {
+        c.disk_package = text(vm, "package");
+        const auto& p = c.disk_package;
+        if (p != "none" && p != "zip" && p != "zip.64" && p != "tar" && p != "tar.gz" && p != "tar.bz2")
+            throw UsageError("'" + c.disk_package + "' is not a package format: use none, zip, zip.64, tar, tar.gz or tar.bz2");
+    }
+    if (vm.count("include")) {
+        c.disk_include = absolute_path(text(vm, "include"));
+        if (!std::filesystem::exists(c.disk_include))
+            throw UsageError("the file or directory to include, " + c.disk_include.string() + ", does not exist");
+    }
     c.appliance_version = text(vm, "version");
     c.appliance_release = text(vm, "release");
     if (vm.count("disk-size"))

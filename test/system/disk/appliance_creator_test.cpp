@@ -10,10 +10,12 @@
 #include <support/rpmrepo.hpp>
 #include <support/skip.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -150,11 +152,18 @@ TEST_CASE("appliance-creator -f qcow2 --checksum makes a bootable-shaped disk, i
     require_tools();
     Scratch s;
     const auto ks = small_kickstart(s.path);
-    const auto out = s.path / "out";
+    const auto out = s.path / "out/small";  // appliance-creator's form: OUTDIR/NAME/
     auto r = appliance({"-c", ks.string(), "-n", "small", "-f", "qcow2", "--checksum", "--vmem", "768", "--vcpu", "2",
-                        "--version", "1.0", "-t", s.path.string(), "-o", out.string(), "--cache", (s.path / "cache").string()});
+                        "--version", "1.0", "-t", s.path.string(), "-o", (s.path / "out").string(), "--cache",
+                        (s.path / "cache").string()});
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
+    // nothing in OUTDIR but the appliance's directory, and in it its disk, checksum and description
+    std::set<std::string> delivered, in_outdir;
+    for (const auto& e : fs::directory_iterator(s.path / "out")) in_outdir.insert(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(out)) delivered.insert(e.path().filename().string());
+    CHECK(in_outdir == std::set<std::string>{"small"});
+    CHECK(delivered == std::set<std::string>{"small-sda.qcow2", "small-sda.qcow2.sha256", "small.xml"});
     CHECK(r.output.find(out.string() + "/small-sda.qcow2") != std::string::npos);
 
     const auto qcow2 = out / "small-sda.qcow2";
@@ -259,7 +268,7 @@ TEST_CASE("bootloader --disabled gives a disk with no boot loader anywhere and n
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
     CHECK_THAT(r.output, Contains("boot loader: none (bootloader --disabled)"));
-    const auto raw = s.path / "out/container-sda.raw";
+    const auto raw = s.path / "out/container/container-sda.raw";
     // the MBR's boot code and the biosboot partition hold nothing
     CHECK(nonzero_bytes(raw, 0, 440) == "0\n");
     CHECK(nonzero_bytes(raw, 1 << 20, 1 << 20) == "0\n");
@@ -286,7 +295,7 @@ TEST_CASE("a GPT disk with an ESP and no biosboot boots with UEFI alone, one wit
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
     CHECK_THAT(r.output, Contains("BIOS boot: none (GPT disk sda has no biosboot partition"));
-    const auto raw = s.path / "out/uefi-sda.raw";
+    const auto raw = s.path / "out/uefi/uefi-sda.raw";
     CHECK(nonzero_bytes(raw, 0, 440) == "0\n");
     CHECK_THAT(vfat_listing(raw, 1, "/EFI/BOOT"), Contains("BOOTX64.EFI"));
 
@@ -317,7 +326,7 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     const auto ks = dracut_kickstart(s.path);
     const auto first = build("first", ks);
     CHECK_THAT(first, Contains("kept the initramfs image " + initramfs));
-    const auto first_raw = s.path / "out/first-sda.raw";
+    const auto first_raw = s.path / "out/first/first-sda.raw";
     const auto image = root_file(first_raw, s.path, initramfs);
     REQUIRE_THAT(image, Contains("initramfs "));
     CHECK_THAT(root_file(first_raw, s.path, "/boot/dracut-runs"), Contains("dracut --force --kver 6.5.6-300.fc39.x86_64 " + initramfs));
@@ -326,7 +335,7 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     // same filesystem): the image comes from the cache, and dracut never ran
     const auto second = build("second", ks, true);
     CHECK_THAT(second, Contains("reused the initramfs image an earlier build of the same packages made"));
-    const auto second_raw = s.path / "out/second-sda.raw";
+    const auto second_raw = s.path / "out/second/second-sda.raw";
     CHECK(root_file(second_raw, s.path, initramfs) == image);
     CHECK_THAT(root_file(second_raw, s.path, "/boot/dracut-runs"), Contains("File not found"));
     Command ls;
@@ -341,7 +350,7 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     const auto third = build("third", dracut_kickstart(s.path, "test-setup\n"));
     CHECK_THAT(third, Contains("kept the initramfs image " + initramfs));
     CHECK_THAT(third, !Contains("reused the initramfs"));
-    const auto third_image = root_file(s.path / "out/third-sda.raw", s.path, initramfs);
+    const auto third_image = root_file(s.path / "out/third/third-sda.raw", s.path, initramfs);
     CHECK_THAT(third_image, Contains("initramfs "));
     CHECK(third_image != image);
     std::size_t keys = 0;
@@ -353,7 +362,7 @@ TEST_CASE("with --cache, a build of the same packages reuses the initramfs dracu
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
     CHECK_THAT(r.output, !Contains("initramfs image"));
-    CHECK(root_file(s.path / "out/fourth-sda.raw", s.path, initramfs) != image);
+    CHECK(root_file(s.path / "out/fourth/fourth-sda.raw", s.path, initramfs) != image);
 }
 
 // A file of the disk's root filesystem, byte for byte, copied to `to` (debugfs dump); false when
@@ -382,14 +391,14 @@ TEST_CASE("the image's dracut compresses with the host's pigz when it would use 
     REQUIRE(r.exit_status == 0);
     CHECK_THAT(r.output, Contains("the image's dracut compressed 1 initramfs with the host's pigz on "));
     const auto image = s.path / "initramfs.img";
-    REQUIRE(dump_root_file(s.path / "out/pigz-sda.raw", s.path, initramfs, image));
+    REQUIRE(dump_root_file(s.path / "out/pigz/pigz-sda.raw", s.path, initramfs, image));
     CHECK(output_of({"od", "-An", "-tx1", "-N2", image.string()}) == " 1f 8b\n");
     CHECK_THAT(output_of({"sh", "-c", "gzip -dc '" + image.string() + "'"}), Contains("initramfs "));
     // made by the host's pigz as dracut runs pigz (the image's busybox gzip makes other bytes):
     // compressing what it holds again gives the same file
     CHECK(run({"sh", "-c", "gzip -dc '" + image.string() + "' | pigz -9 -n -T -R | cmp - '" + image.string() + "'"}).exit_status == 0);
     Command ls;
-    ls.argv = {"sh", "-c", "dd if='" + (s.path / "out/pigz-sda.raw").string() + "' of='" + (s.path / "r.img").string() +
+    ls.argv = {"sh", "-c", "dd if='" + (s.path / "out/pigz/pigz-sda.raw").string() + "' of='" + (s.path / "r.img").string() +
                                "' bs=1M skip=502 count=64 status=none && debugfs -R 'ls -l /' '" + (s.path / "r.img").string() + "'"};
     ls.log_output = false;
     CHECK_THAT(run(ls).output, !Contains("imgcreate"));  // the host's pigz left with the transaction
@@ -401,7 +410,7 @@ TEST_CASE("the image's dracut compresses with the host's pigz when it would use 
     INFO(plain.output);
     REQUIRE(plain.exit_status == 0);
     CHECK_THAT(plain.output, !Contains("host's pigz"));
-    REQUIRE(dump_root_file(s.path / "out/plain-sda.raw", s.path, initramfs, image));
+    REQUIRE(dump_root_file(s.path / "out/plain/plain-sda.raw", s.path, initramfs, image));
     CHECK_THAT(output_of({"cat", image.string()}), StartsWith("initramfs "));
 }
 
@@ -423,13 +432,37 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
 
     SECTION("and so is an output that exists already, before anything is made") {
         const auto small = small_kickstart(s.path);
-        fs::create_directories(s.path / "out");
-        std::ofstream(s.path / "out/small.xml") << "an earlier appliance";
+        fs::create_directories(s.path / "out/small");
+        std::ofstream(s.path / "out/small/small.xml") << "an earlier appliance";
         auto again = appliance({"-c", small.string(), "-n", "small", "-t", s.path.string(), "-o", (s.path / "out").string()});
         CHECK(again.exit_status == 1);
         CHECK_THAT(again.output, Contains("small.xml already exists"));
-        CHECK_FALSE(fs::exists(s.path / "out/small-sda.raw"));
-        CHECK(output_of({"cat", (s.path / "out/small.xml").string()}) == "an earlier appliance\n");
+        CHECK_FALSE(fs::exists(s.path / "out/small/small-sda.raw"));
+        CHECK(output_of({"cat", (s.path / "out/small/small.xml").string()}) == "an earlier appliance\n");
+    }
+    SECTION("and so is a file where the appliance's directory would be") {
+        const auto small = small_kickstart(s.path);
+        fs::create_directories(s.path / "out");
+        std::ofstream(s.path / "out/small") << "not a directory";
+        auto again = appliance({"-c", small.string(), "-n", "small", "-t", s.path.string(), "-o", (s.path / "out").string()});
+        CHECK(again.exit_status == 1);
+        CHECK_THAT(again.output, Contains("/out/small already exists"));
+        CHECK_THAT(again.output, !Contains("installing"));
+        CHECK(output_of({"cat", (s.path / "out/small").string()}) == "not a directory\n");
+    }
+    SECTION("image-creator --image-type disk writes into the output directory itself, as for its other images") {
+        const auto small = small_kickstart(s.path);
+        Command c;
+        c.argv = {(appliance_creator.parent_path() / "image-creator").string(), "--image-type", "disk", "-c", small.string(),
+                  "-f", "flat", "-t", s.path.string(), "-o", (s.path / "out").string(), "--cache", (s.path / "cache").string()};
+        c.check = false;
+        c.log_output = false;
+        auto r = run(c);
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        std::set<std::string> delivered;
+        for (const auto& e : fs::directory_iterator(s.path / "out")) delivered.insert(e.path().filename().string());
+        CHECK(delivered == std::set<std::string>{"flat-sda.raw", "flat.xml"});
     }
     SECTION("and so is one that does not fit the disk size given, with the numbers") {
         std::ofstream(ks) << "repo --name=gone --baseurl=file:///nonexistent/repo\npart / --size=3000\n";
@@ -438,6 +471,86 @@ TEST_CASE("a layout appliance-creator cannot make is refused before any work, wi
         CHECK_THAT(big.output, Contains("the partitions on disk sda need 3002 MiB (/ 3000 MiB, and 2 MiB for the partition "
                                         "table), and the disk is 2048 MiB"));
     }
+}
+
+TEST_CASE("appliance-creator -p packs the appliance into one archive under NAME/, with what -i includes, the same bytes under an epoch") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
+    fs::create_directories(s.path / "extra/docs");
+    std::ofstream(s.path / "extra/README") << "read me\n";
+    std::ofstream(s.path / "extra/docs/notes") << "notes\n";
+    auto build = [&](const std::string& package, const std::string& out) {
+        auto r = appliance({"-c", ks.string(), "-n", "packed", "-p", package, "-i", (s.path / "extra").string(), "-t",
+                            s.path.string(), "-o", (s.path / out).string(), "--cache", (s.path / "cache").string()},
+                           "1700000000");
+        INFO(r.output);
+        REQUIRE(r.exit_status == 0);
+        std::set<std::string> delivered;
+        for (const auto& e : fs::directory_iterator(s.path / out)) delivered.insert(e.path().filename().string());
+        return delivered;
+    };
+    // tar.gz: only the archive in OUTDIR; in it NAME/ with the disk (kept sparse), the description
+    // and the included directory's entries, owned by root; the same bytes a second time.
+    CHECK(build("tar.gz", "one") == std::set<std::string>{"packed.tar.gz"});
+    CHECK(build("tar.gz", "two") == std::set<std::string>{"packed.tar.gz"});
+    const auto archive = s.path / "one/packed.tar.gz";
+    CHECK(output_of({"sha256sum", archive.string()}).substr(0, 64) ==
+          output_of({"sha256sum", (s.path / "two/packed.tar.gz").string()}).substr(0, 64));
+    const auto listing = output_of({"tar", "-tzvf", archive.string()});
+    INFO(listing);
+    for (const char* member : {"packed/packed-sda.raw", "packed/packed.xml", "packed/README", "packed/docs/notes"})
+        CHECK_THAT(listing, Contains(member));
+    CHECK_THAT(listing, Contains("0/0 "));
+    fs::create_directories(s.path / "unpacked");
+    run({"tar", "-xzf", archive.string(), "-C", (s.path / "unpacked").string()});
+    const auto raw = s.path / "unpacked/packed/packed-sda.raw";
+    CHECK_THAT(output_of({"sfdisk", "--json", raw.string()}), Contains("\"label\": \"gpt\""));
+    struct stat st {};
+    REQUIRE(::stat(raw.c_str(), &st) == 0);
+    CHECK(static_cast<std::uint64_t>(st.st_blocks) * 512 < static_cast<std::uint64_t>(st.st_size) / 2);  // still sparse
+    CHECK(output_of({"cat", (s.path / "unpacked/packed/docs/notes").string()}) == "notes\n");
+    CHECK_THAT(output_of({"cat", (s.path / "unpacked/packed/packed.xml").string()}), Contains("<name>packed</name>"));
+
+    // zip: the same files under NAME/, no directory entries; the same bytes a second time
+    CHECK(build("zip", "zip") == std::set<std::string>{"packed.zip"});
+    CHECK(build("zip", "zip2") == std::set<std::string>{"packed.zip"});
+    CHECK(output_of({"sha256sum", (s.path / "zip/packed.zip").string()}).substr(0, 64) ==
+          output_of({"sha256sum", (s.path / "zip2/packed.zip").string()}).substr(0, 64));
+    const auto names = output_of({"sh", "-c", "unzip -Z1 '" + (s.path / "zip/packed.zip").string() + "' | sort"});
+    CHECK(names == "packed/README\npacked/docs/notes\npacked/packed-sda.raw\npacked/packed.xml\n");
+    CHECK(output_of({"unzip", "-p", (s.path / "zip/packed.zip").string(), "packed/README"}) == "read me\n");
+
+    // without -p, what -i names goes into OUTDIR/NAME/ beside the disk
+    auto r = appliance({"-c", ks.string(), "-n", "beside", "-i", (s.path / "extra/README").string(), "-t", s.path.string(),
+                        "-o", (s.path / "dir").string(), "--cache", (s.path / "cache").string()});
+    INFO(r.output);
+    REQUIRE(r.exit_status == 0);
+    std::set<std::string> delivered;
+    for (const auto& e : fs::directory_iterator(s.path / "dir/beside")) delivered.insert(e.path().filename().string());
+    CHECK(delivered == std::set<std::string>{"README", "beside-sda.raw", "beside.xml"});
+}
+
+TEST_CASE("a package format appliance-creator does not make, a missing -i, or an -i named like an output are refused before any work") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
+    auto rar = appliance({"-c", ks.string(), "-n", "x", "-p", "rar", "-t", s.path.string(), "-o", (s.path / "out").string()});
+    CHECK(rar.exit_status == 2);
+    CHECK_THAT(rar.output, Contains("'rar' is not a package format: use none, zip, zip.64, tar, tar.gz or tar.bz2"));
+    auto missing = appliance({"-c", ks.string(), "-n", "x", "-i", (s.path / "nothing").string(), "-t", s.path.string(), "-o",
+                              (s.path / "out").string()});
+    CHECK(missing.exit_status == 2);
+    CHECK_THAT(missing.output, Contains("the file or directory to include, " + (s.path / "nothing").string() + ", does not exist"));
+    fs::create_directories(s.path / "clash");
+    std::ofstream(s.path / "clash/x.xml") << "mine";
+    auto clash = appliance({"-c", ks.string(), "-n", "x", "-i", (s.path / "clash").string(), "-t", s.path.string(), "-o",
+                            (s.path / "out").string()});
+    CHECK(clash.exit_status == 1);
+    CHECK_THAT(clash.output, Contains("the included " + (s.path / "clash/x.xml").string() +
+                                      " has the name of a file the build delivers (x.xml)"));
+    CHECK_THAT(clash.output, !Contains("installing"));
+    CHECK_FALSE(fs::exists(s.path / "out"));
 }
 
 TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk, and vmdk and vdi hold that disk") {
@@ -454,7 +567,7 @@ TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, by
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
         CHECK((r.output.find(" (in memory, up to ") != std::string::npos) == (std::string(out) == "one"));
-        sums.push_back(output_of({"sha256sum", (s.path / out / "same-sda.raw").string()}).substr(0, 64));
+        sums.push_back(output_of({"sha256sum", (s.path / out / "same/same-sda.raw").string()}).substr(0, 64));
     }
     CHECK(sums[0] == sums[1]);
 
@@ -467,13 +580,13 @@ TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, by
                            "1700000000");
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
-        const auto image = s.path / format / ("same-sda." + format);
+        const auto image = s.path / format / "same" / ("same-sda." + format);
         CHECK_THAT(output_of({"qemu-img", "info", image.string()}), Contains("file format: " + format));
-        CHECK(output_of({"qemu-img", "compare", "-f", format, "-F", "raw", image.string(), (s.path / "one/same-sda.raw").string()}) ==
+        CHECK(output_of({"qemu-img", "compare", "-f", format, "-F", "raw", image.string(), (s.path / "one/same/same-sda.raw").string()}) ==
               "Images are identical.\n");
-        CHECK_THAT(output_of({"cat", (s.path / format / "same.xml").string()}),
+        CHECK_THAT(output_of({"cat", (s.path / format / "same/same.xml").string()}),
                    Contains("<disk file='same-sda." + format + "' use='system' format='" + format + "'"));
-        CHECK(!fs::exists(s.path / format / "same-sda.raw"));
+        CHECK(!fs::exists(s.path / format / "same/same-sda.raw"));
         if (format == "qcow2") qcow2_sums.push_back(output_of({"sha256sum", image.string()}).substr(0, 64));
     }
     // Under SOURCE_DATE_EPOCH the compressed clusters are written in order: the same qcow2 file.
@@ -500,7 +613,7 @@ TEST_CASE("a user without root builds the same disk as root, byte for byte, with
                            "1700000000", As{by_user ? &user : nullptr});
         INFO(r.output);
         REQUIRE(r.exit_status == 0);
-        const auto image = dir / "out/same-sda.raw";
+        const auto image = dir / "out/same/same-sda.raw";
         if (by_user) CHECK(fs::status(image).permissions() != fs::perms::none);
         struct stat st {};
         ::stat(image.c_str(), &st);
@@ -513,7 +626,7 @@ TEST_CASE("a user without root builds the same disk as root, byte for byte, with
     const auto* srv = layout.find("/srv");
     REQUIRE(srv);
     const auto piece = s.path / "srv.img";
-    run({"dd", "if=" + (home / "out/same-sda.raw").string(), "of=" + piece.string(), "bs=1M",
+    run({"dd", "if=" + (home / "out/same/same-sda.raw").string(), "of=" + piece.string(), "bs=1M",
          "skip=" + std::to_string(srv->start_mib), "count=" + std::to_string(srv->size_mib), "conv=sparse", "status=none"});
     run({"xfs_repair", "-n", "-f", piece.string()});
     ::setenv("TZ", "UTC", 1);  // xfs_db writes times in the local zone
@@ -545,7 +658,7 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
                                  Contains("the layout's LVM volume group sys-vg (lvm2 is added for it, as anaconda adds it): "
                                           "package 'lvm2'") &&
                                  Contains("matched nothing in the enabled repositories"));
-        CHECK_FALSE(fs::exists(dir / "out/nolvm-sda.raw"));
+        CHECK_FALSE(fs::exists(dir / "out/nolvm/nolvm-sda.raw"));
     }
     SECTION("--ignoremissing does not let the build go on without lvm2") {
         text.replace(text.find("%packages --nocore"), 18, "%packages --nocore --ignoremissing");
@@ -561,7 +674,7 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
         CHECK(r.exit_status == 1);
         CHECK_THAT(r.output, Contains(": -lvm* leaves lvm2 out of the image, and the layout has LVM volume group sys-vg"));
         CHECK_THAT(r.output, !Contains("selected package"));
-        CHECK_FALSE(fs::exists(dir / "out/nolvm-sda.raw"));
+        CHECK_FALSE(fs::exists(dir / "out/nolvm/nolvm-sda.raw"));
     }
     SECTION("with lvm2 in a repository it is installed, and the image is made and reads back") {
         const auto standin = test::build_repo(fs::path(IMGCREATE_TEST_SOURCE_DIR) / "system/disk/specs",
@@ -583,7 +696,7 @@ TEST_CASE("a user builds an LVM layout with no device-mapper: the volume group's
         CHECK(p.exit_status == 0);
         CHECK_THAT(p.output, Contains("selected package: 'lvm2-2.03.16'") && !Contains("lvm2 added"));
         CHECK_THAT(r.output, Contains("GRUB menu: 1 kernel(s), root=/dev/mapper/sys--vg-root"));
-        const auto image = dir / "out/lvm-sda.raw";
+        const auto image = dir / "out/lvm/lvm-sda.raw";
         auto layout = disk::plan_layout(kickstart::parse_file(ks.string()));
         const auto& g = layout.groups.at(0);
         const auto* pv = layout.member_of(g);
@@ -632,8 +745,8 @@ TEST_CASE("appliance-creator makes one image per disk of --ondisk, each with its
                  "part swap --size=8 --ondisk=sdb\n");
     const auto ks = s.path / "two.ks";
     std::ofstream(ks) << text;
-    const auto out = s.path / "out";
-    auto r = appliance({"-c", ks.string(), "-n", "two", "--checksum", "-t", s.path.string(), "-o", out.string(), "--cache",
+    const auto out = s.path / "out/two";
+    auto r = appliance({"-c", ks.string(), "-n", "two", "--checksum", "-t", s.path.string(), "-o", out.parent_path().string(), "--cache",
                         (s.path / "cache").string()});
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
@@ -695,8 +808,8 @@ TEST_CASE("bootloader --boot-drive=sdb puts reqpart's partitions and GRUB on sdb
                  "network --bootproto=dhcp --device=eth0\nnetwork --hostname=bd\n");
     const auto ks = s.path / "boot-drive.ks";
     std::ofstream(ks) << text;
-    const auto out = s.path / "out";
-    auto r = appliance({"-c", ks.string(), "-n", "bd", "-t", s.path.string(), "-o", out.string(), "--cache",
+    const auto out = s.path / "out/bd";
+    auto r = appliance({"-c", ks.string(), "-n", "bd", "-t", s.path.string(), "-o", out.parent_path().string(), "--cache",
                         (s.path / "cache").string()});
     INFO(r.output);
     REQUIRE(r.exit_status == 0);
@@ -773,7 +886,7 @@ TEST_CASE("a user builds autopart --type=btrfs: root and home subvolumes, fstab 
         CHECK_THAT(r.output, Contains("warning: btrfs images made from a tree are not byte-reproducible (mkfs.btrfs numbers the "
                                       "files in the order the directories list them and draws its own UUIDs): only ext*, xfs, "
                                       "vfat and swap are"));
-        const auto raw = dir / "out/bt-sda.raw";
+        const auto raw = dir / "out/bt/bt-sda.raw";
         const auto layout = disk::plan_layout(kickstart::parse_file(ks.string()));
         const auto& member = layout.disks.at(0).partitions.at(2);
         REQUIRE(member.fstype == "btrfs");
@@ -851,7 +964,7 @@ TEST_CASE("autopart without --disk-size makes the disk as large as the tree need
     }
     CHECK_THAT(r.output, Contains("autopart without --disk-size: disk sda is "));
     CHECK_THAT(r.output, Contains("so that / (1792 MiB) holds the tree's 110"));
-    const auto raw = s.path / "out/sized-sda.raw";
+    const auto raw = s.path / "out/sized/sized-sda.raw";
     const auto dump = output_of({"sfdisk", "--dump", raw.string()});
     CHECK_THAT(dump, Contains(raw.string() + "4 : start=     3330048, size=     3670016,"));  // / after biosboot, ESP, /boot
     CHECK(fs::is_empty(s.path / "tmp"));

@@ -339,6 +339,7 @@ TEST_CASE("appliance-creator takes appliance-creator's options: -n names, -f is 
     CHECK(o.creator.disk_checksum);
     CHECK_FALSE(o.creator.disk_compress);
     CHECK(o.creator.outdir == "/srv/out");
+    CHECK(o.creator.disk_name_directory);  // delivered into /srv/out/web/, as appliance-tools does
     CHECK(o.creator.tmpdir == "/var/tmp/x");
     CHECK(o.creator.cache_dir == "/var/cache/a");
     CHECK(o.creator.cacheonly);
@@ -365,11 +366,13 @@ TEST_CASE("appliance-creator takes appliance-creator's options: -n names, -f is 
         auto l = parse({"livecd-creator", "--image-type", "disk", "-f", "appl", "--format", "vmdk", "a.ks"});
         CHECK(l.creator.name == "appl");
         CHECK(l.creator.disk_format == "vmdk");
+        CHECK_FALSE(l.creator.disk_name_directory);  // into the output directory itself, as its other images
     }
     SECTION("the help shows appliance-creator's options") {
         const auto help = help_text("appliance-creator");
         CHECK_THAT(help, Catch::Matchers::Contains("-f [ --format ] FORMAT"));
         CHECK_THAT(help, Catch::Matchers::Contains("-o [ --outdir ] DIR"));
+        CHECK_THAT(help, Catch::Matchers::Contains("delivered into DIR/NAME/"));
         CHECK_THAT(help, !Catch::Matchers::Contains("--fslabel"));
     }
 }
