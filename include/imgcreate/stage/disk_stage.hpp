@@ -178,6 +178,14 @@ public:
         if (include.empty()) return;
         if (!std::filesystem::exists(include, ec))
             throw ConfigError("the file or directory to include with the disks, " + include.string() + ", does not exist");
+        // It is copied with its links followed, after the build: a link to nothing is refused now.
+        if (std::filesystem::is_directory(include, ec))
+            for (auto it = std::filesystem::recursive_directory_iterator(include, ec);
+                 !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_symlink(ec) && !std::filesystem::exists(it->path(), ec))
+                    throw ConfigError("the included " + it->path().string() + " is a link to " +
+                                      std::filesystem::read_symlink(it->path(), ec).string() +
+                                      ", which does not exist: remove it, or make what it names");
         // What is included goes beside the disks: it may not take the place of one of them.
         std::set<std::string> made;
         for (const auto& d : disk::plan_build_layout(ctx).disks) {

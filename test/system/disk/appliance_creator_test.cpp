@@ -551,6 +551,16 @@ TEST_CASE("a package format appliance-creator does not make, a missing -i, or an
                                       " has the name of a file the build delivers (x.xml)"));
     CHECK_THAT(clash.output, !Contains("installing"));
     CHECK_FALSE(fs::exists(s.path / "out"));
+    // a link to nothing in the directory would fail the copy after the build: refused before it
+    fs::create_directories(s.path / "dangling/sub");
+    fs::create_symlink("gone", s.path / "dangling/sub/link");
+    auto dangling = appliance({"-c", ks.string(), "-n", "x", "-i", (s.path / "dangling").string(), "-t", s.path.string(),
+                               "-o", (s.path / "out").string()});
+    CHECK(dangling.exit_status == 1);
+    CHECK_THAT(dangling.output, Contains("the included " + (s.path / "dangling/sub/link").string() +
+                                         " is a link to gone, which does not exist"));
+    CHECK_THAT(dangling.output, !Contains("installing"));
+    CHECK_FALSE(fs::exists(s.path / "out"));
 }
 
 TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk, and vmdk and vdi hold that disk") {
