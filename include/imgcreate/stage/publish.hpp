@@ -42,6 +42,15 @@ inline std::filesystem::path publish(const std::filesystem::path& built, const s
     try {
         run({"cp", "-a", "--sparse=always", "--reflink=auto", built.string(), partial.string()});
         check_interrupted();
+    } catch (const CommandError& e) {
+        // cp's own last line says why (a full disk, most often): it leads the message.
+        fs::remove_all(partial, ec);
+        auto tail = e.output_tail();
+        while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+        const auto why = tail.substr(tail.rfind('\n') == std::string::npos ? 0 : tail.rfind('\n') + 1);
+        throw StageError("cannot copy " + name + " into " + outdir.string() + (why.empty() ? "" : ": " + why) +
+                             " (" + e.argv().front() + " failed with exit status " + std::to_string(e.exit_status()) + ")",
+                         target.string());
     } catch (...) {
         fs::remove_all(partial, ec);
         throw;

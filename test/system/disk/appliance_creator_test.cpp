@@ -34,10 +34,11 @@ const fs::path appliance_creator = fs::path(IMGCREATE_BINARY_DIR) / "examples/ap
 
 struct Scratch {
     fs::path path;
-    Scratch() {
-        char tmpl[] = "/var/tmp/imgcreate-appliance-XXXXXX";
-        path = ::mkdtemp(tmpl);
+    explicit Scratch(std::string tmpl = "/var/tmp/imgcreate-appliance-XXXXXX") {
+        if (::mkdtemp(tmpl.data())) path = tmpl;
     }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
     ~Scratch() {
         std::error_code ec;
         fs::remove_all(path, ec);
@@ -561,6 +562,66 @@ TEST_CASE("a package format appliance-creator does not make, a missing -i, or an
                                          " is a link to gone, which does not exist"));
     CHECK_THAT(dangling.output, !Contains("installing"));
     CHECK_FALSE(fs::exists(s.path / "out"));
+}
+
+TEST_CASE("when the disk fills while the appliance is delivered, what was already delivered is taken back, with the directories the build made") {
+    require_tools();
+    Scratch s;
+    const auto ks = small_kickstart(s.path);
+    // The build works in memory (/dev/shm), so delivering into the scratch directory copies each
+    // file across filesystems; a cp put first on PATH fails on the second file, the description,
+    // as a full disk would, after the disk image was delivered.
+    const Scratch work_dir("/dev/shm/imgcreate-publish-XXXXXX");
+    REQUIRE_FALSE(work_dir.path.empty());
+    struct stat a {}, b {};
+    REQUIRE(::stat(work_dir.path.c_str(), &a) == 0);
+    REQUIRE(::stat(s.path.c_str(), &b) == 0);
+    REQUIRE(a.st_dev != b.st_dev);
+    fs::create_directories(s.path / "bin");
+    std::ofstream(s.path / "bin/cp") << "#!/bin/sh\nfor a; do last=$a; done\ncase $last in\n"
+                                     << "*.xml.partial) echo \"cp: error writing '$last': No space left on device\" >&2; exit 1 ;;\n"
+                                     << "esac\nexec /bin/cp \"$@\"\n";
+    fs::permissions(s.path / "bin/cp", fs::perms(0755));
+    auto deliver = [&](const fs::path& outdir) {
+        Command c;
+        c.argv = {appliance_creator.string(), "-c", ks.string(), "-n", "full", "-t", work_dir.path.string(), "-o",
+                  outdir.string(), "--cache", (s.path / "cache").string()};
+        c.env = std::map<std::string, std::string>{{"PATH", (s.path / "bin").string() + ":/usr/sbin:/usr/bin:/sbin:/bin"}};
+        c.check = false;
+        c.log_output = false;
+        return run(c);
+    };
+    auto entries = [](const fs::path& dir) {
+        std::set<std::string> names;
+        for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+        return names;
+    };
+
+    // OUTDIR exists: it is left as it was, empty; OUTDIR/NAME, which the build made, is gone
+    fs::create_directories(s.path / "out");
+    auto r = deliver(s.path / "out");
+    INFO(r.output);
+    CHECK(r.exit_status == 1);
+    CHECK_THAT(r.output, Contains("error: cannot copy full.xml into " + (s.path / "out/full").string() + ": cp: error writing"));
+    CHECK_THAT(r.output, Contains("No space left on device"));
+    CHECK(fs::is_directory(s.path / "out"));
+    CHECK(entries(s.path / "out").empty());
+    CHECK(entries(work_dir.path).empty());  // nor is anything left of the build
+
+    // OUTDIR did not exist: every directory the build made for it is gone, up to one that was there
+    auto deeper = deliver(s.path / "made/deeper");
+    INFO(deeper.output);
+    CHECK(deeper.exit_status == 1);
+    CHECK_THAT(deeper.output, Contains("No space left on device"));
+    CHECK_FALSE(fs::exists(s.path / "made"));
+    CHECK(entries(work_dir.path).empty());
+
+    // and with nothing in the way, the same build delivers
+    fs::remove(s.path / "bin/cp");
+    auto ok = deliver(s.path / "out");
+    INFO(ok.output);
+    REQUIRE(ok.exit_status == 0);
+    CHECK(entries(s.path / "out/full") == std::set<std::string>{"full-sda.raw", "full.xml"});
 }
 
 TEST_CASE("two builds with the same SOURCE_DATE_EPOCH give the same raw disk, byte for byte, from a tree in memory or on disk, and vmdk and vdi hold that disk") {
