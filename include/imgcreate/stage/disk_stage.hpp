@@ -231,12 +231,21 @@ private:
         try {
             for (const auto& b : built) published.push_back(stage::publish(b, outdir, b.filename().string()));
         } catch (...) {
-            for (const auto& p : published) fs::remove(p, ec);
+            std::string taken;
+            for (const auto& p : published)
+                if (fs::remove(p, ec)) taken += (taken.empty() ? "" : ", ") + p.filename().string();
             // Only the directories this build made, and only when empty: nothing else is in them.
+            fs::path removed;
             if (!made.empty())
                 for (fs::path p = outdir;; p = p.parent_path()) {
-                    if (!fs::remove(p, ec) || p == made) break;
+                    if (!fs::remove(p, ec)) break;
+                    removed = p;
+                    if (p == made) break;
                 }
+            if (!taken.empty() || !removed.empty())
+                log::info("the appliance was not delivered: ", taken.empty() ? "" : "took back " + taken,
+                          !taken.empty() && !removed.empty() ? ", " : "",
+                          removed.empty() ? "" : "removed " + removed.string() + ", which the build had made");
             throw;
         }
         // The first is the build's output (the creator says it wrote it); the others are said here.

@@ -604,6 +604,8 @@ TEST_CASE("when the disk fills while the appliance is delivered, what was alread
     CHECK(r.exit_status == 1);
     CHECK_THAT(r.output, Contains("error: cannot copy full.xml into " + (s.path / "out/full").string() + ": cp: error writing"));
     CHECK_THAT(r.output, Contains("No space left on device"));
+    CHECK_THAT(r.output, Contains("the appliance was not delivered: took back full-sda.raw, removed " +
+                                  (s.path / "out/full").string() + ", which the build had made"));
     CHECK(fs::is_directory(s.path / "out"));
     CHECK(entries(s.path / "out").empty());
     CHECK(entries(work_dir.path).empty());  // nor is anything left of the build
@@ -614,6 +616,7 @@ TEST_CASE("when the disk fills while the appliance is delivered, what was alread
     CHECK(deeper.exit_status == 1);
     CHECK_THAT(deeper.output, Contains("No space left on device"));
     CHECK_FALSE(fs::exists(s.path / "made"));
+    CHECK_THAT(deeper.output, Contains("removed " + (s.path / "made").string() + ", which the build had made"));
     CHECK(entries(work_dir.path).empty());
 
     // and with nothing in the way, the same build delivers
